@@ -1,0 +1,3 @@
+from calmflow.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""Outputs: where a session's sound goes, and the clock that drives it.
+
+The Session advances by the frames an Output has consumed; an Output is the
+only clock. Three kinds:
+- `NullOutput`: no sound; consumes frames at the real rate by the monotonic
+  clock (the player's fallback when there is no sound card).
+- `WavOutput`: like null, then writes everything the session played to a WAV.
+- `DeviceOutput` (audio/device.py): a sound card, through PortAudio, in a
+  child process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from calmflow.core.timeline import Timeline
+
+
+class OutputUnavailable(Exception):
+    """Sound cannot be played; the message says why in a person's words."""
+
+
+class Output(Protocol):
+    name: str
+    rate: int
+    guard_frames: int
+    """How far ahead of `frames()` a change must be placed for it to be heard exactly."""
+
+    def start(self, timeline: Timeline) -> None: ...
+
+    def frames(self) -> int:
+        """Frames of the session consumed so far (pauses excluded)."""
+        ...
+
+    def update(self, timeline: Timeline) -> None:
+        """The session changed course: play this timeline from now on."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def problem(self) -> str | None:
+        """Why sound stopped working, once it has; None while all is well."""
+        ...
+
+    def underruns(self) -> int: ...
+
+    def close(self, timeline: Timeline) -> None:
+        """Stop; `timeline` is the session's final one (a record of what played)."""
+        ...
+
+
+class NullOutput:
+    """Silence, consumed at the real rate: the monotonic clock stands in for a sound card."""
+
+    guard_frames = 0
+
+    def __init__(
+        self,
+        rate: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        start_frame: int = 0,
+        name: str = "null",
+    ) -> None:
+        self.name = name
+        self.rate = rate
+        self._clock = clock
+        self._base_frames = start_frame
+        self._started_at: float | None = None
+        self._paused_at: float | None = None
+
+    def start(self, timeline: Timeline) -> None:
+        self._started_at = self._clock()
+
+    def frames(self) -> int:
+        if self._started_at is None:
+            return self._base_frames
+        now = self._paused_at if self._paused_at is not None else self._clock()
+        return self._base_frames + int((now - self._started_at) * self.rate)
+
+    def update(self, timeline: Timeline) -> None:
+        pass
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = self._clock()
+
+    def resume(self) -> None:
+        if self._paused_at is not None and self._started_at is not None:
+            self._started_at += self._clock() - self._paused_at
+            self._paused_at = None
+
+    def problem(self) -> str | None:
+        return None
+
+    def underruns(self) -> int:
+        return 0
+
+    def close(self, timeline: Timeline) -> None:
+        pass
+
+
+class WavOutput(NullOutput):
+    """Plays in real time like `NullOutput`, then writes what was played to a WAV file."""
+
+    def __init__(self, path: Path, rate: int, *, clock: Callable[[], float] = time.monotonic):
+        super().__init__(rate, clock=clock, name=f"wav:{path}")
+        self.path = path
+
+    def close(self, timeline: Timeline) -> None:
+        from calmflow.engine.render import render_wav
+
+        render_wav(timeline, self.path)

@@ -1,0 +1,187 @@
+"""The audio process: an Engine feeding a PortAudio stream.
+
+It runs in a child process so that (see PITFALLS.md) PortAudio's and ALSA's
+messages on file descriptor 2 never reach the terminal Textual draws on, and
+the UI's Python work never starves the audio callback of the GIL.
+
+Threads inside this process and what they share (who writes, who reads):
+- `_Playback.pending`, `.want_paused`: written by the main thread (commands
+  from the parent), read by the callback.
+- `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`: written by the callback only,
+  read by the parent process (shared memory, one aligned int64 each).
+- `_Playback.finished`: set by PortAudio's finished callback, read by main.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from calmflow.core.plan import Plan
+from calmflow.core.timeline import Timeline
+
+FRAMES, UNDERRUNS, FAULTS, CALLBACKS = range(4)
+COUNTERS = 4
+FADE_S = 0.03
+STALL_S = 3.0
+
+
+class _Playback:
+    """The callback's state; everything it touches is allocated up front."""
+
+    def __init__(self, engine: Any, timeline: Timeline, counters: Any) -> None:
+        self.engine = engine
+        self.timeline = timeline
+        self.pending: Timeline | None = None
+        self.want_paused = False
+        self.finished = False
+        self.counters = counters
+        self.pos = 0
+        self.mode = "play"  # play | fading_out | paused | fading_in
+        self.fade_done = 0
+        self.fade = max(1, int(FADE_S * timeline.plan.rate))
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(self.fade) + 0.5) / self.fade)).astype(
+            np.float32
+        )
+        self.ramp_up = ramp
+        self.ramp_down = ramp[::-1].copy()
+
+    def callback(self, outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        try:
+            self.counters[CALLBACKS] += 1
+            if status.output_underflow:
+                self.counters[UNDERRUNS] += 1
+            pending = self.pending
+            if pending is not None:
+                self.timeline = pending
+                self.pending = None
+            self._steer()
+            if self.mode == "paused":
+                outdata.fill(0.0)
+                return
+            self.engine.render(self.timeline, self.pos, outdata)
+            advance = frames
+            if self.mode in ("fading_out", "fading_in"):
+                ramp = self.ramp_down if self.mode == "fading_out" else self.ramp_up
+                m = min(frames, self.fade - self.fade_done)
+                outdata[:m] *= ramp[self.fade_done : self.fade_done + m, None]
+                self.fade_done += m
+                if self.mode == "fading_out":
+                    outdata[m:] = 0.0
+                    advance = m
+                    if self.fade_done >= self.fade:
+                        self.mode = "paused"
+                elif self.fade_done >= self.fade:
+                    self.mode = "play"
+            self.pos += advance
+            self.counters[FRAMES] = self.pos
+        except Exception:
+            outdata.fill(0.0)
+            self.counters[FAULTS] += 1
+
+    def _steer(self) -> None:
+        if self.want_paused and self.mode in ("play", "fading_in"):
+            self.fade_done = self.fade - self.fade_done if self.mode == "fading_in" else 0
+            self.mode = "fading_out"
+        elif not self.want_paused and self.mode in ("paused", "fading_out"):
+            self.fade_done = self.fade - self.fade_done if self.mode == "fading_out" else 0
+            self.mode = "fading_in"
+
+    def on_finished(self) -> None:
+        self.finished = True
+
+
+def _quiet_stdio(log_path: str) -> None:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def main(
+    conn: Connection,
+    counters: Any,
+    plan: Plan,
+    device: str | int | None,
+    log_path: str,
+    latency_s: float,
+    block_frames: int,
+) -> None:
+    """Entry point of the audio process; talks to the parent over `conn`."""
+    _quiet_stdio(log_path)
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        conn.send(("error", f"PortAudio is not installed ({exc}); install libportaudio2"))
+        return
+    from calmflow.engine.media import MediaError
+    from calmflow.engine.mixer import Engine
+
+    try:
+        engine = Engine(plan, max_block=max(block_frames, 8192))
+    except MediaError as exc:
+        conn.send(("error", str(exc)))
+        return
+    playback = _Playback(engine, Timeline.initial(plan), counters)
+    try:
+        stream = sd.OutputStream(
+            samplerate=plan.rate,
+            channels=engine.channels,
+            dtype="float32",
+            device=device,
+            latency=latency_s,
+            blocksize=block_frames,
+            callback=playback.callback,
+            finished_callback=playback.on_finished,
+        )
+        stream.start()
+    except (sd.PortAudioError, ValueError) as exc:
+        conn.send(("error", f"no sound output could be opened ({exc})"))
+        return
+    info = sd.query_devices(stream.device)
+    conn.send(
+        ("ready", {"device": info.get("name", str(stream.device)), "latency_s": stream.latency})
+    )
+    _serve(conn, stream, playback, counters)
+
+
+def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) -> None:
+    last_frames, last_change = -1, time.monotonic()
+    try:
+        while True:
+            if conn.poll(0.05):
+                try:
+                    message = conn.recv()
+                except EOFError:
+                    return  # the parent is gone: stop playing
+                kind = message[0]
+                if kind == "timeline":
+                    playback.pending = message[1]
+                elif kind == "pause":
+                    playback.want_paused = True
+                elif kind == "resume":
+                    playback.want_paused = False
+                elif kind == "stop":
+                    return
+            if playback.finished or not stream.active:
+                conn.send(
+                    ("lost", "the sound output stopped (device unplugged or sound server gone)")
+                )
+                return
+            frames = counters[FRAMES]
+            now = time.monotonic()
+            if frames != last_frames or playback.mode == "paused":
+                last_frames, last_change = frames, now
+            elif now - last_change > STALL_S:
+                conn.send(("lost", "the sound output stopped consuming audio"))
+                return
+    finally:
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:
+            pass

@@ -1,0 +1,430 @@
+"""The `calmflow` command. Bare `calmflow` opens the TUI home.
+
+Exit codes: 0 all well; 1 bad input (a routine, a media file, an argument's
+value); 2 usage (click); 3 the database cannot be used; 70 an unexpected error
+(its details go to the log folder, never a traceback on the screen).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from calmflow import catalog, paths
+from calmflow.core.yamlsource import SourceError
+from calmflow.store.db import StoreError
+
+EXIT_INPUT = 1
+EXIT_STORE = 3
+EXIT_INTERNAL = 70
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    click.echo(f"calmflow: {message}", err=True)
+    sys.exit(code)
+
+
+def clock_text(seconds: float | None) -> str:
+    """'1:05' for 65 s; '—' for nothing."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(round(seconds)))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _open_store() -> Any:
+    from calmflow.store.store import Store
+
+    try:
+        return Store(paths.database_path())
+    except StoreError as exc:
+        fail(str(exc), EXIT_STORE)
+
+
+def _load(routine: str) -> Any:
+    try:
+        return catalog.load(routine)
+    except SourceError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INPUT)
+
+
+class _Group(click.Group):
+    """Turns anything unexpected into one line, with the details in a log file."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except StoreError as exc:
+            fail(str(exc), EXIT_STORE)
+        except KeyboardInterrupt:
+            fail("stopped", 130)
+        except Exception:
+            log = _crash_log()
+            fail(
+                f"unexpected error; details are in {log}. Your logged sessions are safe.",
+                EXIT_INTERNAL,
+            )
+
+
+def _crash_log() -> Path:
+    try:
+        log = paths.log_dir() / "errors.log"
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"--- {datetime.now(UTC).isoformat()}\n{traceback.format_exc()}\n")
+        os.chmod(log, 0o600)
+        return log
+    except OSError:
+        return Path("(no log could be written)")
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@click.version_option(package_name="calmflow")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """calmflow: guided relaxation for the let-down while pumping.
+
+    Run with no command to open the home screen.
+    """
+    if ctx.invoked_subcommand is None:
+        _require_terminal()
+        from calmflow.ui.app import make_app
+
+        make_app(store=_open_store()).run()
+
+
+def _require_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail("the player needs a terminal; run it in a terminal window")
+
+
+@main.command()
+@click.argument("routine")
+@click.option(
+    "--output",
+    "output_spec",
+    default="device",
+    show_default=True,
+    help="device (the sound card), null (no sound), or wav:PATH (record to a file).",
+)
+@click.option(
+    "--device", default=None, help="Output device, by number or name (see `calmflow devices`)."
+)
+@click.option("--silent", is_flag=True, help="No sound at all: the same as --output null.")
+def play(routine: str, output_spec: str, device: str | None, silent: bool) -> None:
+    """Play ROUTINE (a name, or a path to a YAML file) in the terminal."""
+    loaded = _load(routine)
+    from calmflow.core.plan import compile_plan
+
+    plan = compile_plan(loaded.routine)
+    output_factory = _output_factory(plan, "null" if silent else output_spec, device)
+    _require_terminal()
+    store = _open_store()
+    from calmflow.ui.app import make_app
+
+    app = make_app(store=store, loaded=loaded, output_factory=output_factory)
+    app.run()
+    _print_session_summary(store, app.session_id)
+
+
+def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[], Any]:
+    from calmflow.audio.output import NullOutput, WavOutput
+
+    if spec == "null":
+        return lambda: NullOutput(plan.rate)
+    if spec.startswith("wav:"):
+        target = Path(spec[4:]).expanduser()
+        if not spec[4:] or not target.parent.is_dir():
+            fail(f"--output {spec}: give a WAV path in an existing folder, e.g. wav:session.wav")
+        return lambda: WavOutput(target, plan.rate)
+    if spec != "device":
+        fail(f"--output {spec!r}: expected device, null or wav:PATH")
+
+    def make_device() -> Any:
+        from calmflow.audio.device import DeviceOutput
+
+        chosen: str | int | None = int(device) if device and device.isdigit() else device
+        return DeviceOutput(plan, device=chosen, log_path=paths.log_dir() / "audio.log")
+
+    return make_device
+
+
+def _print_session_summary(store: Any, session_id: int | None) -> None:
+    if session_id is None:
+        return
+    record = store.session(session_id)
+    count = len(record.letdowns)
+    first = record.first_letdown_s
+    words = f"{count} let-down{'s' if count != 1 else ''}"
+    if first is not None:
+        words += f", the first at {clock_text(first)}"
+    click.echo(f"Session saved ({clock_text(record.played_s)} played, {words}).")
+    click.echo("`calmflow review` shows how your routines compare over time.")
+
+
+@main.command()
+@click.argument("routines", nargs=-1, required=True)
+def check(routines: tuple[str, ...]) -> None:
+    """Validate routines: exit 0 if all are valid, else list every problem as file:line:col."""
+    bad = 0
+    for name in routines:
+        try:
+            loaded = catalog.load(name)
+        except SourceError as exc:
+            bad += 1
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        r = loaded.routine
+        click.echo(
+            f"{loaded.path}: ok ({r.name}, {len(r.phases)} phases, {clock_text(r.duration_s)})"
+        )
+    if bad:
+        sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@click.argument("routine")
+@click.option(
+    "-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--letdown-at",
+    "letdowns",
+    multiple=True,
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Mark a let-down this many seconds in (repeat for several), to hear the rules act.",
+)
+@click.option("--rate", default=48_000, show_default=True, type=click.IntRange(8000, 192_000))
+@click.option("--float", "as_float", is_flag=True, help="32-bit float samples instead of 16-bit.")
+def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_float: bool) -> None:
+    """Write ROUTINE's sound to a WAV file, as long as the routine."""
+    loaded = _load(routine)
+    if not out.parent.is_dir():
+        fail(f"{out.parent} does not exist; create the folder or choose another path")
+    from calmflow.core.plan import compile_plan
+    from calmflow.core.session import Session
+    from calmflow.engine.media import MediaError
+    from calmflow.engine.render import render_wav
+
+    plan = compile_plan(loaded.routine, rate)
+    session = Session(plan)
+    session.start()
+    for seconds in sorted(letdowns):
+        session.advance_to(round(seconds * rate))
+        session.letdown()
+    session.advance_to(session.end_frame)
+    try:
+        frames = render_wav(session.timeline, out, subtype="FLOAT" if as_float else "PCM_16")
+    except MediaError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"could not write {out}: {exc.strerror}")
+    click.echo(f"wrote {out} ({clock_text(frames / rate)} at {rate} Hz)")
+
+
+@main.command("routines")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def routines_cmd(as_json: bool) -> None:
+    """List bundled and user routines."""
+    rows = []
+    for entry in catalog.entries():
+        try:
+            routine = catalog.load_routine(entry.path).routine
+            rows.append(
+                {
+                    "name": entry.name,
+                    "source": entry.source,
+                    "path": str(entry.path),
+                    "duration_s": routine.duration_s,
+                    "description": routine.description,
+                    "valid": True,
+                }
+            )
+        except SourceError as exc:
+            rows.append(
+                {
+                    "name": entry.name,
+                    "source": entry.source,
+                    "path": str(entry.path),
+                    "duration_s": None,
+                    "description": f"invalid: {exc.problems[0]}",
+                    "valid": False,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        length = clock_text(row["duration_s"]) if row["valid"] else "  —"
+        click.echo(f"{row['name']:<20} {length:>6}  {row['source']:<8} {row['description']}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "source", default="standard", show_default=True, help="Routine to copy.")
+def new(name: str, source: str) -> None:
+    """Copy a routine into your folder as NAME, to edit."""
+    if not name.replace("-", "").replace("_", "").isalnum():
+        fail(f"'{name}': use letters, digits, - and _ only")
+    loaded = _load(source)
+    folder = paths.user_routines_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        fail(f"{target} exists already; choose another name or edit that file")
+    text = loaded.path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("name:"):
+            lines[i] = f"name: {name}\n"
+            break
+    target.write_text("".join(lines), encoding="utf-8")
+    if loaded.path.parent != folder:
+        _copy_relative_media(loaded, folder)
+    click.echo(f"created {target}; edit it, then `calmflow check {name}`")
+
+
+def _copy_relative_media(loaded: Any, folder: Path) -> None:
+    # A routine's own relative media paths must still work from the new folder.
+    for cue in loaded.routine.cues.values():
+        if cue.file is None:
+            continue
+        source = Path(cue.file)
+        try:
+            relative = source.relative_to(loaded.path.parent)
+        except ValueError:
+            continue
+        dest = folder / relative
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def log(as_json: bool) -> None:
+    """List past sessions."""
+    store = _open_store()
+    records = store.sessions()
+    if as_json:
+        click.echo(json.dumps([_record_dict(r) for r in records], indent=2))
+        return
+    if not records:
+        click.echo("No sessions yet. `calmflow play standard` starts one.")
+        return
+    for r in records:
+        local = r.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        first = clock_text(r.first_letdown_s)
+        volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
+        click.echo(
+            f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
+            f"{len(r.letdowns)} let-down(s), first {first:>5}  {r.status:<14} {volume}"
+        )
+
+
+def _record_dict(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "routine": r.routine,
+        "started_at": r.started_at.isoformat(),
+        "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+        "status": r.status,
+        "planned_s": r.planned_s,
+        "played_s": r.played_s,
+        "output": r.output,
+        "underruns": r.underruns,
+        "audio_problem": r.audio_problem,
+        "volume_left_ml": r.volume_left_ml,
+        "volume_right_ml": r.volume_right_ml,
+        "volume_total_ml": r.volume_total_ml,
+        "volume_unit": r.volume_unit,
+        "notes": r.notes,
+        "letdowns": [
+            {
+                "number": ld.number,
+                "t_s": ld.t_s,
+                "phase": ld.phase,
+                "phase_kind": ld.phase_kind,
+                "cues": list(ld.cues),
+                "marked_at": ld.marked_at.isoformat(),
+            }
+            for ld in r.letdowns
+        ],
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option(
+    "--since", type=click.IntRange(min=1), metavar="DAYS", help="Only the last DAYS days."
+)
+def review(as_json: bool, since: int | None) -> None:
+    """How each routine has gone for you: let-downs, and how soon."""
+    from calmflow.core.review import summarize
+
+    store = _open_store()
+    cutoff = datetime.now(UTC) - timedelta(days=since) if since else None
+    summaries = summarize(store.sessions(since=cutoff))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"since_days": since, "routines": [s.as_dict() for s in summaries]}, indent=2
+            )
+        )
+        return
+    if not summaries:
+        click.echo("No finished sessions yet. `calmflow play standard` starts one.")
+        return
+    click.echo(
+        f"{'routine':<16} {'sessions':>8} {'with let-down':>14} {'median first':>13} "
+        f"{'let-downs/session':>18}"
+    )
+    for s in summaries:
+        median = clock_text(s.median_first_letdown_s)
+        if s.median_first_letdown_s is None and s.with_letdown:
+            median = "not reached"
+        click.echo(
+            f"{s.routine:<16} {s.sessions:>8} {s.share_with_letdown:>13.0%} {median:>13} "
+            f"{s.mean_letdowns:>18.1f}"
+        )
+    click.echo(
+        "\nMedian time to the first let-down counts sessions without one up to their end "
+        "(Kaplan–Meier).\nThese are your own sessions only; few sessions can mislead."
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def devices(as_json: bool) -> None:
+    """List sound outputs."""
+    from calmflow.audio.devices import list_outputs
+
+    try:
+        outputs = list_outputs()
+    except OSError as exc:
+        fail(f"{exc}. `calmflow play --silent` plays without sound.", 4)
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2))
+        return
+    if not outputs:
+        click.echo("No sound outputs found. `calmflow play --silent` plays without sound.")
+        return
+    for d in outputs:
+        mark = "*" if d["default"] else " "
+        click.echo(f"{mark} {d['index']:>3}  {d['name']}  ({d['channels']} ch, {d['rate']:g} Hz)")

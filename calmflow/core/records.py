@@ -1,0 +1,88 @@
+"""What the log holds about past sessions, as plain data.
+
+The store returns these and the review reads them; neither needs the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ML_PER_OZ = 29.5735
+"""US fluid ounce, the unit on bottles and pumps."""
+
+SessionStatus = str
+"""'running', 'completed', 'finished_early' or 'interrupted'."""
+
+
+@dataclass(frozen=True)
+class LetdownRecord:
+    number: int
+    t_s: float
+    """Seconds of session played when it was marked (pauses not counted)."""
+    phase: str
+    phase_kind: str
+    cues: tuple[str, ...]
+    marked_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    routine: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: SessionStatus
+    planned_s: float
+    played_s: float
+    output: str
+    underruns: int = 0
+    audio_problem: str | None = None
+    volume_left_ml: float | None = None
+    volume_right_ml: float | None = None
+    volume_total_ml: float | None = None
+    volume_unit: str | None = None
+    notes: str | None = None
+    letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def first_letdown_s(self) -> float | None:
+        return min((ld.t_s for ld in self.letdowns), default=None)
+
+
+@dataclass(frozen=True)
+class AfterSession:
+    """The answers of the after-session form, in millilitres whatever was typed."""
+
+    volume_left_ml: float | None = None
+    volume_right_ml: float | None = None
+    volume_total_ml: float | None = None
+    unit: str = "ml"
+    """The unit the person typed in, kept to show their numbers back the same way."""
+    notes: str = ""
+
+    @classmethod
+    def from_entry(
+        cls,
+        left: float | None,
+        right: float | None,
+        total: float | None,
+        unit: str,
+        notes: str = "",
+    ) -> AfterSession:
+        """Convert what was typed (in ml or oz) to ml; total is left + right when not given."""
+        if unit not in ("ml", "oz"):
+            raise ValueError(f"unit must be ml or oz, not {unit!r}")
+        factor = ML_PER_OZ if unit == "oz" else 1.0
+        for value in (left, right, total):
+            if value is not None and not 0 <= value <= 2000:
+                raise ValueError(f"a volume of {value:g} {unit} cannot be right")
+
+        def ml(v: float | None) -> float | None:
+            return None if v is None else round(v * factor, 1)
+
+        if total is None and left is not None and right is not None:
+            total = left + right
+        elif total is None:
+            total = left if right is None else right
+        return cls(ml(left), ml(right), ml(total), unit, notes.strip())

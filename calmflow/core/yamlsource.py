@@ -1,0 +1,185 @@
+"""Safe YAML reading that remembers where every value came from.
+
+Routines are written by hand, often late at night, so every complaint must name
+file:line:col. We compose the document with a SafeLoader subclass (no tags that
+construct objects, no aliases, no duplicate keys) and build plain Python values
+while recording the position of each node under its path of keys and indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1_000_000
+"""A routine is a few kilobytes; refuse anything that could only be a mistake or an attack."""
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, at a 1-based line and column (0 when unknown)."""
+
+    path: Path
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+class SourceError(Exception):
+    """A file could not be used; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Source:
+    """A YAML document as plain data, with the position of each node."""
+
+    path: Path
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of the node at `loc`, or of its nearest ancestor."""
+        table = self.key_marks if key else self.marks
+        loc = tuple(loc)
+        while loc:
+            if loc in table:
+                return table[loc]
+            if not key and loc in self.key_marks:
+                return self.key_marks[loc]
+            loc = loc[:-1]
+        return self.marks.get((), (1, 1))
+
+    def problem(self, loc: Path_, message: str, *, key: bool = False) -> Problem:
+        line, col = self.where(loc, key=key)
+        return Problem(self.path, line, col, message)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases; duplicates are caught while building.
+
+    Booleans follow YAML 1.2 (only true/false), so `off`, `yes` and `no` stay the
+    words a person wrote instead of turning silently into booleans.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                "while reading the routine",
+                None,
+                "anchors and aliases (*name) are not allowed in routines; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) -> Any:
+    src.marks[loc] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in out:
+                line, col = _mark(key_node)
+                problems.append(
+                    Problem(src.path, line, col, f"key '{key}' appears twice; keep one of them")
+                )
+                continue
+            src.key_marks[loc + (key,)] = _mark(key_node)
+            out[key] = _build(value_node, loc + (key,), src, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, loc + (i,), src, problems) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+_BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, _BOOL_1_2 if tag == "tag:yaml.org,2002:bool" else regexp) for tag, regexp in resolvers
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        # A fresh constructor per node keeps no references between files.
+        return yaml.SafeLoader("").construct_object(node)
+    return f"<{node.id}>"
+
+
+def read_yaml(path: Path) -> Source:
+    """Read a YAML file safely into a `Source`, or raise `SourceError`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError([Problem(path, 0, 0, "no such file")]) from None
+    except IsADirectoryError:
+        raise SourceError([Problem(path, 0, 0, "is a folder, not a routine file")]) from None
+    except OSError as exc:
+        raise SourceError([Problem(path, 0, 0, f"cannot be read: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise SourceError(
+            [Problem(path, 0, 0, f"is {len(raw):,} bytes; a routine may be at most {MAX_BYTES:,}")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            [Problem(path, 0, 0, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+        ) from None
+    src = Source(path=path, data=None)
+    problems: list[Problem] = []
+    try:
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or exc.context or "is not valid YAML"
+        raise SourceError([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise SourceError([Problem(path, 0, 0, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
+    if node is None:
+        raise SourceError(
+            [Problem(path, 1, 1, "is empty; a routine needs at least name and phases")]
+        )
+    try:
+        src.data = _build(node, (), src, problems)
+    except RecursionError:
+        raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise SourceError([Problem(path, line, col, f"invalid value: {exc.problem}")]) from None
+    if problems:
+        raise SourceError(problems)
+    return src

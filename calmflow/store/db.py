@@ -1,0 +1,106 @@
+"""Opening the SQLite database: private, durable, and at the current schema.
+
+- The file is created 0600 inside a 0700 folder before SQLite touches it; the
+  -wal and -shm files inherit its mode.
+- WAL with synchronous=FULL on every connection: a let-down written when the
+  key is pressed survives the process being killed, or the power going.
+- Migrations are named and ordered; each runs in one transaction that also
+  records it and sets `PRAGMA user_version`. A database from a newer calmflow is
+  refused, never rewritten; an older one is copied aside before it is migrated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from calmflow.store.schema import MIGRATIONS
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message tells the person what to do."""
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database at `path`, migrated to the current schema."""
+    try:
+        _create_private(path)
+    except PermissionError:
+        raise StoreError(
+            f"cannot create the database {path}: the folder is not writable. "
+            "Set CALMFLOW_HOME to a folder you own."
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        _migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_explain(path, exc)) from None
+    return conn
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return (
+            f"the database {path} is damaged ({text}). Nothing was changed; "
+            "move it aside to start a new one, and keep it for recovery."
+        )
+    if "locked" in text or "busy" in text:
+        return f"the database {path} is busy in another calmflow; finish that session first."
+    if "readonly" in text or "read-only" in text:
+        return f"the database {path} is read-only; make the folder writable or set CALMFLOW_HOME."
+    return f"the database {path} cannot be used: {text}"
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = len(MIGRATIONS)
+    if version > latest:
+        raise StoreError(
+            f"the database {path} was made by a newer calmflow (schema {version}, this one "
+            f"knows {latest}). Update calmflow; your data was not touched."
+        )
+    if version == latest:
+        return
+    if version > 0:
+        backup = path.with_name(f"{path.name}.before-schema-{latest}")
+        conn.execute("PRAGMA wal_checkpoint(FULL)")
+        shutil.copy2(path, backup)
+        os.chmod(backup, 0o600)
+    for number, (name, apply) in enumerate(MIGRATIONS[version:], start=version + 1):
+        _apply(conn, number, name, apply)
+
+
+def _apply(
+    conn: sqlite3.Connection, number: int, name: str, apply: Callable[[sqlite3.Connection], None]
+) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        apply(conn)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            (number, name),
+        )
+        conn.execute(f"PRAGMA user_version = {int(number)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

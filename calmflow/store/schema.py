@@ -1,0 +1,79 @@
+"""The database schema, as named migrations applied in order.
+
+Never edit a migration that has shipped; add the next one. Each function runs
+inside the transaction that records it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _v1_sessions(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """
+        CREATE TABLE schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE sessions (
+            id              INTEGER PRIMARY KEY,
+            uuid            TEXT NOT NULL UNIQUE,
+            routine         TEXT NOT NULL,
+            routine_path    TEXT,
+            routine_digest  TEXT,
+            started_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL,
+            ended_at        TEXT,
+            status          TEXT NOT NULL CHECK (status IN
+                                ('running', 'completed', 'finished_early', 'interrupted')),
+            planned_s       REAL NOT NULL,
+            played_s        REAL NOT NULL DEFAULT 0,
+            output          TEXT NOT NULL,
+            audio_problem   TEXT,
+            underruns       INTEGER NOT NULL DEFAULT 0,
+            pid             INTEGER,
+            volume_left_ml  REAL,
+            volume_right_ml REAL,
+            volume_total_ml REAL,
+            volume_unit     TEXT CHECK (volume_unit IN ('ml', 'oz')),
+            notes           TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX sessions_started ON sessions (started_at)")
+    conn.execute(
+        """
+        CREATE TABLE letdowns (
+            id          INTEGER PRIMARY KEY,
+            session_id  INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            number      INTEGER NOT NULL,
+            t_s         REAL NOT NULL,
+            phase       TEXT NOT NULL,
+            phase_kind  TEXT NOT NULL,
+            cues        TEXT NOT NULL,
+            marked_at   TEXT NOT NULL,
+            UNIQUE (session_id, number)
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE session_events (
+            id          INTEGER PRIMARY KEY,
+            session_id  INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            t_s         REAL NOT NULL,
+            kind        TEXT NOT NULL,
+            detail      TEXT NOT NULL DEFAULT '',
+            at          TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX session_events_session ON session_events (session_id)")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("sessions, let-downs and session events", _v1_sessions),
+]

@@ -1,0 +1,288 @@
+"""The session log: each thing written when it happens, read back as records.
+
+Every write is its own committed transaction, so whatever was marked before a
+crash is on disk. Sessions left 'running' by a process that no longer exists
+are marked 'interrupted' the next time the log is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from calmflow.core.records import AfterSession, LetdownRecord, SessionRecord
+from calmflow.store.db import StoreError, connect
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _owner_tag() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Store:
+    """The SQLite log of sessions, let-downs and what happened in them."""
+
+    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+        self.path = path
+        self._now = clock
+        self._conn = connect(path)
+        self.mark_interrupted()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "full" in text:
+                raise StoreError(
+                    f"the disk holding {self.path} is full; free some space. "
+                    "Everything written before this is safe."
+                ) from None
+            if "readonly" in text:
+                raise StoreError(f"the database {self.path} has become read-only.") from None
+            raise StoreError(f"could not write to {self.path}: {text}") from None
+
+    # --- a session as it happens ------------------------------------------------
+
+    def start_session(
+        self,
+        *,
+        routine: str,
+        routine_path: str | None,
+        routine_digest: str | None,
+        planned_s: float,
+        output: str,
+    ) -> int:
+        """Create the session's row at its start, status 'running'; return its id."""
+        now = _iso(self._now())
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO sessions (uuid, routine, routine_path, routine_digest, started_at,"
+                " updated_at, status, planned_s, output, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    str(uuid.uuid4()),
+                    routine,
+                    routine_path,
+                    routine_digest,
+                    now,
+                    now,
+                    planned_s,
+                    output,
+                    os.getpid(),
+                ),
+            )
+            self._conn.execute(
+                "INSERT INTO session_events (session_id, t_s, kind, detail, at)"
+                " VALUES (?, 0, 'owner', ?, ?)",
+                (cur.lastrowid, _owner_tag(), now),
+            )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def add_letdown(
+        self,
+        session_id: int,
+        *,
+        number: int,
+        t_s: float,
+        phase: str,
+        phase_kind: str,
+        cues: tuple[str, ...] | list[str],
+    ) -> None:
+        now = _iso(self._now())
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO letdowns (session_id, number, t_s, phase, phase_kind, cues, marked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, number, t_s, phase, phase_kind, json.dumps(list(cues)), now),
+            )
+            db.execute(
+                "UPDATE sessions SET played_s = max(played_s, ?), updated_at = ? WHERE id = ?",
+                (t_s, now, session_id),
+            )
+
+    def add_event(self, session_id: int, *, t_s: float, kind: str, detail: str = "") -> None:
+        """Record something that happened in a session (a phase began, a pause, a rule)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO session_events (session_id, t_s, kind, detail, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_id, t_s, kind, detail, _iso(self._now())),
+            )
+
+    def heartbeat(self, session_id: int, *, played_s: float, underruns: int = 0) -> None:
+        """Keep the session's length current, so an interrupted one still has it."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET played_s = ?, underruns = ?, updated_at = ? WHERE id = ?",
+                (played_s, underruns, _iso(self._now()), session_id),
+            )
+
+    def end_session(
+        self,
+        session_id: int,
+        *,
+        status: str,
+        played_s: float,
+        underruns: int = 0,
+        audio_problem: str | None = None,
+    ) -> None:
+        now = _iso(self._now())
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET status = ?, played_s = ?, underruns = ?, audio_problem = ?,"
+                " ended_at = ?, updated_at = ? WHERE id = ?",
+                (status, played_s, underruns, audio_problem, now, now, session_id),
+            )
+
+    def save_form(self, session_id: int, answers: AfterSession) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET volume_left_ml = ?, volume_right_ml = ?, volume_total_ml = ?,"
+                " volume_unit = ?, notes = ?, updated_at = ? WHERE id = ?",
+                (
+                    answers.volume_left_ml,
+                    answers.volume_right_ml,
+                    answers.volume_total_ml,
+                    answers.unit,
+                    answers.notes or None,
+                    _iso(self._now()),
+                    session_id,
+                ),
+            )
+
+    # --- housekeeping -----------------------------------------------------------
+
+    def mark_interrupted(self) -> int:
+        """Sessions still 'running' whose process is gone become 'interrupted'."""
+        rows = self._conn.execute(
+            "SELECT s.id, s.pid, s.updated_at, e.detail FROM sessions s"
+            " LEFT JOIN session_events e ON e.session_id = s.id AND e.kind = 'owner'"
+            " WHERE s.status = 'running'"
+        ).fetchall()
+        host = socket.gethostname()
+        stale = []
+        for session_id, pid, updated_at, owner in rows:
+            owner_host = (owner or "").rpartition(":")[0]
+            if owner_host == host and _alive(pid):
+                continue  # still playing, in this process or another one
+            stale.append((updated_at, session_id))
+        if stale:
+            with self._write() as db:
+                db.executemany(
+                    "UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ?", stale
+                )
+        return len(stale)
+
+    # --- reading ------------------------------------------------------------------
+
+    def sessions(self, *, since: datetime | None = None) -> list[SessionRecord]:
+        """Every session (oldest first) with its let-downs."""
+        if since is None:
+            return self._records("", [])
+        return self._records("WHERE started_at >= ?", [_iso(since)])
+
+    def session(self, session_id: int) -> SessionRecord:
+        found = self._records("WHERE id = ?", [session_id])
+        if not found:
+            raise KeyError(session_id)
+        return found[0]
+
+    def _records(self, where: str, args: list[object]) -> list[SessionRecord]:
+        rows = self._conn.execute(
+            "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
+            " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
+            f" volume_unit, notes FROM sessions {where} ORDER BY started_at, id",
+            args,
+        ).fetchall()
+        letdowns: dict[int, list[LetdownRecord]] = {}
+        for sid, number, t_s, phase, kind, cues, marked_at in self._conn.execute(
+            "SELECT session_id, number, t_s, phase, phase_kind, cues, marked_at FROM letdowns"
+            f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
+            args,
+        ):
+            marked = _parse(marked_at)
+            assert marked is not None
+            letdowns.setdefault(sid, []).append(
+                LetdownRecord(number, t_s, phase, kind, tuple(json.loads(cues)), marked)
+            )
+        out = []
+        for row in rows:
+            started = _parse(row[2])
+            assert started is not None
+            out.append(
+                SessionRecord(
+                    id=row[0],
+                    routine=row[1],
+                    started_at=started,
+                    ended_at=_parse(row[3]),
+                    status=row[4],
+                    planned_s=row[5],
+                    played_s=row[6],
+                    output=row[7],
+                    underruns=row[8],
+                    audio_problem=row[9],
+                    volume_left_ml=row[10],
+                    volume_right_ml=row[11],
+                    volume_total_ml=row[12],
+                    volume_unit=row[13],
+                    notes=row[14],
+                    letdowns=tuple(letdowns.get(row[0], ())),
+                )
+            )
+        return out
+
+    def events(self, session_id: int) -> list[tuple[float, str, str]]:
+        """(t_s, kind, detail) of a session's events, in order."""
+        return [
+            (t, kind, detail)
+            for t, kind, detail in self._conn.execute(
+                "SELECT t_s, kind, detail FROM session_events WHERE session_id = ? ORDER BY id",
+                (session_id,),
+            )
+        ]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
