@@ -21,6 +21,7 @@ import click
 
 from calmflow import catalog, paths
 from calmflow.core.yamlsource import SourceError
+from calmflow.format import clock_text
 from calmflow.store.db import StoreError
 
 EXIT_INPUT = 1
@@ -31,16 +32,6 @@ EXIT_INTERNAL = 70
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     click.echo(f"calmflow: {message}", err=True)
     sys.exit(code)
-
-
-def clock_text(seconds: float | None) -> str:
-    """'1:05' for 65 s; '—' for nothing."""
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _open_store() -> Any:
@@ -141,20 +132,20 @@ def play(routine: str, output_spec: str, device: str | None, silent: bool) -> No
     _print_session_summary(store, app.session_id)
 
 
-def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[], Any]:
+def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[Any], Any]:
     from calmflow.audio.output import NullOutput, WavOutput
 
     if spec == "null":
-        return lambda: NullOutput(plan.rate)
+        return lambda _loaded: NullOutput(plan.rate)
     if spec.startswith("wav:"):
         target = Path(spec[4:]).expanduser()
         if not spec[4:] or not target.parent.is_dir():
             fail(f"--output {spec}: give a WAV path in an existing folder, e.g. wav:session.wav")
-        return lambda: WavOutput(target, plan.rate)
+        return lambda _loaded: WavOutput(target, plan.rate)
     if spec != "device":
         fail(f"--output {spec!r}: expected device, null or wav:PATH")
 
-    def make_device() -> Any:
+    def make_device(_loaded: Any) -> Any:
         from calmflow.audio.device import DeviceOutput
 
         chosen: str | int | None = int(device) if device and device.isdigit() else device

@@ -1,14 +1,25 @@
-"""A sound card as an Output: the parent's side of the audio process."""
+"""A sound card as an Output: the player's side of the audio process.
+
+The engine runs in a child process (`python -m calmflow.audio.worker`) whose
+stdout and stderr go to a log file, so PortAudio's and ALSA's messages never
+reach the terminal, and the UI's Python work never competes with the audio
+callback for the GIL. Commands and replies go over a socket pair; the frames
+played are read from a shared mapped file without any round trip.
+"""
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from calmflow.audio import worker
 from calmflow.audio.output import OutputUnavailable
+from calmflow.audio.shared import COUNTERS_BYTES, FAULTS, FRAMES, UNDERRUNS, counters_view
 from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
 
@@ -17,6 +28,7 @@ LATENCY_S = 0.15
 BLOCK_FRAMES = 1024
 START_TIMEOUT_S = 20.0
 STALL_S = 4.0
+"""No frames consumed for this long while playing means the sound is gone."""
 
 
 class DeviceOutput:
@@ -29,41 +41,44 @@ class DeviceOutput:
         self.device = device
         self.log_path = log_path
         self.guard_frames = int(0.1 * plan.rate)
+        """Commands reach the callback within a block or two; 0.1 s is ample."""
         self.device_name: str | None = None
-        self._ctx = mp.get_context("spawn")
-        self._counters: Any = self._ctx.RawArray("q", worker.COUNTERS)
-        self._conn: Any = None
-        self._proc: Any = None
+        self._counters_file = tempfile.TemporaryFile()
+        self._counters_file.truncate(COUNTERS_BYTES)
+        self._counters: Any = counters_view(self._counters_file.fileno())
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._problem: str | None = None
         self._paused = False
         self._last_frames = 0
         self._last_change = 0.0
 
     def start(self, timeline: Timeline) -> None:
-        parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(
-            target=worker.main,
-            args=(
-                child,
-                self._counters,
-                self.plan,
-                self.device,
-                str(self.log_path),
-                LATENCY_S,
-                BLOCK_FRAMES,
-            ),
-            name="calmflow-audio",
-            daemon=True,
-        )
-        self._proc.start()
-        child.close()
-        self._conn = parent
+        ours, theirs = socket.socketpair()
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "calmflow.audio.worker",
+                    str(theirs.fileno()),
+                    str(self._counters_file.fileno()),
+                ],
+                pass_fds=(theirs.fileno(), self._counters_file.fileno()),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # a ctrl-c in the terminal is the player's to handle
+            )
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        self._conn.send((self.plan, self.device, LATENCY_S, BLOCK_FRAMES))
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if parent.poll(0.05):
+            if self._conn.poll(0.05):
                 try:
-                    kind, detail = parent.recv()
-                except EOFError:
+                    kind, detail = self._conn.recv()
+                except (EOFError, OSError):
                     break
                 if kind == "ready":
                     self.device_name = detail["device"]
@@ -71,15 +86,15 @@ class DeviceOutput:
                     if timeline.segments != Timeline.initial(self.plan).segments:
                         self.update(timeline)
                     return
-                self._stop_process()
+                self._stop_process(wait_s=0.0)
                 raise OutputUnavailable(detail)
-            if not self._proc.is_alive():
+            if self._proc.poll() is not None:
                 break
-        self._stop_process()
+        self._stop_process(wait_s=0.0)
         raise OutputUnavailable(f"the audio process did not start; see {self.log_path}")
 
     def frames(self) -> int:
-        frames = int(self._counters[worker.FRAMES])
+        frames = int(self._counters[FRAMES])
         self._watch(frames)
         return frames
 
@@ -98,7 +113,7 @@ class DeviceOutput:
         except (EOFError, OSError):
             self._fail("the audio process ended")
             return
-        if self._proc is not None and not self._proc.is_alive():
+        if self._proc is not None and self._proc.poll() is not None:
             self._fail("the audio process ended")
         elif now - self._last_change > STALL_S:
             self._fail("the sound output stopped consuming audio")
@@ -111,7 +126,7 @@ class DeviceOutput:
         if self._problem is None and self._conn is not None:
             try:
                 self._conn.send(message)
-            except (BrokenPipeError, OSError):
+            except OSError:
                 self._fail("the audio process ended")
 
     def update(self, timeline: Timeline) -> None:
@@ -130,10 +145,10 @@ class DeviceOutput:
         return self._problem
 
     def underruns(self) -> int:
-        return int(self._counters[worker.UNDERRUNS])
+        return int(self._counters[UNDERRUNS])
 
     def faults(self) -> int:
-        return int(self._counters[worker.FAULTS])
+        return int(self._counters[FAULTS])
 
     def close(self, timeline: Timeline) -> None:
         self._send("stop")
@@ -141,10 +156,11 @@ class DeviceOutput:
 
     def _stop_process(self, wait_s: float = 2.0) -> None:
         if self._proc is not None:
-            self._proc.join(timeout=wait_s)
-            if self._proc.is_alive():
+            try:
+                self._proc.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
                 self._proc.kill()
-                self._proc.join(timeout=2.0)
+                self._proc.wait(timeout=2.0)
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -8,24 +8,27 @@ Threads inside this process and what they share (who writes, who reads):
 - `_Playback.pending`, `.want_paused`: written by the main thread (commands
   from the parent), read by the callback.
 - `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`: written by the callback only,
-  read by the parent process (shared memory, one aligned int64 each).
+  read by the parent process (a shared mmap, one aligned int64 each).
 - `_Playback.finished`: set by PortAudio's finished callback, read by main.
+
+Started as `python -m calmflow.audio.worker CONN_FD COUNTERS_FD` with stdout
+and stderr already pointing at a log file; the first message on CONN is the
+plan and the stream settings.
 """
 
 from __future__ import annotations
 
-import os
+import socket
+import sys
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
-from calmflow.core.plan import Plan
+from calmflow.audio.shared import CALLBACKS, FAULTS, FRAMES, UNDERRUNS, counters_view
 from calmflow.core.timeline import Timeline
 
-FRAMES, UNDERRUNS, FAULTS, CALLBACKS = range(4)
-COUNTERS = 4
 FADE_S = 0.03
 STALL_S = 3.0
 
@@ -95,24 +98,12 @@ class _Playback:
         self.finished = True
 
 
-def _quiet_stdio(log_path: str) -> None:
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-def main(
-    conn: Connection,
-    counters: Any,
-    plan: Plan,
-    device: str | int | None,
-    log_path: str,
-    latency_s: float,
-    block_frames: int,
-) -> None:
-    """Entry point of the audio process; talks to the parent over `conn`."""
-    _quiet_stdio(log_path)
+def run(conn: Connection, counters: Any) -> None:
+    """Open the stream the parent asks for and play until told to stop."""
+    try:
+        plan, device, latency_s, block_frames = conn.recv()
+    except EOFError:
+        return
     try:
         import sounddevice as sd
     except OSError as exc:
@@ -142,10 +133,8 @@ def main(
     except (sd.PortAudioError, ValueError) as exc:
         conn.send(("error", f"no sound output could be opened ({exc})"))
         return
-    info = sd.query_devices(stream.device)
-    conn.send(
-        ("ready", {"device": info.get("name", str(stream.device)), "latency_s": stream.latency})
-    )
+    name = sd.query_devices(stream.device).get("name", str(stream.device))
+    conn.send(("ready", {"device": name, "latency_s": stream.latency}))
     _serve(conn, stream, playback, counters)
 
 
@@ -185,3 +174,8 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
             stream.close()
         except Exception:
             pass
+
+
+if __name__ == "__main__":
+    _conn_fd, _counters_fd = (int(a) for a in sys.argv[1:3])
+    run(Connection(socket.socket(fileno=_conn_fd).detach()), counters_view(_counters_fd))

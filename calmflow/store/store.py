@@ -265,6 +265,14 @@ class Store:
             )
         return out
 
+    def last_volume_unit(self) -> str | None:
+        """The unit the person typed volumes in last time, to offer it again."""
+        row = self._conn.execute(
+            "SELECT volume_unit FROM sessions WHERE volume_unit IS NOT NULL"
+            " ORDER BY started_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
     def events(self, session_id: int) -> list[tuple[float, str, str]]:
         """(t_s, kind, detail) of a session's events, in order."""
         return [

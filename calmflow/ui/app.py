@@ -1,0 +1,94 @@
+"""The Textual app: one factory builds it for the CLI and for tests.
+
+Store, output and clock are injected, so tests pass a null output, a store in
+a temporary folder and a clock they move by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+
+from calmflow.audio.output import Output
+from calmflow.core.plan import compile_plan
+from calmflow.core.routine import LoadedRoutine
+from calmflow.player import Player
+from calmflow.store.store import Store
+
+OutputFactory = Callable[[LoadedRoutine], Output]
+
+
+class CalmflowApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("calmflow.tcss")
+    TITLE = "calmflow"
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        output_factory: OutputFactory,
+        loaded: LoadedRoutine | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.output_factory = output_factory
+        self.loaded = loaded
+        self.clock = clock
+        self.player: Player | None = None
+        self.session_id: int | None = None
+        """The last session played, once it has started."""
+
+    def on_mount(self) -> None:
+        if self.loaded is not None:
+            self.play(self.loaded, then_exit=True)
+        else:
+            from calmflow.ui.screens.home import HomeScreen
+
+            self.push_screen(HomeScreen())
+
+    def play(self, loaded: LoadedRoutine, *, then_exit: bool = False) -> None:
+        """Start a session of `loaded` on a new player screen."""
+        from calmflow.ui.screens.player import PlayerScreen
+
+        plan = compile_plan(loaded.routine)
+        self.player = Player(
+            loaded, plan, self.store, self.output_factory(loaded), clock=self.clock
+        )
+
+        def done(_: object) -> None:
+            self.session_id = self.player.session_id if self.player else None
+            if then_exit:
+                self.exit()
+
+        self.push_screen(PlayerScreen(self.player), done)
+
+    async def action_quit(self) -> None:
+        # ctrl+q in the middle of a session still ends it properly in the log.
+        if self.player is not None and self.player.session_id is not None:
+            self.player.finish()
+            self.session_id = self.player.session_id
+        self.exit()
+
+
+def make_app(
+    *,
+    store: Store,
+    loaded: LoadedRoutine | None = None,
+    output_factory: OutputFactory | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> CalmflowApp:
+    """Build the app; by default sound goes to the sound card."""
+    if output_factory is None:
+        output_factory = device_output
+    return CalmflowApp(store=store, output_factory=output_factory, loaded=loaded, clock=clock)
+
+
+def device_output(loaded: LoadedRoutine) -> Output:
+    from calmflow import paths
+    from calmflow.audio.device import DeviceOutput
+
+    return DeviceOutput(compile_plan(loaded.routine), log_path=paths.log_dir() / "audio.log")

@@ -1,0 +1,83 @@
+"""The short form after a session: volume per side or total, and notes.
+
+Tab moves between fields, Enter saves from any of them, Esc skips the form
+(the session itself is already saved).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from calmflow.core.records import AfterSession
+
+
+class AfterSessionScreen(ModalScreen[AfterSession | None]):
+    BINDINGS = [Binding("escape", "skip", "Skip", id="skip")]
+
+    def __init__(self, unit: str = "ml") -> None:
+        super().__init__()
+        self.unit = unit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static("[b]How did it go?[/b]  All optional.", id="form-title")
+            with Horizontal(classes="form-row"):
+                yield Label("Left")
+                yield Input(type="number", id="left")
+                yield Label("Right")
+                yield Input(type="number", id="right")
+                yield Label("or total")
+                yield Input(type="number", id="total")
+            with Horizontal(classes="form-row"):
+                yield Label("Unit")
+                with RadioSet(id="unit"):
+                    yield RadioButton("ml", value=self.unit == "ml", id="unit-ml")
+                    yield RadioButton("oz", value=self.unit == "oz", id="unit-oz")
+            with Horizontal(classes="form-row"):
+                yield Label("Notes")
+                yield Input(id="notes")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (Enter)", variant="primary", id="save")
+                yield Button("Skip (Esc)", id="skip")
+
+    def on_mount(self) -> None:
+        self.query_one("#left", Input).focus()
+
+    def _number(self, field: str) -> float | None:
+        text = self.query_one(f"#{field}", Input).value.strip()
+        return float(text) if text else None
+
+    def answers(self) -> AfterSession:
+        unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
+        return AfterSession.from_entry(
+            self._number("left"),
+            self._number("right"),
+            self._number("total"),
+            unit,
+            self.query_one("#notes", Input).value,
+        )
+
+    def action_save(self) -> None:
+        try:
+            answers = self.answers()
+        except ValueError as exc:
+            self.query_one("#form-error", Static).update(f"[b]{exc}[/b]")
+            return
+        self.dismiss(answers)
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_skip()

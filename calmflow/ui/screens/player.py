@@ -1,0 +1,184 @@
+"""The player: one session on screen, one key per action."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from calmflow.format import clock_text
+from calmflow.player import Player
+from calmflow.ui.screens.after_session import AfterSessionScreen
+from calmflow.ui.widgets.breath_guide import BreathGuide
+
+TICK_S = 1 / 15
+CONFIRM_S = 3.0
+STEP_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
+
+
+class PlayerScreen(Screen[None]):
+    BINDINGS = [
+        Binding("space", "letdown", "Let-down", id="letdown"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("n", "next_phase", "Next phase", id="next_phase"),
+        Binding("q", "finish", "Finish", id="finish"),
+    ]
+
+    def __init__(self, player: Player) -> None:
+        super().__init__()
+        self.player = player
+        self._ticking = False
+        self._finish_asked_at: float | None = None
+        self._form_shown = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(id="title")
+            yield Static(id="times")
+        with Vertical(id="middle"):
+            yield BreathGuide(id="guide")
+            yield Static(id="step")
+        yield Static(id="pump")
+        yield Static(id="prompt")
+        yield Static(id="cues")
+        yield Static(id="letdowns")
+        yield Static("Starting sound…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.start_player()
+
+    @work(thread=True, exclusive=True, group="start")
+    def start_player(self) -> None:
+        # Opening a sound card can take a second or two: not on the UI thread.
+        self.player.start()
+        self.app.call_from_thread(self._started)
+
+    def _started(self) -> None:
+        self._ticking = True
+        device = getattr(self.player.output, "device_name", None)
+        self.query_one("#status", Static).update(f"sound: {device}" if device else "")
+        self.set_interval(TICK_S, self.tick)
+        self.tick()
+
+    # --- each frame -----------------------------------------------------------------
+
+    def tick(self) -> None:
+        if not self._ticking:
+            return
+        self.player.tick()
+        self._show_notices()
+        self.refresh_view()
+        if self.player.ended and not self._form_shown:
+            self._show_form()
+
+    def refresh_view(self) -> None:
+        session = self.player.session
+        plan = self.player.plan
+        phase = session.phase
+        position = f"{session.segment_index + 1} of {len(session.timeline.segments)}"
+        self.query_one("#title", Static).update(
+            f"[b]{plan.routine_name}[/b] · {phase.name} [dim]({position})[/dim]"
+        )
+        self.query_one("#times", Static).update(
+            f"phase {clock_text(plan.seconds(session.phase_frames_left()))} left · "
+            f"session {clock_text(plan.seconds(session.session_frames_left()))} left"
+        )
+        breath = session.breath()
+        self.query_one(BreathGuide).set_fullness(breath.fullness)
+        count = math.ceil(plan.seconds(breath.frames_left))
+        step = "paused" if self.player.paused else f"{STEP_WORDS[breath.step]} · {count}"
+        self.query_one("#step", Static).update(step)
+        self.query_one("#pump", Static).update(phase.pump_hint)
+        self.query_one("#prompt", Static).update(phase.prompt)
+        self.query_one("#cues", Static).update(self._cue_line())
+        self.query_one("#letdowns", Static).update(self._letdown_line())
+
+    def _cue_line(self) -> str:
+        parts = []
+        for name in self.player.session.cues_now():
+            cue = self.player.plan.cue(name)
+            if cue.kind == "text" and cue.text:
+                parts.append(cue.text)
+            elif cue.kind == "photo":
+                parts.append(f"photo: {name}")
+            else:
+                parts.append(f"{cue.kind}: {name}")
+        return "  ·  ".join(parts)
+
+    def _letdown_line(self) -> str:
+        marks = self.player.letdowns
+        if not marks:
+            return "[dim]space when you feel the let-down[/dim]"
+        plan = self.player.plan
+        times = ", ".join(clock_text(plan.seconds(m.frame)) for m in marks)
+        return f"[b]Let-downs: {len(marks)}[/b]  at {times}"
+
+    def _show_notices(self) -> None:
+        for notice in self.player.take_notices():
+            severity = "warning" if notice.kind == "warning" else "information"
+            timeout = 8.0 if notice.kind == "warning" else 5.0
+            self.notify(notice.text, severity=severity, timeout=timeout)
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def action_letdown(self) -> None:
+        if not self._ticking or self.player.ended:
+            return
+        mark = self.player.letdown()
+        if mark is not None:
+            at = clock_text(self.player.plan.seconds(mark.frame))
+            self.notify(f"Let-down {mark.number} marked at {at}", timeout=3.0)
+        self._after_action()
+
+    def action_pause(self) -> None:
+        if not self._ticking:
+            return
+        paused = self.player.toggle_pause()
+        self.query_one("#status", Static).update(
+            "[b]Paused[/b]: sound and clock are stopped; p resumes" if paused else ""
+        )
+        self._after_action()
+
+    def action_next_phase(self) -> None:
+        if not self._ticking:
+            return
+        self.player.next_phase()
+        self._after_action()
+
+    def action_finish(self) -> None:
+        if not self._ticking:
+            return
+        now = time.monotonic()
+        if self._finish_asked_at is None or now - self._finish_asked_at > CONFIRM_S:
+            self._finish_asked_at = now
+            self.notify("Press q again to finish the session", timeout=CONFIRM_S)
+            return
+        self.player.finish()
+        self._after_action()
+
+    def _after_action(self) -> None:
+        self._show_notices()
+        self.refresh_view()
+        if self.player.ended and not self._form_shown:
+            self._show_form()
+
+    def _show_form(self) -> None:
+        self._form_shown = True
+        self._ticking = False
+        self.query_one("#status", Static).update("Session finished")
+        unit = self.player.store.last_volume_unit() or "ml"
+        self.app.push_screen(AfterSessionScreen(unit), self._form_done)
+
+    def _form_done(self, answers: object) -> None:
+        from calmflow.core.records import AfterSession
+
+        if isinstance(answers, AfterSession):
+            self.player.save_form(answers)
+        self.dismiss(None)
