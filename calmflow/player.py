@@ -61,6 +61,8 @@ class Player:
         self.paused = False
         self.notices: list[Notice] = []
         self.letdowns: list[LetdownMarked] = []
+        self.no_sound: str | None = None
+        """Why sound stopped, once it has (the session goes on silently)."""
         self._clock = clock
         self._sent_timeline = self.session.timeline
         self._backlog: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
@@ -177,6 +179,7 @@ class Player:
                 self.output.close(self.session.timeline)
             except Exception:
                 pass
+        self.no_sound = why
         self.output = NullOutput(self.plan.rate, clock=self._clock, start_frame=frames, name="null")
         if self.session_id is not None:
             self.output.start(self.session.timeline)

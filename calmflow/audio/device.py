@@ -9,6 +9,8 @@ played are read from a shared mapped file without any round trip.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,7 +57,8 @@ class DeviceOutput:
 
     def start(self, timeline: Timeline) -> None:
         ours, theirs = socket.socketpair()
-        with self.log_path.open("ab") as log:
+        log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(log_fd, "ab") as log:
             self._proc = subprocess.Popen(
                 [
                     sys.executable,
@@ -91,7 +94,17 @@ class DeviceOutput:
             if self._proc.poll() is not None:
                 break
         self._stop_process(wait_s=0.0)
-        raise OutputUnavailable(f"the audio process did not start; see {self.log_path}")
+        raise OutputUnavailable(self._why_it_ended("did not start"))
+
+    def _why_it_ended(self, what: str) -> str:
+        code = self._proc.poll() if self._proc is not None else None
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the audio process crashed ({name}) opening the sound output; see {self.log_path}"
+        return f"the audio process {what}; see {self.log_path}"
 
     def frames(self) -> int:
         frames = int(self._counters[FRAMES])
@@ -111,10 +124,10 @@ class DeviceOutput:
                     self._fail(detail)
                     return
         except (EOFError, OSError):
-            self._fail("the audio process ended")
+            self._fail(self._why_it_ended("ended"))
             return
         if self._proc is not None and self._proc.poll() is not None:
-            self._fail("the audio process ended")
+            self._fail(self._why_it_ended("ended"))
         elif now - self._last_change > STALL_S:
             self._fail("the sound output stopped consuming audio")
 

@@ -31,6 +31,9 @@ from calmflow.core.timeline import Timeline
 
 FADE_S = 0.03
 STALL_S = 3.0
+PREROLL_S = 0.25
+"""Silence played before the session's first frame: sound servers can swallow
+the first tenth of a second of a new stream, and the opening chime is in it."""
 
 
 class _Playback:
@@ -44,6 +47,7 @@ class _Playback:
         self.finished = False
         self.counters = counters
         self.pos = 0
+        self.preroll = int(PREROLL_S * timeline.plan.rate)
         self.mode = "play"  # play | fading_out | paused | fading_in
         self.fade_done = 0
         self.fade = max(1, int(FADE_S * timeline.plan.rate))
@@ -64,6 +68,10 @@ class _Playback:
                 self.pending = None
             self._steer()
             if self.mode == "paused":
+                outdata.fill(0.0)
+                return
+            if self.preroll > 0:
+                self.preroll -= frames
                 outdata.fill(0.0)
                 return
             self.engine.render(self.timeline, self.pos, outdata)

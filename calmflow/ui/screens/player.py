@@ -62,10 +62,16 @@ class PlayerScreen(Screen[None]):
 
     def _started(self) -> None:
         self._ticking = True
-        device = getattr(self.player.output, "device_name", None)
-        self.query_one("#status", Static).update(f"sound: {device}" if device else "")
         self.set_interval(TICK_S, self.tick)
         self.tick()
+
+    def _status_line(self) -> str:
+        if self.player.paused:
+            return "[b]Paused[/b]: sound and clock are stopped; p resumes"
+        if self.player.no_sound:
+            return "No sound: playing silently; let-downs are logged as usual"
+        device = getattr(self.player.output, "device_name", None)
+        return f"[dim]sound: {device}[/dim]" if device else ""
 
     # --- each frame -----------------------------------------------------------------
 
@@ -86,9 +92,11 @@ class PlayerScreen(Screen[None]):
         self.query_one("#title", Static).update(
             f"[b]{plan.routine_name}[/b] · {phase.name} [dim]({position})[/dim]"
         )
+        # Countdowns show whole seconds still to go, as a kitchen timer does.
+        phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
+        session_left = math.ceil(plan.seconds(session.session_frames_left()))
         self.query_one("#times", Static).update(
-            f"phase {clock_text(plan.seconds(session.phase_frames_left()))} left · "
-            f"session {clock_text(plan.seconds(session.session_frames_left()))} left"
+            f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left"
         )
         breath = session.breath()
         self.query_one(BreathGuide).set_fullness(breath.fullness)
@@ -99,6 +107,7 @@ class PlayerScreen(Screen[None]):
         self.query_one("#prompt", Static).update(phase.prompt)
         self.query_one("#cues", Static).update(self._cue_line())
         self.query_one("#letdowns", Static).update(self._letdown_line())
+        self.query_one("#status", Static).update(self._status_line())
 
     def _cue_line(self) -> str:
         parts = []
@@ -140,10 +149,7 @@ class PlayerScreen(Screen[None]):
     def action_pause(self) -> None:
         if not self._ticking:
             return
-        paused = self.player.toggle_pause()
-        self.query_one("#status", Static).update(
-            "[b]Paused[/b]: sound and clock are stopped; p resumes" if paused else ""
-        )
+        self.player.toggle_pause()
         self._after_action()
 
     def action_next_phase(self) -> None:
@@ -172,7 +178,6 @@ class PlayerScreen(Screen[None]):
     def _show_form(self) -> None:
         self._form_shown = True
         self._ticking = False
-        self.query_one("#status", Static).update("Session finished")
         unit = self.player.store.last_volume_unit() or "ml"
         self.app.push_screen(AfterSessionScreen(unit), self._form_done)
 

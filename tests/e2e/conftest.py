@@ -1,0 +1,208 @@
+"""Real parts for end-to-end tests: a PulseAudio null sink, parec, tmux, the CLI.
+
+These never skip: CI installs pulseaudio, pulseaudio-utils, tmux and the ALSA
+pulse plugin (./bootstrap test), and a missing one fails with what to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+RATE = 48_000
+CALMFLOW = [sys.executable, "-m", "calmflow"]
+
+
+def _need(program: str, package: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        pytest.fail(f"{program} is not installed: run ./bootstrap test (apt package {package})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A private PulseAudio server with one null sink, 'ci', at 48 kHz."""
+    pulseaudio = _need("pulseaudio", "pulseaudio")
+    _need("parec", "pulseaudio-utils")
+    runtime = tmp_path_factory.mktemp("pulse")
+    env = {
+        "PULSE_RUNTIME_PATH": str(runtime),
+        "PULSE_SERVER": f"unix:{runtime}/native",
+        "PULSE_STATE_PATH": str(runtime / "state"),
+    }
+    full_env = {**os.environ, **env}
+    subprocess.run(
+        [
+            pulseaudio,
+            "-n",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "--use-pid-file=yes",
+            "-L",
+            f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
+            "-L",
+            f"module-null-sink sink_name=ci rate={RATE}",
+            "-L",
+            "module-always-sink",
+        ],
+        env=full_env,
+        check=True,
+        capture_output=True,
+    )
+    for _ in range(100):
+        if subprocess.run(["pactl", "info"], env=full_env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the test PulseAudio server did not start")
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield env
+    subprocess.run([pulseaudio, "--kill"], env=full_env, capture_output=True)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+class Capture:
+    """What the null sink played, recorded from its monitor with parec."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._proc = subprocess.Popen(
+            [
+                "parec",
+                "-d",
+                "ci.monitor",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--format=float32le",
+                "--raw",
+                "--latency-msec=20",
+                str(path),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.3)  # parec starts a little late (PITFALLS.md)
+
+    def stop(self) -> np.ndarray:
+        time.sleep(0.3)
+        self._proc.terminate()
+        self._proc.wait(timeout=5)
+        return np.fromfile(self.path, dtype=np.float32)
+
+
+@pytest.fixture
+def capture(pulse: dict[str, str], tmp_path: Path) -> Iterator[Capture]:
+    cap = Capture(tmp_path / "capture.raw")
+    yield cap
+    if cap._proc.poll() is None:
+        cap._proc.kill()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`calmflow ARGS` as a user runs it; CALMFLOW_HOME comes from the test's environment."""
+    return subprocess.run(
+        [*CALMFLOW, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def db_rows(home: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(home / "calmflow.sqlite3") as conn:
+        return conn.execute(query).fetchall()
+
+
+class Tmux:
+    """One tmux server of the test's own, 80×24, as a person's terminal."""
+
+    def __init__(self, socket: Path) -> None:
+        _need("tmux", "tmux")
+        self.socket = str(socket)
+
+    def _run(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+        return done.stdout
+
+    def start(self, command: str, env: dict[str, str]) -> None:
+        exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
+        self._run(
+            "new-session", "-d", "-x", "80", "-y", "24", "-s", "t",
+            f"cd {_quote(os.getcwd())} && exec env {exports} {command}",
+        )
+
+    def keys(self, *keys: str) -> None:
+        self._run("send-keys", "-t", "t", *keys)
+
+    def screen(self) -> str:
+        return self._run("capture-pane", "-p", "-t", "t")
+
+    def pid(self) -> int:
+        return int(self._run("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+    def kill(self) -> None:
+        self._run("kill-server")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    term = Tmux(tmp_path / "tmux.sock")
+    yield term
+    term.kill()
+
+
+def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """Seconds at which a chime (880 Hz partial) starts in `audio`."""
+    from scipy import signal
+
+    band = signal.sosfilt(signal.butter(4, [800, 960], btype="band", fs=rate, output="sos"), audio)
+    smooth = signal.sosfilt(signal.butter(2, 30, fs=rate, output="sos"), band**2)
+    envelope = np.sqrt(np.clip(smooth, 0, None))
+    threshold = envelope.max() * 0.3
+    rising = np.flatnonzero((envelope[1:] > threshold) & (envelope[:-1] <= threshold))
+    onsets: list[int] = []
+    for index in rising:
+        if not onsets or index - onsets[-1] > rate // 2:
+            onsets.append(int(index))
+    return np.array(onsets) / rate
+
+
+def dominant_hz(audio: np.ndarray, start_s: float, length_s: float = 0.1, rate: int = RATE) -> float:
+    """The strongest frequency between 150 and 450 Hz (the breath tone) in a window."""
+    a, n = int(start_s * rate), int(length_s * rate)
+    window = audio[a : a + n] * np.hanning(n)
+    freqs = np.fft.rfftfreq(n * 4, 1 / rate)
+    spectrum = np.abs(np.fft.rfft(window, n * 4))
+    band = (freqs > 150) & (freqs < 450)
+    return float(freqs[band][spectrum[band].argmax()])

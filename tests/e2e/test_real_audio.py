@@ -1,0 +1,106 @@
+"""Real sound: PortAudio → ALSA pulse plugin → PulseAudio null sink → parec.
+
+The captured audio must carry the routine on its own: a chime at each phase
+change at the planned times, and a tone that rises on the inhale and falls on
+the exhale. Times are compared with each other, not with the wall clock (the
+null sink does not keep wall-clock time exactly; PITFALLS.md).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from calmflow import paths
+from calmflow.audio.device import DeviceOutput
+from calmflow.core.plan import compile_plan
+from calmflow.core.routine import load_routine
+from calmflow.core.session import RuleApplied
+from calmflow.player import Player
+from calmflow.store.store import Store
+from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz
+
+pytestmark = pytest.mark.e2e
+
+
+def _play(short_routine, letdown_after_s: float | None = None) -> Player:  # type: ignore[no-untyped-def]
+    loaded = load_routine(short_routine)
+    plan = compile_plan(loaded.routine)
+    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
+    player = Player(loaded, plan, Store(paths.database_path()), output)
+    player.start()
+    assert player.take_notices() == [], "the sound output should have opened"
+    marked = False
+    deadline = time.monotonic() + 30
+    while not player.ended and time.monotonic() < deadline:
+        player.tick()
+        if letdown_after_s is not None and not marked and player.played_s >= letdown_after_s:
+            player.letdown()
+            marked = True
+        time.sleep(0.02)
+    player.finish()
+    return player
+
+
+def test_phase_chimes_and_breath_tone_are_heard_at_the_planned_times(
+    home, short_routine, capture
+):
+    player = _play(short_routine)
+    audio = capture.stop()
+    assert player.output.name == "device"
+
+    onsets = chime_onsets(audio)
+    assert len(onsets) == 3, f"one chime per phase, found {onsets}"
+    # Phases are 3 s long: the chimes are 3 s apart to the millisecond.
+    assert np.allclose(np.diff(onsets), 3.0, atol=0.005), np.diff(onsets)
+
+    # Within the first phase: 1 s inhale (tone rising), 2 s exhale (falling).
+    start = onsets[0]
+    rising = [dominant_hz(audio, start + t) for t in (0.25, 0.45, 0.65)]
+    falling = [dominant_hz(audio, start + t) for t in (1.3, 1.8, 2.3)]
+    assert rising[0] < rising[1] < rising[2], rising
+    assert falling[0] > falling[1] > falling[2], falling
+    assert 210 < rising[0] < 300 and 280 < falling[0] < 340
+
+    rows = db_rows(home, "SELECT status, output, played_s, underruns FROM sessions")
+    assert rows[0][:3] == ("completed", "device", 9.0)
+
+
+def test_a_letdown_in_stimulation_moves_the_sound_to_expression_on_the_planned_frame(
+    home, short_routine, capture
+):
+    player = _play(short_routine, letdown_after_s=4.0)
+    audio = capture.stop()
+
+    rules = [e for e in _rules(player)]
+    assert rules, "the let-down during stimulation should switch to expression"
+    switch_s = rules[0] / RATE
+    onsets = chime_onsets(audio)
+    assert len(onsets) == 3, onsets
+    # The expression chime sounds exactly where the session placed the switch.
+    assert abs((onsets[2] - onsets[0]) - switch_s) < 0.005, (onsets, switch_s)
+    assert switch_s < 6.0  # earlier than the planned end of stimulation
+
+    letdowns = db_rows(home, "SELECT number, phase_kind FROM letdowns")
+    assert letdowns == [(1, "stimulation")]
+
+
+def _rules(player: Player) -> list[int]:
+    """Frames at which the session changed course (from its final timeline)."""
+    segments = player.session.timeline.segments
+    planned = compile_plan(player.loaded.routine).phases
+    return [
+        seg.start_frame
+        for prev, seg in zip(segments, segments[1:], strict=False)
+        if prev.end_frame - prev.start_frame < planned[prev.phase].duration_frames
+    ]
+
+
+def test_rule_event_is_logged(home, short_routine, pulse):
+    # The rule's message is what the person sees; it is kept with the session.
+    player = _play(short_routine, letdown_after_s=4.0)
+    kinds = [(k, d) for _, k, d in player.store.events(player.session_id)]
+    assert ("rule", "let-down marked: switch to expression mode") in kinds
+    assert not any(isinstance(e, RuleApplied) for e in player.session.advance_to(10**9))

@@ -1,0 +1,134 @@
+"""calmflow in a real terminal (tmux), as a person runs it, sound included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import db_rows
+
+pytestmark = pytest.mark.e2e
+
+PLAY = f"{sys.executable} -m calmflow play"
+
+
+def _wait_rows(home: Path, query: str, expected: list[tuple[object, ...]], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    rows: list[tuple[object, ...]] = []
+    while time.monotonic() < deadline:
+        if (home / "calmflow.sqlite3").exists():
+            rows = db_rows(home, query)
+            if rows == expected:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{query} gave {rows}, expected {expected}")
+
+
+def test_a_session_in_the_terminal_with_sound(home, short_routine, tmux, pulse):
+    tmux.start(f"{PLAY} {short_routine}; sleep 30", {"CALMFLOW_HOME": str(home), **pulse})
+    screen = tmux.wait_for("Settle")
+    assert "space Let-down" in screen and "q Finish" in screen
+    tmux.wait_for("sound: ")  # the sound card opened: no 'No sound' notice
+    tmux.wait_for("Stimulation")
+    tmux.keys("Space")
+    # The let-down is in the database while the session is still playing.
+    _wait_rows(home, "SELECT number, phase FROM letdowns", [(1, "Stimulation")])
+    screen = tmux.wait_for("Let-downs: 1")
+    tmux.wait_for("Expression")  # the let-down moved the pump on to expression
+    tmux.wait_for("How did it go?", timeout=15)
+    tmux.keys("Tab", "Tab", "120", "Enter")
+    screen = tmux.wait_for("Session saved")
+    assert "1 let-down, the first at 0:0" in screen
+    assert "Traceback" not in screen
+    rows = db_rows(home, "SELECT status, output, volume_total_ml FROM sessions")
+    assert rows == [("completed", "device", 120.0)]
+
+
+def test_killed_mid_session_keeps_every_letdown(home, standard_routine, tmux, pulse):
+    tmux.start(f"{PLAY} standard", {"CALMFLOW_HOME": str(home), **pulse})
+    tmux.wait_for("sound: ")
+    player_pid = tmux.pid()
+    audio_pids = [
+        int(p)
+        for p in subprocess.run(
+            ["pgrep", "-P", str(player_pid)], capture_output=True, text=True
+        ).stdout.split()
+    ]
+    assert audio_pids, "the audio process should be running"
+    tmux.keys("Space")
+    tmux.wait_for("Let-downs: 1")
+    tmux.keys("Space")
+    tmux.wait_for("Let-downs: 2")
+    os.kill(player_pid, signal.SIGKILL)
+
+    # The sound stops with the player: no orphan keeps playing.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(p) for p in audio_pids):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in audio_pids), "the audio process outlived the player"
+
+    assert db_rows(home, "SELECT number FROM letdowns ORDER BY number") == [(1,), (2,)]
+    assert db_rows(home, "PRAGMA integrity_check") == [("ok",)]
+    # The next calmflow marks it interrupted, with everything marked so far.
+    from tests.e2e.conftest import run_cli
+
+    done = run_cli("log", "--json", env={"CALMFLOW_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    import json
+
+    (session,) = json.loads(done.stdout)
+    assert session["status"] == "interrupted"
+    assert [ld["number"] for ld in session["letdowns"]] == [1, 2]
+
+
+@pytest.mark.parametrize("setting", ["no sound server", "sound library crashes"])
+def test_no_sound_plays_silently_with_one_notice(home, short_routine, tmux, setting):
+    env = {"CALMFLOW_HOME": str(home), "PULSE_SERVER": "unix:/nonexistent/pulse"}
+    if setting == "sound library crashes":
+        # libasound aborts the process on an empty configuration: the player,
+        # in its own process, must not care.
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "empty-alsa.conf").write_text("")
+        env["ALSA_CONFIG_PATH"] = str(home / "empty-alsa.conf")
+    tmux.start(f"{PLAY} {short_routine}; sleep 30", env)
+    started = time.monotonic()
+    screen = tmux.wait_for("No sound: playing silently")
+    assert time.monotonic() - started < 10, "falling back to silence took too long"
+    tmux.wait_for("Stimulation")
+    tmux.keys("Space")
+    _wait_rows(home, "SELECT number FROM letdowns", [(1,)])
+    assert "Traceback" not in screen
+
+
+def test_missing_portaudio_plays_silently_with_one_notice(home, short_routine, tmux, tmp_path):
+    # A stand-in for a machine without libportaudio2: importing sounddevice fails
+    # exactly as it does there.
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "sounddevice.py").write_text('raise OSError("PortAudio library not found")\n')
+    env = {"CALMFLOW_HOME": str(home), "PYTHONPATH": f"{fake}:{os.getcwd()}"}
+    tmux.start(f"{PLAY} {short_routine}; sleep 30", env)
+    screen = tmux.wait_for("No sound: playing silently")
+    assert "PortAudio is not" in screen  # the notice says why
+    tmux.keys("Space")
+    _wait_rows(home, "SELECT number FROM letdowns", [(1,)])
+    assert "Traceback" not in screen
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waiting for its (killed) parent counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
