@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-
-@contextmanager
-def _silenced_fd2() -> Iterator[None]:
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+from calmflow.native_stderr import silenced
 
 
 def list_outputs() -> list[dict[str, Any]]:
     """Output devices as dicts; raise OSError if PortAudio itself is missing."""
-    with _silenced_fd2():
+    with silenced():
         try:
             import sounddevice as sd
         except OSError as exc:

@@ -12,6 +12,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from calmflow.native_stderr import silenced
+
 MAX_SECONDS = 4 * 3600
 
 
@@ -22,7 +24,8 @@ class MediaError(Exception):
 def probe(path: Path) -> float:
     """Seconds of sound in `path`; raise MediaError if it is not a usable sound file."""
     try:
-        info = sf.info(str(path))
+        with silenced():
+            info = sf.info(str(path))
     except FileNotFoundError:
         raise MediaError(f"{path}: sound file not found") from None
     except (sf.LibsndfileError, RuntimeError, OSError):
@@ -41,7 +44,8 @@ def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
     """The whole file as float32 of shape (frames, channels) at `rate`."""
     probe(path)
     try:
-        data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with silenced():
+            data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise MediaError(f"{path}: could not be decoded ({exc})") from None
     if data.shape[0] == 0:
