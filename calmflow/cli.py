@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from calmflow import catalog, paths
+from calmflow.core.routine import load_routine
 from calmflow.core.yamlsource import SourceError
 from calmflow.format import clock_text
 from calmflow.store.db import StoreError
@@ -233,10 +234,10 @@ def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_f
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def routines_cmd(as_json: bool) -> None:
     """List bundled and user routines."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in catalog.entries():
         try:
-            routine = catalog.load_routine(entry.path).routine
+            routine = load_routine(entry.path).routine
             rows.append(
                 {
                     "name": entry.name,

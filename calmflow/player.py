@@ -10,6 +10,7 @@ session goes on silently on the monotonic clock from the frame it reached.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,10 +176,8 @@ class Player:
 
     def _fall_back(self, why: str, frames: int = 0) -> int:
         if not isinstance(self.output, NullOutput):
-            try:
+            with contextlib.suppress(Exception):
                 self.output.close(self.session.timeline)
-            except Exception:
-                pass
         self.no_sound = why
         self.output = NullOutput(self.plan.rate, clock=self._clock, start_frame=frames, name="null")
         if self.session_id is not None:

@@ -45,7 +45,7 @@ class DeviceOutput:
         self.guard_frames = int(0.1 * plan.rate)
         """Commands reach the callback within a block or two; 0.1 s is ample."""
         self.device_name: str | None = None
-        self._counters_file = tempfile.TemporaryFile()
+        self._counters_file = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the output)
         self._counters_file.truncate(COUNTERS_BYTES)
         self._counters: Any = counters_view(self._counters_file.fileno())
         self._conn: Connection | None = None
@@ -103,7 +103,9 @@ class DeviceOutput:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            return f"the audio process crashed ({name}) opening the sound output; see {self.log_path}"
+            return (
+                f"the audio process crashed ({name}) opening the sound output; see {self.log_path}"
+            )
         return f"the audio process {what}; see {self.log_path}"
 
     def frames(self) -> int:

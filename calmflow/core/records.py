@@ -10,6 +10,8 @@ from datetime import datetime
 
 ML_PER_OZ = 29.5735
 """US fluid ounce, the unit on bottles and pumps."""
+MAX_SESSION_ML = 2000.0
+"""More than this from one session cannot be right: a typing slip."""
 
 SessionStatus = str
 """'running', 'completed', 'finished_early' or 'interrupted'."""
@@ -74,15 +76,17 @@ class AfterSession:
         if unit not in ("ml", "oz"):
             raise ValueError(f"unit must be ml or oz, not {unit!r}")
         factor = ML_PER_OZ if unit == "oz" else 1.0
-        for value in (left, right, total):
-            if value is not None and not 0 <= value <= 2000:
-                raise ValueError(f"a volume of {value:g} {unit} cannot be right")
 
         def ml(v: float | None) -> float | None:
-            return None if v is None else round(v * factor, 1)
+            if v is None:
+                return None
+            if not 0 <= v * factor <= MAX_SESSION_ML:
+                raise ValueError(f"a volume of {v:g} {unit} cannot be right")
+            return round(v * factor, 1)
 
-        if total is None and left is not None and right is not None:
-            total = left + right
-        elif total is None:
-            total = left if right is None else right
-        return cls(ml(left), ml(right), ml(total), unit, notes.strip())
+        left_ml, right_ml, total_ml = ml(left), ml(right), ml(total)
+        if total_ml is None and left_ml is not None and right_ml is not None:
+            total_ml = round(left_ml + right_ml, 1)
+        elif total_ml is None:
+            total_ml = left_ml if right_ml is None else right_ml
+        return cls(left_ml, right_ml, total_ml, unit, notes.strip())

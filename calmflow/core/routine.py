@@ -43,6 +43,8 @@ def parse_duration(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         match = _DURATION.match(value)
+        if match and match.group(1) and match.group(3) and not value.rstrip().endswith("s"):
+            raise ValueError(f"'{value}' is ambiguous: write {value}m or {value}s")
         if match and any(match.groups()):
             hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
             return hours * 3600 + minutes * 60 + seconds
@@ -107,7 +109,7 @@ class PumpHint(_Model):
         """Words for the screen, e.g. 'stimulation mode: fast, light suction'."""
         if self.mode == "off":
             return "pump off"
-        parts = []
+        parts: list[str] = []
         if self.speed:
             parts.append(self.speed)
         if self.suction:
@@ -184,6 +186,14 @@ class Phase(_Model):
     """A breathing pattern for this phase only; the routine's otherwise."""
     cues: list[str] = Field(default_factory=list)
     """Names of cues (from the routine's `cues`) that are on during this phase."""
+
+    @field_validator("cues")
+    @classmethod
+    def _each_cue_once(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"cue '{name}' is listed twice; list it once")
+        return names
 
     @property
     def pump_hint(self) -> PumpHint:
@@ -273,7 +283,7 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
         return f"missing '{loc[-1]}'", False
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        options = re.findall(r"'([^']*)'", expected)
+        options = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
         hint = _suggest(str(found), options) if isinstance(found, str) else ""
         return f"expected one of {', '.join(options)}; found {found!r}{hint}", False
     message = err["msg"]
@@ -289,10 +299,7 @@ def _problems_from(exc: ValidationError, src: Source) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         raw = tuple(err["loc"])
-        if err["type"] == "extra_forbidden":
-            loc = _walk(raw[:-1])[0] + (raw[-1],)
-        else:
-            loc = _walk(raw)[0]
+        loc = _walk(raw[:-1])[0] + (raw[-1],) if err["type"] == "extra_forbidden" else _walk(raw)[0]
         message, about_key = _describe(dict(err), loc)
         where = ".".join(str(p) for p in loc)
         text = f"{where}: {message}" if where else message
@@ -333,19 +340,21 @@ def load_routine(
     try:
         routine = Routine.model_validate(src.data)
     except ValidationError as exc:
-        problems = _problems_from(exc, src)
-        raise SourceError(sorted(problems, key=lambda p: (p.line, p.col))) from None
+        found = _problems_from(exc, src)
+        raise SourceError(sorted(found, key=lambda p: (p.line, p.col))) from None
 
     problems: list[Problem] = []
     for i, phase in enumerate(routine.phases):
-        for j, cue in enumerate(phase.cues):
-            if cue not in routine.cues:
-                hint = _suggest(cue, list(routine.cues)) or (
+        for j, cue_name in enumerate(phase.cues):
+            if cue_name not in routine.cues:
+                hint = _suggest(cue_name, list(routine.cues)) or (
                     f" (the routine defines: {', '.join(routine.cues)})"
                     if routine.cues
                     else " (the routine defines no cues)"
                 )
-                problems.append(src.problem(("phases", i, "cues", j), f"unknown cue '{cue}'{hint}"))
+                problems.append(
+                    src.problem(("phases", i, "cues", j), f"unknown cue '{cue_name}'{hint}")
+                )
 
     base = path.resolve().parent
     resolved: dict[str, Cue] = {}

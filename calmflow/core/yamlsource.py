@@ -77,9 +77,9 @@ class _StrictLoader(yaml.SafeLoader):
     words a person wrote instead of turning silently into booleans.
     """
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 "while reading the routine",
                 None,
@@ -93,8 +93,20 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+_PLAIN_TAGS = {
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+}
+
+
 def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) -> Any:
     src.marks[loc] = _mark(node)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+        line, col = _mark(node)
+        problems.append(
+            Problem(src.path, line, col, f"tags such as '{node.tag}' are not allowed in routines")
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -128,7 +140,7 @@ def _scalar(node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         # A fresh constructor per node keeps no references between files.
         return yaml.SafeLoader("").construct_object(node)
-    return f"<{node.id}>"
+    return f"<{type(node).__name__}>"
 
 
 def read_yaml(path: Path) -> Source:

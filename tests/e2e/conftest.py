@@ -112,7 +112,9 @@ def capture(pulse: dict[str, str], tmp_path: Path) -> Iterator[Capture]:
         cap._proc.kill()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`calmflow ARGS` as a user runs it; CALMFLOW_HOME comes from the test's environment."""
     return subprocess.run(
         [*CALMFLOW, *args],
@@ -144,7 +146,14 @@ class Tmux:
     def start(self, command: str, env: dict[str, str]) -> None:
         exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
         self._run(
-            "new-session", "-d", "-x", "80", "-y", "24", "-s", "t",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            "t",
             f"cd {_quote(os.getcwd())} && exec env {exports} {command}",
         )
 
@@ -198,7 +207,9 @@ def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
     return np.array(onsets) / rate
 
 
-def dominant_hz(audio: np.ndarray, start_s: float, length_s: float = 0.1, rate: int = RATE) -> float:
+def dominant_hz(
+    audio: np.ndarray, start_s: float, length_s: float = 0.1, rate: int = RATE
+) -> float:
     """The strongest frequency between 150 and 450 Hz (the breath tone) in a window."""
     a, n = int(start_s * rate), int(length_s * rate)
     window = audio[a : a + n] * np.hanning(n)

@@ -44,9 +44,7 @@ def _play(short_routine, letdown_after_s: float | None = None) -> Player:  # typ
     return player
 
 
-def test_phase_chimes_and_breath_tone_are_heard_at_the_planned_times(
-    home, short_routine, capture
-):
+def test_phase_chimes_and_breath_tone_are_heard_at_the_planned_times(home, short_routine, capture):
     player = _play(short_routine)
     audio = capture.stop()
     assert player.output.name == "device"

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.e2e
 PLAY = f"{sys.executable} -m calmflow play"
 
 
-def _wait_rows(home: Path, query: str, expected: list[tuple[object, ...]], timeout: float = 10) -> None:
+def _wait_rows(
+    home: Path, query: str, expected: list[tuple[object, ...]], timeout: float = 10
+) -> None:
     deadline = time.monotonic() + timeout
     rows: list[tuple[object, ...]] = []
     while time.monotonic() < deadline:

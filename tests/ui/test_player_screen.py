@@ -83,7 +83,9 @@ async def test_breath_guide_grows_on_inhale_and_shrinks_on_exhale(home, short_ro
         levels = [level for level, _ in seen]
         assert levels[0] < levels[1] < levels[2]
         assert levels[3] > levels[4] > levels[5]
-        assert [step.split(" · ")[0] for _, step in seen] == ["breathe in"] * 3 + ["breathe out"] * 3
+        assert [step.split(" · ")[0] for _, step in seen] == ["breathe in"] * 3 + [
+            "breathe out"
+        ] * 3
         assert seen[3][1] == "breathe out · 2"  # 1.5 s of the exhale still to go, counted up
         assert seen[5][1] == "breathe out · 1"
 
@@ -158,7 +160,7 @@ async def test_q_asks_once_then_the_form_saves_volumes(home, short_routine, cloc
         "SELECT status, played_s, volume_left_ml, volume_right_ml, volume_total_ml,"
         " volume_unit, notes FROM sessions"
     )
-    assert rows == [("finished_early", 2.0, 44.4, 29.6, 73.9, "oz", "warm shower first")]
+    assert rows == [("finished_early", 2.0, 44.4, 29.6, 74.0, "oz", "warm shower first")]
 
 
 async def test_escape_skips_the_form_and_keeps_the_session(home, short_routine, clock):

@@ -131,9 +131,10 @@ class PlayerScreen(Screen[None]):
 
     def _show_notices(self) -> None:
         for notice in self.player.take_notices():
-            severity = "warning" if notice.kind == "warning" else "information"
-            timeout = 8.0 if notice.kind == "warning" else 5.0
-            self.notify(notice.text, severity=severity, timeout=timeout)
+            if notice.kind == "warning":
+                self.notify(notice.text, severity="warning", timeout=8.0)
+            else:
+                self.notify(notice.text, timeout=5.0)
 
     # --- keys ---------------------------------------------------------------------------
 

@@ -1,0 +1,58 @@
+"""The core stays light and the UI process never loads the sound card library.
+
+Each check runs in a fresh interpreter, so modules imported by other tests
+cannot hide an import (harlequin: tests/unit_tests/test_import_hygiene.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("numpy", "scipy", "textual", "sounddevice")
+
+
+def _loaded_after_importing(modules: list[str]) -> set[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+CORE = [
+    "calmflow.core.yamlsource",
+    "calmflow.core.routine",
+    "calmflow.core.plan",
+    "calmflow.core.timeline",
+    "calmflow.core.session",
+    "calmflow.core.review",
+    "calmflow.core.records",
+]
+
+
+def test_core_imports_no_numpy_scipy_textual_or_sounddevice():
+    assert _loaded_after_importing(CORE) == set()
+
+
+@pytest.mark.parametrize("module", ["calmflow.engine.mixer", "calmflow.engine.render"])
+def test_engine_imports_neither_textual_nor_sounddevice(module):
+    loaded = _loaded_after_importing([module])
+    assert "numpy" in loaded  # the check can see what it looks for
+    assert loaded.isdisjoint({"textual", "sounddevice"})
+
+
+def test_player_and_device_output_do_not_import_sounddevice():
+    # sounddevice is imported only by the audio child process.
+    assert "sounddevice" not in _loaded_after_importing(
+        ["calmflow.player", "calmflow.audio.device"]
+    )

@@ -1,0 +1,50 @@
+"""The after-session form's answers, stored in millilitres."""
+
+from __future__ import annotations
+
+import pytest
+
+from calmflow.core.records import ML_PER_OZ, AfterSession
+
+
+def test_ml_are_kept_and_total_is_left_plus_right():
+    answers = AfterSession.from_entry(60, 45.5, None, "ml", "  felt calm \n")
+    assert answers == AfterSession(60.0, 45.5, 105.5, "ml", "felt calm")
+
+
+def test_ounces_are_converted_to_ml():
+    # 2 oz = 59.147 ml, 1.5 oz = 44.360 ml, together 3.5 oz = 103.507 ml.
+    answers = AfterSession.from_entry(2, 1.5, None, "oz")
+    assert (answers.volume_left_ml, answers.volume_right_ml) == (59.1, 44.4)
+    assert answers.volume_total_ml == 103.5
+    assert answers.unit == "oz"
+
+
+def test_a_typed_total_wins_over_the_sides():
+    answers = AfterSession.from_entry(None, None, 5, "oz")
+    assert answers.volume_total_ml == round(5 * ML_PER_OZ, 1) == 147.9
+    assert (answers.volume_left_ml, answers.volume_right_ml) == (None, None)
+
+
+@pytest.mark.parametrize(("left", "right", "total"), [(50, None, 50.0), (None, 70, 70.0)])
+def test_one_side_only_is_the_total(left, right, total):
+    assert AfterSession.from_entry(left, right, None, "ml").volume_total_ml == total
+
+
+def test_nothing_typed_stores_nothing():
+    assert AfterSession.from_entry(None, None, None, "ml") == AfterSession(unit="ml")
+
+
+@pytest.mark.parametrize(
+    ("values", "unit"),
+    [((-5, None, None), "ml"), ((None, 2001, None), "ml"), ((10, 10, None), "l")],
+)
+def test_impossible_entries_are_refused(values, unit):
+    with pytest.raises(ValueError):
+        AfterSession.from_entry(*values, unit)
+
+
+def test_over_two_litres_in_ounces_is_refused_like_in_ml():
+    # 2001 ml is refused as a typo; 100 oz is 2957 ml and must be too.
+    with pytest.raises(ValueError):
+        AfterSession.from_entry(100, None, None, "oz")
