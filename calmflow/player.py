@@ -221,7 +221,9 @@ class Player:
                     underruns=self.output.underruns(),
                     audio_problem=self.output.problem(),
                 )
-        if self.session.timeline is not self._sent_timeline:
+        # The cut that ends a session early is a record, not something to play:
+        # the output fades out on close instead.
+        if self.session.timeline is not self._sent_timeline and not self.ended:
             self._sent_timeline = self.session.timeline
             self.output.update(self.session.timeline)
         if self.ended:

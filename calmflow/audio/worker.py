@@ -146,6 +146,14 @@ def run(conn: Connection, counters: Any) -> None:
     _serve(conn, stream, playback, counters)
 
 
+def _fade_out(playback: _Playback) -> None:
+    """Let the callback fade to silence before the stream is cut, so the end never clicks."""
+    playback.want_paused = True
+    deadline = time.monotonic() + 0.5
+    while playback.mode != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) -> None:
     last_frames, last_change = -1, time.monotonic()
     try:
@@ -163,6 +171,7 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
                 elif kind == "resume":
                     playback.want_paused = False
                 elif kind == "stop":
+                    _fade_out(playback)
                     return
             if playback.finished or not stream.active:
                 conn.send(

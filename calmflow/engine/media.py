@@ -23,6 +23,10 @@ class MediaError(Exception):
 
 def probe(path: Path) -> float:
     """Seconds of sound in `path`; raise MediaError if it is not a usable sound file."""
+    if not path.exists():
+        raise MediaError(f"{path}: sound file not found")
+    if path.is_dir():
+        raise MediaError(f"{path}: is a folder, not a sound file")
     try:
         with silenced():
             info = sf.info(str(path))

@@ -27,6 +27,8 @@ from calmflow.engine.media import load_sound
 BREATH_TAIL_S = 0.05
 CUE_FADE_IN_S = 1.0
 CUE_TAIL_S = 0.8
+END_FADE_S = 1.5
+"""Everything fades out over the last moments of a session and is silent after it."""
 SOUND_GAIN = 0.5
 """Sound files are often mastered loud; at volume 1 they sit at half scale."""
 TONE_GAIN = 0.15
@@ -61,6 +63,8 @@ class Engine:
         self._ramp_down_breath = synth.fade_in(self._breath_tail)[::-1].copy()
         self._ramp_down_cue = synth.fade_in(self._cue_tail)[::-1].copy()
         self._ramp_up_cue = synth.fade_in(self._cue_fade)
+        self._end_fade = max(1, int(END_FADE_S * self.rate))
+        self._ramp_end = synth.fade_in(self._end_fade)[::-1].copy()
         self._mono = np.zeros(max_block, dtype=np.float32)
         self._stereo = np.zeros((max_block, channels), dtype=np.float32)
 
@@ -100,7 +104,21 @@ class Engine:
             if sound is None or span.end_frame + self._cue_tail <= start_frame:
                 continue
             self._add_cue(out, start_frame, span.cue, sound, span.start_frame, span.end_frame)
+        self._fade_at_end(out, start_frame, timeline.end_frame)
         np.clip(out, -1.0, 1.0, out=out)
+
+    def _fade_at_end(self, out: np.ndarray, block_start: int, stop: int) -> None:
+        block_end = block_start + out.shape[0]
+        fade_from = stop - self._end_fade
+        if block_end <= fade_from:
+            return
+        lo, hi = max(block_start, fade_from), min(block_end, stop)
+        if hi > lo:
+            out[lo - block_start : hi - block_start] *= self._ramp_end[
+                lo - fade_from : hi - fade_from, None
+            ]
+        if block_end > stop:
+            out[max(0, stop - block_start) :] = 0.0
 
     # Each source is added over the overlap of the block with its own extent:
     # [start, stop) at full level, then `tail` more frames ramping down.

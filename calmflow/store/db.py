@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from calmflow.store.schema import MIGRATIONS
@@ -44,18 +45,31 @@ def connect(path: Path) -> sqlite3.Connection:
         ) from None
     except OSError as exc:
         raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
+    conn = sqlite3.connect(path, isolation_level=None, timeout=5.0, check_same_thread=False)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        _migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(_explain(path, exc)) from None
+        with translated(path):
+            # Refuse a newer database before anything (even the journal mode) writes to it.
+            _refuse_newer(conn, path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+@contextmanager
+def translated(path: Path) -> Iterator[None]:
+    """Turn SQLite's errors into a StoreError that says what to do."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(explain(path, exc)) from None
+
+
+def explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
         return (
@@ -69,7 +83,7 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     return f"the database {path} cannot be used: {text}"
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _refuse_newer(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     latest = len(MIGRATIONS)
     if version > latest:
@@ -77,6 +91,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             f"the database {path} was made by a newer calmflow (schema {version}, this one "
             f"knows {latest}). Update calmflow; your data was not touched."
         )
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = len(MIGRATIONS)
     if version == latest:
         return
     if version > 0:

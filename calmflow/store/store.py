@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from calmflow.core.records import AfterSession, LetdownRecord, SessionRecord
-from calmflow.store.db import StoreError, connect
+from calmflow.store.db import StoreError, explain, connect, translated
 
 Clock = Callable[[], datetime]
 
@@ -48,7 +48,12 @@ class Store:
         self.path = path
         self._now = clock
         self._conn = connect(path)
-        self.mark_interrupted()
+        try:
+            with translated(path):
+                self.mark_interrupted()
+        except StoreError:
+            self._conn.close()
+            raise
 
     def close(self) -> None:
         self._conn.close()
@@ -61,9 +66,12 @@ class Store:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-        except sqlite3.OperationalError as exc:
+        except sqlite3.IntegrityError:
+            raise  # a bug in calmflow, not something retrying could mend
+        except sqlite3.DatabaseError as exc:
             text = str(exc)
             if "full" in text:
                 raise StoreError(
@@ -72,6 +80,8 @@ class Store:
                 ) from None
             if "readonly" in text:
                 raise StoreError(f"the database {self.path} has become read-only.") from None
+            if "malformed" in text or "not a database" in text:
+                raise StoreError(explain(self.path, exc)) from None
             raise StoreError(f"could not write to {self.path}: {text}") from None
 
     # --- a session as it happens ------------------------------------------------
@@ -222,6 +232,10 @@ class Store:
         return found[0]
 
     def _records(self, where: str, args: list[object]) -> list[SessionRecord]:
+        with translated(self.path):
+            return self._read_records(where, args)
+
+    def _read_records(self, where: str, args: list[object]) -> list[SessionRecord]:
         rows = self._conn.execute(
             "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
             " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"

@@ -1,0 +1,165 @@
+"""The engine's output must not depend on how the sound card asks for it.
+
+The live player renders in whatever block size the device wants (and the
+offline render in 64k blocks); if the samples depended on the block size, the
+WAV a test listens to would not be what the person heard, and a block edge
+could click. Same idea as pedalboard's tests/test_fixed_block_size.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calmflow.core.plan import Plan
+from calmflow.core.session import Session
+from calmflow.core.timeline import Timeline
+from calmflow.engine.mixer import Engine
+from tests.engine.listen import plan_from_yaml, render_all, seconds, write_tone
+
+MIX_ROUTINE = """
+version: 1
+name: mix
+breathing: {inhale_s: 1, exhale_s: 2}
+cues:
+  sea: {sound: sea-44k.wav, volume: 0.8, loop: true}
+  hum: {tone: 150, volume: 0.6}
+phases:
+  - {name: Settle, kind: prep, duration: 3s, cues: [sea]}
+  - {name: Stimulation, kind: stimulation, duration: 3s, cues: [sea, hum]}
+  - {name: Expression, kind: expression, duration: 3s, cues: [hum]}
+"""
+
+LETDOWN_S = 3.5
+"""Half a second into stimulation, mid-inhale: breath, sea and hum all sounding."""
+NEXT_S = 1.7
+
+
+@pytest.fixture(scope="module")
+def mix_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    folder = tmp_path_factory.mktemp("mix")
+    # 0.7 s at 44.1 kHz: loops several times per phase and must be resampled.
+    write_tone(folder / "sea-44k.wav", seconds=0.7, rate=44_100, hz=(5000.0, 3100.0))
+    return plan_from_yaml(folder, MIX_ROUTINE)
+
+
+def _letdown_timeline(plan: Plan) -> Timeline:
+    session = Session(plan)
+    session.start()
+    session.advance_to(seconds(LETDOWN_S))
+    session.letdown()
+    session.advance_to(session.end_frame)
+    return session.timeline
+
+
+def _next_timeline(plan: Plan) -> Timeline:
+    session = Session(plan)
+    session.start()
+    session.advance_to(seconds(NEXT_S))
+    session.next_phase()
+    session.advance_to(session.end_frame)
+    return session.timeline
+
+
+TIMELINES = {
+    "as planned": Timeline.initial,
+    "cut by a let-down in stimulation": _letdown_timeline,
+    "cut by n in settle": _next_timeline,
+}
+
+
+@pytest.fixture(scope="module", params=list(TIMELINES))
+def timeline(request: pytest.FixtureRequest, mix_plan: Plan) -> Timeline:
+    return TIMELINES[request.param](mix_plan)
+
+
+@pytest.fixture(scope="module")
+def one_go(timeline: Timeline) -> np.ndarray:
+    return render_all(timeline)
+
+
+def _in_blocks(
+    engine: Engine, timeline: Timeline, start: int, stop: int, block: int, order: str = "forward"
+) -> np.ndarray:
+    # Garbage in the buffer: render must overwrite every sample, not add to it.
+    out = np.full((stop - start, engine.channels), 7.0, dtype=np.float32)
+    starts = list(range(start, stop, block))
+    if order == "shuffled":
+        np.random.default_rng(5).shuffle(starts)
+    for s in starts:
+        engine.render(timeline, s, out[s - start : min(s + block, stop) - start])
+    return out
+
+
+def test_the_cut_timelines_really_are_cut(mix_plan: Plan) -> None:
+    letdown = _letdown_timeline(mix_plan)
+    assert [s.start_frame for s in letdown.segments] == [0, seconds(3), seconds(LETDOWN_S)]
+    skipped = _next_timeline(mix_plan)
+    assert [s.start_frame for s in skipped.segments] == [0, seconds(NEXT_S), seconds(NEXT_S + 3)]
+
+
+def test_one_go_is_not_silent(one_go: np.ndarray) -> None:
+    # Guards the comparisons below from comparing two silences.
+    assert np.abs(one_go).max() > 0.2
+
+
+@pytest.mark.parametrize("block", [64, 65, 1024, 4097])
+def test_blocks_give_the_same_samples(timeline: Timeline, one_go: np.ndarray, block: int) -> None:
+    engine = Engine(timeline.plan)
+    got = _in_blocks(engine, timeline, 0, timeline.end_frame, block)
+    np.testing.assert_array_equal(got, one_go)
+
+
+def test_default_engine_splitting_long_requests_gives_the_same_samples(
+    timeline: Timeline, one_go: np.ndarray
+) -> None:
+    # Blocks larger than the engine's scratch buffers are split inside render().
+    engine = Engine(timeline.plan, max_block=1000)
+    got = _in_blocks(engine, timeline, 0, timeline.end_frame, 4097)
+    np.testing.assert_array_equal(got, one_go)
+
+
+@pytest.mark.parametrize(
+    ("around_s", "what"),
+    [
+        (0.0, "first chime, sea fading in"),
+        (3.0, "phase change: chime, hum fading in"),
+        (LETDOWN_S, "let-down cut"),
+        (NEXT_S, "n cut"),
+    ],
+)
+def test_one_frame_blocks_give_the_same_samples(
+    timeline: Timeline, one_go: np.ndarray, around_s: float, what: str
+) -> None:
+    start = max(0, seconds(around_s) - 1200)
+    stop = seconds(around_s) + 2400
+    got = _in_blocks(Engine(timeline.plan), timeline, start, stop, 1)
+    np.testing.assert_array_equal(got, one_go[start:stop], err_msg=what)
+
+
+def test_blocks_rendered_out_of_order_give_the_same_samples(
+    timeline: Timeline, one_go: np.ndarray
+) -> None:
+    # The live player may render a stretch again after the course changed.
+    engine = Engine(timeline.plan)
+    got = _in_blocks(engine, timeline, 0, timeline.end_frame, 3000, order="shuffled")
+    np.testing.assert_array_equal(got, one_go)
+
+
+def test_what_was_played_before_a_cut_does_not_change(mix_plan: Plan) -> None:
+    """Live audio renders the old timeline up to the cut, then the new one from it.
+
+    Spliced together they must equal the new timeline rendered whole, or the
+    splice is a discontinuity the person hears.
+    """
+    before = Timeline.initial(mix_plan)
+    after = _letdown_timeline(mix_plan)
+    cut = seconds(LETDOWN_S)
+    engine = Engine(mix_plan)
+    spliced = np.concatenate(
+        [
+            _in_blocks(engine, before, 0, cut, 1024),
+            _in_blocks(engine, after, cut, after.end_frame, 1024),
+        ]
+    )
+    np.testing.assert_array_equal(spliced, render_all(after))

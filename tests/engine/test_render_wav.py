@@ -1,0 +1,89 @@
+"""`calmflow render`: the routine's sound in a WAV file, exactly as it plays.
+
+The file is as long as the session (so let-downs placed by time land where the
+person would have pressed the key) and holds the engine's samples, at the rate
+asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from calmflow.cli import main
+from calmflow.core.plan import compile_plan
+from calmflow.core.routine import load_routine
+from calmflow.core.session import Session
+from calmflow.core.timeline import Timeline
+from calmflow.engine.render import BLOCK_FRAMES, render_wav
+from tests.engine.listen import render_all
+
+
+def _timeline(routine: Path, rate: int, letdown_s: float | None = None) -> Timeline:
+    session = Session(compile_plan(load_routine(routine).routine, rate))
+    session.start()
+    if letdown_s is not None:
+        session.advance_to(round(letdown_s * rate))
+        session.letdown()
+    session.advance_to(session.end_frame)
+    return session.timeline
+
+
+@pytest.mark.parametrize("rate", [48_000, 44_100, 22_050])
+@pytest.mark.parametrize("letdown_s", [None, 4.2], ids=["as planned", "let-down at 4.2 s"])
+def test_wav_is_as_long_as_the_session_at_the_rate_asked(
+    tmp_path: Path, short_routine: Path, rate: int, letdown_s: float | None
+) -> None:
+    timeline = _timeline(short_routine, rate, letdown_s)
+    expected_s = 9.0 if letdown_s is None else 7.2  # 3 s settle, stimulation to 4.2 s, 3 s
+    assert timeline.end_frame == round(expected_s * rate)
+    assert timeline.end_frame > BLOCK_FRAMES  # written in several blocks
+    out = tmp_path / "session.wav"
+    assert render_wav(timeline, out) == timeline.end_frame
+    info = sf.info(str(out))
+    assert info.samplerate == rate
+    assert info.frames == timeline.end_frame
+    assert info.channels == 2
+
+
+def test_float_wav_holds_exactly_the_engines_samples(tmp_path: Path, short_routine: Path) -> None:
+    timeline = _timeline(short_routine, 48_000, 4.2)
+    out = tmp_path / "float.wav"
+    render_wav(timeline, out, subtype="FLOAT")
+    assert sf.info(str(out)).subtype == "FLOAT"
+    data, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    expected = render_all(timeline)
+    assert np.abs(expected).max() > 0.1
+    np.testing.assert_array_equal(data, expected)
+
+
+def test_16_bit_wav_is_the_same_sound_to_within_one_step(
+    tmp_path: Path, short_routine: Path
+) -> None:
+    timeline = _timeline(short_routine, 48_000)
+    out = tmp_path / "pcm.wav"
+    render_wav(timeline, out)
+    assert sf.info(str(out)).subtype == "PCM_16"
+    data, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    np.testing.assert_allclose(data, render_all(timeline), atol=1.01 / 32768)
+
+
+@pytest.mark.usefixtures("home")
+def test_cli_render_places_the_letdown_and_uses_the_rate(
+    tmp_path: Path, short_routine: Path
+) -> None:
+    out = tmp_path / "cli.wav"
+    result = CliRunner().invoke(
+        main,
+        ["render", str(short_routine), "-o", str(out), "--letdown-at", "4.2", "--rate", "44100"],
+    )
+    assert result.exit_code == 0, result.output
+    info = sf.info(str(out))
+    assert (info.samplerate, info.frames) == (44_100, round(7.2 * 44_100))
+    data, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    expected = render_all(_timeline(short_routine, 44_100, 4.2))
+    np.testing.assert_allclose(data, expected, atol=1.01 / 32768)
