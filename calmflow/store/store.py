@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from calmflow.core.records import AfterSession, LetdownRecord, SessionRecord
-from calmflow.store.db import StoreError, explain, connect, translated
+from calmflow.store.db import StoreError, connect, explain, translated
 
 Clock = Callable[[], datetime]
 
