@@ -36,6 +36,7 @@ class PlayerScreen(Screen[None]):
         self._ticking = False
         self._finish_asked_at: float | None = None
         self._form_shown = False
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -84,30 +85,35 @@ class PlayerScreen(Screen[None]):
         if self.player.ended and not self._form_shown:
             self._show_form()
 
+    def _show(self, selector: str, text: str) -> None:
+        # Redrawing is what costs CPU here: touch a widget only when its text changes.
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text)
+
     def refresh_view(self) -> None:
         session = self.player.session
         plan = self.player.plan
         phase = session.phase
         position = f"{session.segment_index + 1} of {len(session.timeline.segments)}"
-        self.query_one("#title", Static).update(
-            f"[b]{plan.routine_name}[/b] · {phase.name} [dim]({position})[/dim]"
-        )
+        self._show("#title", f"[b]{plan.routine_name}[/b] · {phase.name} [dim]({position})[/dim]")
         # Countdowns show whole seconds still to go, as a kitchen timer does.
         phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
         session_left = math.ceil(plan.seconds(session.session_frames_left()))
-        self.query_one("#times", Static).update(
-            f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left"
+        self._show(
+            "#times",
+            f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left",
         )
         breath = session.breath()
         self.query_one(BreathGuide).set_fullness(breath.fullness)
         count = math.ceil(plan.seconds(breath.frames_left))
         step = "paused" if self.player.paused else f"{STEP_WORDS[breath.step]} · {count}"
-        self.query_one("#step", Static).update(step)
-        self.query_one("#pump", Static).update(phase.pump_hint)
-        self.query_one("#prompt", Static).update(phase.prompt)
-        self.query_one("#cues", Static).update(self._cue_line())
-        self.query_one("#letdowns", Static).update(self._letdown_line())
-        self.query_one("#status", Static).update(self._status_line())
+        self._show("#step", step)
+        self._show("#pump", phase.pump_hint)
+        self._show("#prompt", phase.prompt)
+        self._show("#cues", self._cue_line())
+        self._show("#letdowns", self._letdown_line())
+        self._show("#status", self._status_line())
 
     def _cue_line(self) -> str:
         parts = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
 
 LEVELS = 32
@@ -41,11 +40,19 @@ def draw(width: int, height: int, level: int) -> str:
 class BreathGuide(Widget):
     """Shows how full the lungs should be, from 0 (empty) to 1 (full)."""
 
-    level: reactive[int] = reactive(0)
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.level = 0
+        self._drawn = ""
 
     def set_fullness(self, fullness: float) -> None:
         self.level = max(0, min(LEVELS, round(fullness * LEVELS)))
+        width, height = self.content_size
+        # Several levels can draw the same cells; only a visible change is redrawn.
+        if draw(width, height, self.level) != self._drawn:
+            self.refresh()
 
     def render(self) -> Text:
         width, height = self.content_size
-        return Text(draw(width, height, self.level), no_wrap=True)
+        self._drawn = draw(width, height, self.level)
+        return Text(self._drawn, no_wrap=True)

@@ -1,0 +1,116 @@
+"""CPU of `calmflow play` (player process and audio process) in a real terminal.
+
+Run:  .venv/bin/python benchmarks/player_cpu.py [SECONDS]
+Starts a private PulseAudio server with a null sink, plays the standard
+routine in tmux at 80×24, and beside it, in the same run, a bare Textual app
+that redraws one Static 15 times a second; prints each one's mean CPU as a
+share of one core. Needs pulseaudio and tmux (./bootstrap test installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+import time
+
+class Bare(App):
+    def compose(self):
+        yield Static(id="s")
+    def on_mount(self):
+        self.set_interval(1 / 15, lambda: self.query_one("#s", Static).update(str(time.monotonic())))
+
+Bare().run()
+"""
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def measure(tmux: list[str], name: str, command: str, seconds: float) -> dict[str, float]:
+    tmux_cmd = [*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", name, f"exec {command}"]
+    subprocess.run(tmux_cmd, check=True)
+    time.sleep(4)  # let it start (and open the sound card)
+    pid = int(
+        subprocess.run(
+            [*tmux, "display", "-p", "-t", name, "#{pane_pid}"], capture_output=True, text=True
+        ).stdout
+    )
+    pids = [pid, *children(pid)]
+    before = {p: cpu_ticks(p) for p in pids}
+    started = time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - started
+    hz = os.sysconf("SC_CLK_TCK")
+    shares = {p: (cpu_ticks(p) - before[p]) / hz / elapsed for p in pids}
+    subprocess.run([*tmux, "kill-session", "-t", name])
+    return {"main": shares[pid], "children": sum(v for p, v in shares.items() if p != pid)}
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = Path(tmp) / "pulse"
+        runtime.mkdir()
+        env = {
+            **os.environ,
+            "PULSE_RUNTIME_PATH": str(runtime),
+            "PULSE_SERVER": f"unix:{runtime}/native",
+            "CALMFLOW_HOME": f"{tmp}/home",
+        }
+        subprocess.run(
+            [
+                "pulseaudio",
+                "-n",
+                "--daemonize=yes",
+                "--exit-idle-time=-1",
+                "-L",
+                f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
+                "-L",
+                "module-null-sink sink_name=bench rate=48000",
+                "-L",
+                "module-always-sink",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        tmux = ["tmux", "-S", f"{tmp}/tmux.sock"]
+        exports = " ".join(
+            f"{k}={shlex.quote(env[k])}"
+            for k in ("PULSE_SERVER", "PULSE_RUNTIME_PATH", "CALMFLOW_HOME")
+        )
+        try:
+            ours = measure(
+                tmux, "play", f"env {exports} {sys.executable} -m calmflow play standard", seconds
+            )
+            bare_py = Path(tmp) / "bare.py"
+            bare_py.write_text(BARE_APP)
+            bare = measure(tmux, "bare", f"{sys.executable} {bare_py}", seconds)
+        finally:
+            subprocess.run([*tmux, "kill-server"], capture_output=True)
+            subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
+    print(f"over {seconds:.0f} s at 80x24, share of one core:")
+    print(f"  calmflow play, player process: {ours['main']:.1%}")
+    print(f"  calmflow play, audio process:  {ours['children']:.1%}")
+    print(f"  bare Textual app, 15 redraws/s: {bare['main']:.1%}")
+    print(f"  ratio player/bare: {ours['main'] / max(bare['main'], 1e-9):.2f}")
+
+
+if __name__ == "__main__":
+    main()
