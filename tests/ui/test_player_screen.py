@@ -209,25 +209,19 @@ class _NoSound:
 
 async def test_without_sound_the_routine_goes_on_and_says_so_once(home, short_routine, clock):
     app = _app(short_routine, clock, output=_NoSound)  # type: ignore[arg-type]
-    notes: list[str] = []
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        original = app.notify
-
-        def spy(message: str, **kwargs: object) -> None:
-            notes.append(message)
-            original(message, **kwargs)  # type: ignore[arg-type]
-
-        app.notify = spy  # type: ignore[method-assign]
         screen = await _started(pilot, app)
-        screen.notify = spy  # type: ignore[method-assign]
         clock.advance(1.0)
         await _tick(pilot, screen)
         clock.advance(3.0)
         await _tick(pilot, screen)
         await pilot.press("space")
-    warnings = [n for n in notes if n.startswith("No sound")]
-    assert len(warnings) == 1
-    assert "let-downs are logged as usual" in warnings[0]
+        shown = [n.message for n in app._notifications]
+        status = _text(screen, "#status")
+    warnings = [m for m in shown if m.startswith("No sound")]
+    assert len(warnings) == 1, shown
+    assert "no device" in warnings[0]
+    assert status == "No sound: playing silently; let-downs are logged as usual"
     assert _db_rows("SELECT output FROM sessions") == [("null",)]
     assert _db_rows("SELECT count(*) FROM letdowns") == [(1,)]
 
