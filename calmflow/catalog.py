@@ -38,8 +38,10 @@ def entries() -> list[RoutineEntry]:
 
 def find(name_or_path: str) -> Path:
     """The file for a routine given by path or by name; raise SourceError if none."""
-    candidate = Path(name_or_path).expanduser()
-    if candidate.suffix in SUFFIXES or "/" in name_or_path or candidate.is_file():
+    # A path has a folder or a .yaml ending; anything else is a routine's name,
+    # even if a file of that name happens to sit in the current folder.
+    if Path(name_or_path).suffix in SUFFIXES or "/" in name_or_path:
+        candidate = Path(name_or_path).expanduser()
         if candidate.is_file():
             return candidate
         raise SourceError([Problem(candidate, 0, 0, "no such routine file")])

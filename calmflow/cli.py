@@ -8,10 +8,8 @@ value); 2 usage (click); 3 the database cannot be used; 70 an unexpected error
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ import click
 from calmflow import catalog, paths
 from calmflow.core.routine import load_routine
 from calmflow.core.yamlsource import SourceError
+from calmflow.crash import record_crash
 from calmflow.format import clock_text
 from calmflow.store.db import StoreError
 
@@ -66,22 +65,11 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             fail("stopped", 130)
         except Exception:
-            log = _crash_log()
+            log = record_crash()
             fail(
                 f"unexpected error; details are in {log}. Your logged sessions are safe.",
                 EXIT_INTERNAL,
             )
-
-
-def _crash_log() -> Path:
-    try:
-        log = paths.log_dir() / "errors.log"
-        with log.open("a", encoding="utf-8") as f:
-            f.write(f"--- {datetime.now(UTC).isoformat()}\n{traceback.format_exc()}\n")
-        os.chmod(log, 0o600)
-        return log
-    except OSError:
-        return Path("(no log could be written)")
 
 
 @click.group(cls=_Group, invoke_without_command=True)
@@ -96,7 +84,11 @@ def main(ctx: click.Context) -> None:
         _require_terminal()
         from calmflow.ui.app import make_app
 
-        make_app(store=_open_store()).run()
+        app = make_app(store=_open_store())
+        app.run()
+        if app.unsaved_message:
+            fail(app.unsaved_message, EXIT_STORE)
+        sys.exit(app.return_code or 0)
 
 
 def _require_terminal() -> None:
@@ -130,7 +122,11 @@ def play(routine: str, output_spec: str, device: str | None, silent: bool) -> No
 
     app = make_app(store=store, loaded=loaded, output_factory=output_factory)
     app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
     _print_session_summary(store, app.session_id)
+    if app.unsaved_message:
+        fail(app.unsaved_message, EXIT_STORE)
 
 
 def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[Any], Any]:
@@ -140,8 +136,8 @@ def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[Any],
         return lambda _loaded: NullOutput(plan.rate)
     if spec.startswith("wav:"):
         target = Path(spec[4:]).expanduser()
-        if not spec[4:] or not target.parent.is_dir():
-            fail(f"--output {spec}: give a WAV path in an existing folder, e.g. wav:session.wav")
+        if target.suffix.lower() != ".wav" or not target.parent.is_dir() or target.is_dir():
+            fail(f"--output {spec}: give a .wav file in an existing folder, e.g. wav:session.wav")
         return lambda _loaded: WavOutput(target, plan.rate)
     if spec != "device":
         fail(f"--output {spec!r}: expected device, null or wav:PATH")
@@ -209,6 +205,8 @@ def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_f
     loaded = _load(routine)
     if not out.parent.is_dir():
         fail(f"{out.parent} does not exist; create the folder or choose another path")
+    if out.suffix.lower() != ".wav":
+        fail(f"{out}: the file name must end in .wav")
     from calmflow.core.plan import compile_plan
     from calmflow.core.session import Session
     from calmflow.engine.media import MediaError
@@ -225,8 +223,8 @@ def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_f
         frames = render_wav(session.timeline, out, subtype="FLOAT" if as_float else "PCM_16")
     except MediaError as exc:
         fail(str(exc))
-    except OSError as exc:
-        fail(f"could not write {out}: {exc.strerror}")
+    except (OSError, RuntimeError) as exc:  # soundfile's errors, a full disk
+        fail(f"could not write {out}: {getattr(exc, 'strerror', None) or exc}")
     click.echo(f"wrote {out} ({clock_text(frames / rate)} at {rate} Hz)")
 
 
@@ -284,7 +282,7 @@ def new(name: str, source: str) -> None:
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith("name:"):
-            lines[i] = f"name: {name}\n"
+            lines[i] = f"name: {json.dumps(name)}\n"  # quoted: '2024' stays a name
             break
     target.write_text("".join(lines), encoding="utf-8")
     if loaded.path.parent != folder:

@@ -4,16 +4,19 @@ The UI (or a test, or a script) calls `tick()` 10–20 times a second and the
 action methods when keys are pressed; everything here runs on that caller's
 thread. What the person does is written to the Store at once. If the database
 cannot be written (a full disk), the writes wait in order in memory and are
-retried on every tick, and the person is told once. If the sound stops, the
-session goes on silently on the monotonic clock from the frame it reached.
+retried on every tick, and the person is told once; whatever still cannot be
+written when the session is over goes to the store's journal file, replayed the
+next time the log is opened (`settle`). If the sound stops, the session goes on
+silently on the monotonic clock from the frame it reached.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from calmflow.audio.output import NullOutput, Output, OutputUnavailable
@@ -28,10 +31,14 @@ from calmflow.core.session import (
     Session,
     SessionEnded,
 )
+from calmflow.format import clock_text
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
 
 HEARTBEAT_S = 5.0
+LETDOWN_DEBOUNCE_S = 5.0
+"""A second press this soon after a let-down is a held or doubled key, not a new
+let-down (each one lasts 45 s or more: EVIDENCE.md)."""
 
 
 @dataclass(frozen=True)
@@ -66,28 +73,55 @@ class Player:
         """Why sound stopped, once it has (the session goes on silently)."""
         self._clock = clock
         self._sent_timeline = self.session.timeline
-        self._backlog: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
+        self._backlog: list[tuple[str, dict[str, Any]]] = []
+        """Writes the database refused, in order: (Store method, JSON-able arguments)."""
         self._store_failed = False
         self._last_heartbeat_frame = 0
+        self._last_mark_at: float | None = None
+        """When (on the clock) the last let-down key press was taken."""
         self._closed = False
+        self._aborted = False
+        self._underruns_before = 0
+        """Underruns counted by outputs that have since failed."""
 
     # --- life cycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the sound (or fall back to silence) and begin the session."""
+        """Open the sound (or fall back to silence) and begin the session.
+
+        Raises StoreError (after closing the sound) if the session's row cannot
+        be written: better to say so now than to play a session nobody keeps.
+        """
         try:
             self.output.start(self.session.timeline)
         except OutputUnavailable as exc:
             self._fall_back(str(exc))
             self.output.start(self.session.timeline)
-        self.session_id = self.store.start_session(
-            routine=self.plan.routine_name,
-            routine_path=str(self.loaded.path),
-            routine_digest=self.loaded.digest,
-            planned_s=self.plan.seconds(self.plan.duration_frames),
-            output=self.output.name,
-        )
+        if self._aborted:  # the person quit while the sound was opening
+            self._close()
+            return
+        try:
+            self.session_id = self.store.start_session(
+                routine=self.plan.routine_name,
+                routine_path=str(self.loaded.path),
+                routine_digest=self.loaded.digest,
+                planned_s=self.plan.seconds(self.plan.duration_frames),
+                output=self.output.name,
+            )
+        except StoreError:
+            self._close()
+            raise
+        if self.no_sound:
+            self._log_event("audio_lost", self.no_sound)
         self._handle(self.session.start())
+
+    def abort(self) -> None:
+        """Quit before the session started: nothing is logged, the sound closes."""
+        self._aborted = True
+        if self.session_id is None:
+            self._closed = True
+            with contextlib.suppress(Exception):
+                self.output.close(self.session.timeline)
 
     @property
     def ended(self) -> bool:
@@ -106,10 +140,10 @@ class Player:
         if self.session.now_frame - self._last_heartbeat_frame >= HEARTBEAT_S * self.plan.rate:
             self._last_heartbeat_frame = self.session.now_frame
             self._write(
-                self.store.heartbeat,
-                self.session_id,
+                "heartbeat",
+                session_id=self.session_id,
                 played_s=self.played_s,
-                underruns=self.output.underruns(),
+                underruns=self.underruns,
             )
         self._retry_backlog()
         return events
@@ -117,17 +151,45 @@ class Player:
     # --- what the person does -----------------------------------------------------------
 
     def letdown(self) -> LetdownMarked | None:
-        """Mark a let-down now; it is written before this returns."""
+        """Mark a let-down now; it is written before this returns.
+
+        A press within LETDOWN_DEBOUNCE_S of the last let-down is taken for a
+        held or doubled key: nothing is marked and the person is told. The
+        interval is wall-clock time, as a doubled key is: session time can lag
+        it while the sound starts.
+        """
         self.tick()
+        if self.ended or self.session_id is None:
+            return None
+        now = self._clock()
+        if (
+            self.letdowns
+            and self._last_mark_at is not None
+            and now - self._last_mark_at < LETDOWN_DEBOUNCE_S
+        ):
+            last = self.letdowns[-1]
+            at = clock_text(self.plan.seconds(last.frame))
+            self.notices.append(Notice(f"Let-down {last.number} is already marked ({at})"))
+            return None
+        self._last_mark_at = now
         events = self.session.letdown(self._change_frame())
         self._handle(events)
         marks = [e for e in events if isinstance(e, LetdownMarked)]
         return marks[0] if marks else None
 
     def next_phase(self) -> None:
+        """Skip the rest of this phase; in the last phase, that finishes the session."""
         self.tick()
-        self._log_event("next", self.session.phase.name)
-        self._handle(self.session.next_phase(self._change_frame()))
+        if self.ended or self.session_id is None:
+            return
+        if self.session.segment_index == len(self.session.timeline.segments) - 1:
+            self.finish()
+            return
+        skipped = self.session.phase.name
+        events = self.session.next_phase(self._change_frame())
+        if self.session.timeline is not self._sent_timeline:
+            self._log_event("next", skipped)
+        self._handle(events)
 
     def toggle_pause(self) -> bool:
         """Pause or resume sound and clock together; return whether now paused."""
@@ -151,8 +213,35 @@ class Player:
 
     def save_form(self, answers: AfterSession) -> None:
         if self.session_id is not None:
-            self._write(self.store.save_form, self.session_id, answers)
+            self._write("save_form", session_id=self.session_id, answers=asdict(answers))
             self._retry_backlog()
+
+    def settle(self) -> str | None:
+        """After the session: write what is still waiting, or keep it in the journal.
+
+        Returns None when everything is in the database; otherwise what the
+        person must be told: where the entries are kept (the journal, added to
+        the log the next time it opens) or, if even that failed, the entries
+        themselves, so that they are never silently lost.
+        """
+        self._retry_backlog()
+        if not self._backlog:
+            return None
+        count = len(self._backlog)
+        lines = "".join(json.dumps({"op": op, "args": args}) + "\n" for op, args in self._backlog)
+        try:
+            self.store.journal(lines)
+        except OSError as exc:
+            return (
+                f"{count} entries of this session could not be saved ({exc.strerror}). "
+                f"Keep this text; it holds them:\n{lines}"
+            )
+        self._backlog.clear()
+        return (
+            f"The log could not be written (is the disk full?): {count} entries of this "
+            f"session are kept in {self.store.journal_path} and will be added to your log "
+            "the next time calmflow starts."
+        )
 
     # --- reading ------------------------------------------------------------------
 
@@ -163,6 +252,10 @@ class Player:
     def take_notices(self) -> list[Notice]:
         out, self.notices = self.notices, []
         return out
+
+    @property
+    def underruns(self) -> int:
+        return self._underruns_before + self.output.underruns()
 
     @property
     def unsaved(self) -> int:
@@ -177,6 +270,7 @@ class Player:
     def _fall_back(self, why: str, frames: int = 0) -> int:
         if not isinstance(self.output, NullOutput):
             with contextlib.suppress(Exception):
+                self._underruns_before += self.output.underruns()
                 self.output.close(self.session.timeline)
         self.no_sound = why
         self.output = NullOutput(self.plan.rate, clock=self._clock, start_frame=frames, name="null")
@@ -194,18 +288,25 @@ class Player:
         return frames
 
     def _handle(self, events: list[Event]) -> None:
+        # The sound first: a change of course must reach the audio process before
+        # its frame is rendered, whatever the disk's speed. The cut that ends a
+        # session early is a record, not something to play (the output fades out).
+        if self.session.timeline is not self._sent_timeline and not self.ended:
+            self._sent_timeline = self.session.timeline
+            self.output.update(self.session.timeline)
         for event in events:
             t_s = self.plan.seconds(event.frame)
             if isinstance(event, LetdownMarked):
                 self.letdowns.append(event)
                 self._write(
-                    self.store.add_letdown,
-                    self.session_id,
+                    "add_letdown",
+                    session_id=self.session_id,
                     number=event.number,
                     t_s=t_s,
                     phase=event.phase.name,
                     phase_kind=event.phase.kind,
-                    cues=event.cues,
+                    cues=list(event.cues),
+                    marked_at=self.store.now_iso(),
                 )
             elif isinstance(event, PhaseStarted):
                 self._log_event("phase", event.phase.name, t_s)
@@ -214,45 +315,41 @@ class Player:
                 self._log_event("rule", event.message, t_s)
             elif isinstance(event, SessionEnded):
                 self._write(
-                    self.store.end_session,
-                    self.session_id,
+                    "end_session",
+                    session_id=self.session_id,
                     status=event.reason,
                     played_s=t_s,
-                    underruns=self.output.underruns(),
-                    audio_problem=self.output.problem(),
+                    underruns=self.underruns,
+                    audio_problem=self.no_sound,
+                    ended_at=self.store.now_iso(),
                 )
-        # The cut that ends a session early is a record, not something to play:
-        # the output fades out on close instead.
-        if self.session.timeline is not self._sent_timeline and not self.ended:
-            self._sent_timeline = self.session.timeline
-            self.output.update(self.session.timeline)
         if self.ended:
             self._close()
 
     def _log_event(self, kind: str, detail: str = "", t_s: float | None = None) -> None:
         self._write(
-            self.store.add_event,
-            self.session_id,
+            "add_event",
+            session_id=self.session_id,
             t_s=self.played_s if t_s is None else t_s,
             kind=kind,
             detail=detail,
         )
 
-    def _write(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    def _write(self, op: str, **args: Any) -> None:
         if self._backlog:
-            self._backlog.append((fn, args, kwargs))
+            self._backlog.append((op, args))
             return
         try:
-            fn(*args, **kwargs)
+            self.store.apply(op, args)
         except StoreError as exc:
-            self._backlog.append((fn, args, kwargs))
+            self._backlog.append((op, args))
             self._warn_store(exc)
 
     def _retry_backlog(self) -> None:
         while self._backlog:
-            fn, args, kwargs = self._backlog[0]
+            op, args = self._backlog[0]
             try:
-                fn(*args, **kwargs)
+                self.store.apply(op, args)
             except StoreError:
                 return
             self._backlog.pop(0)
@@ -271,4 +368,7 @@ class Player:
         if self._closed:
             return
         self._closed = True
-        self.output.close(self.session.timeline)
+        try:
+            self.output.close(self.session.timeline)
+        except Exception as exc:  # e.g. the WAV file could not be written
+            self.notices.append(Notice(f"Could not close the sound output: {exc}", "warning"))

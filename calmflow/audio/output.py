@@ -81,7 +81,7 @@ class NullOutput:
         if self._started_at is None:
             return self._base_frames
         now = self._paused_at if self._paused_at is not None else self._clock()
-        return self._base_frames + int((now - self._started_at) * self.rate)
+        return self._base_frames + round((now - self._started_at) * self.rate)
 
     def update(self, timeline: Timeline) -> None:
         pass

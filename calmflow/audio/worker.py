@@ -18,6 +18,7 @@ plan and the stream settings.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import time
@@ -186,11 +187,13 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
                 conn.send(("lost", "the sound output stopped consuming audio"))
                 return
     finally:
-        try:
-            stream.abort()
+        # stop() plays out what is buffered (the fade); abort() would cut it off.
+        with contextlib.suppress(Exception):
+            if playback.mode == "paused":
+                stream.stop()
+            else:
+                stream.abort()
             stream.close()
-        except Exception:
-            pass
 
 
 if __name__ == "__main__":

@@ -362,12 +362,16 @@ def load_routine(
         if cue.file is None:
             resolved[name] = cue
             continue
-        target = resolve_media(cue.file, base, bundled_media)
         complaint = None
-        if not target.is_file():
-            complaint = f"media file not found: {target}"
-        elif check_media is not None:
-            complaint = check_media(cue.kind, target)
+        try:
+            target = resolve_media(cue.file, base, bundled_media)
+            if not target.is_file():
+                complaint = f"media file not found: {target}"
+            elif check_media is not None:
+                complaint = check_media(cue.kind, target)
+        except (OSError, RuntimeError) as exc:  # an unknown ~user, a name too long
+            target = Path(cue.file)
+            complaint = f"media path cannot be used ({exc})"
         if complaint:
             problems.append(
                 src.problem(("cues", name, cue.kind), f"cues.{name}.{cue.kind}: {complaint}")

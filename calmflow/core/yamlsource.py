@@ -110,7 +110,7 @@ def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) ->
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = _value(key_node, src, problems)
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
@@ -124,7 +124,18 @@ def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) ->
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loc + (i,), src, problems) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _value(node, src, problems)
+
+
+def _value(node: yaml.Node, src: Source, problems: list[Problem]) -> Any:
+    try:
+        return _scalar(node)
+    except (ValueError, OverflowError):
+        # e.g. a date that does not exist (2024-02-30) or `!!int abc`
+        line, col = _mark(node)
+        text = node.value if isinstance(node, yaml.ScalarNode) else "this value"
+        problems.append(Problem(src.path, line, col, f"'{text}' cannot be read; quote it"))
+        return None
 
 
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")

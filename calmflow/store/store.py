@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from calmflow.core.records import AfterSession, LetdownRecord, SessionRecord
 from calmflow.store.db import StoreError, connect, explain, translated
@@ -48,8 +49,11 @@ class Store:
         self.path = path
         self._now = clock
         self._conn = connect(path)
+        self.journal_path = path.with_name(path.name + ".unsaved.jsonl")
+        """Writes that could not reach the database during a session (a full disk)."""
         try:
             with translated(path):
+                self._replay_journal()
                 self.mark_interrupted()
         except StoreError:
             self._conn.close()
@@ -83,6 +87,45 @@ class Store:
             if "malformed" in text or "not a database" in text:
                 raise StoreError(explain(self.path, exc)) from None
             raise StoreError(f"could not write to {self.path}: {text}") from None
+
+    # --- writes by name: what the player queues when the disk is full ----------------
+
+    OPS = ("add_letdown", "add_event", "heartbeat", "end_session", "save_form")
+
+    def apply(self, op: str, args: dict[str, Any]) -> None:
+        """Run the write `op` with JSON-able `args` (as queued or journalled)."""
+        if op not in self.OPS:
+            raise ValueError(f"unknown store operation {op!r}")
+        args = dict(args)
+        session_id = args.pop("session_id")
+        if op == "save_form":
+            args["answers"] = AfterSession(**args["answers"])
+        getattr(self, op)(session_id, **args)
+
+    def now_iso(self) -> str:
+        """The time now as stored, so a write that waits keeps the moment it happened."""
+        return _iso(self._now())
+
+    def journal(self, lines: str) -> None:
+        """Append pending writes (JSON lines) to the journal; raise OSError if impossible."""
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            f.write(lines)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _replay_journal(self) -> None:
+        try:
+            text = self.journal_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+                self.apply(entry["op"], entry["args"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line from a crash while journalling
+        self.journal_path.unlink()
 
     # --- a session as it happens ------------------------------------------------
 
@@ -131,12 +174,14 @@ class Store:
         phase: str,
         phase_kind: str,
         cues: tuple[str, ...] | list[str],
+        marked_at: str | None = None,
     ) -> None:
-        now = _iso(self._now())
+        """Record a let-down; `marked_at` (ISO time of the key press) defaults to now."""
+        now = marked_at or _iso(self._now())
         with self._write() as db:
             db.execute(
                 "INSERT INTO letdowns (session_id, number, t_s, phase, phase_kind, cues, marked_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, number) DO NOTHING",
                 (session_id, number, t_s, phase, phase_kind, json.dumps(list(cues)), now),
             )
             db.execute(
@@ -169,8 +214,9 @@ class Store:
         played_s: float,
         underruns: int = 0,
         audio_problem: str | None = None,
+        ended_at: str | None = None,
     ) -> None:
-        now = _iso(self._now())
+        now = ended_at or _iso(self._now())
         with self._write() as db:
             db.execute(
                 "UPDATE sessions SET status = ?, played_s = ?, underruns = ?, audio_problem = ?,"

@@ -6,6 +6,7 @@ a temporary folder and a clock they move by hand.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from calmflow.player import Player
 from calmflow.store.store import Store
 
 OutputFactory = Callable[[LoadedRoutine], Output]
+EXIT_INTERNAL = 70
 
 
 class CalmflowApp(App[None]):
@@ -41,6 +43,8 @@ class CalmflowApp(App[None]):
         self.player: Player | None = None
         self.session_id: int | None = None
         """The last session played, once it has started."""
+        self.unsaved_message: str | None = None
+        """What could not be written to the log, for the command to report."""
 
     def on_mount(self) -> None:
         if self.loaded is not None:
@@ -67,11 +71,35 @@ class CalmflowApp(App[None]):
         self.push_screen(PlayerScreen(self.player), done)
 
     async def action_quit(self) -> None:
-        # ctrl+q in the middle of a session still ends it properly in the log.
-        if self.player is not None and self.player.session_id is not None:
-            self.player.finish()
-            self.session_id = self.player.session_id
+        # ctrl+q in the middle of a session still ends it properly in the log;
+        # while the sound is still opening, nothing is logged at all.
+        self._end_player()
         self.exit()
+
+    def _end_player(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        if player.session_id is None:
+            player.abort()
+            return
+        player.finish()
+        self.session_id = player.session_id
+        self.unsaved_message = player.settle() or self.unsaved_message
+
+    def _fatal_error(self) -> None:
+        # A bug must not cost the session or show a traceback: end the session
+        # in the log, keep the details in a file, and say one line.
+        from calmflow.crash import record_crash
+
+        with contextlib.suppress(Exception):
+            self._end_player()
+        log = record_crash()
+        self._return_code = EXIT_INTERNAL
+        self._exit_renderables.append(
+            f"calmflow: unexpected error; details are in {log}. Your logged sessions are safe."
+        )
+        self._close_messages_no_wait()
 
 
 def make_app(

@@ -113,7 +113,7 @@ def capture(pulse: dict[str, str], tmp_path: Path) -> Iterator[Capture]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`calmflow ARGS` as a user runs it; CALMFLOW_HOME comes from the test's environment."""
     return subprocess.run(
@@ -122,6 +122,7 @@ def run_cli(
         text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
 
 

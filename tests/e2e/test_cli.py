@@ -213,7 +213,7 @@ def test_routines_and_new_make_an_editable_copy(home):
     done = run_cli("new", "mine", "--from", "standard")
     assert done.returncode == 0, done.stderr
     copy = home / "routines" / "mine.yaml"
-    assert "name: mine\n" in copy.read_text()
+    assert 'name: "mine"\n' in copy.read_text()
     assert "# calmflow routine" in copy.read_text()  # the comments come along
     checked = run_cli("check", "mine")
     assert checked.returncode == 0, checked.stderr
@@ -221,6 +221,26 @@ def test_routines_and_new_make_an_editable_copy(home):
     assert names == ["standard", "mine"]
     again = run_cli("new", "mine")
     assert again.returncode == 1 and "exists already" in again.stderr
+    # A name YAML would read as a number stays a name.
+    assert run_cli("new", "2024").returncode == 0
+    assert run_cli("check", "2024").returncode == 0
+
+
+def test_a_file_in_the_current_folder_does_not_hide_a_routine(home, tmp_path):
+    (tmp_path / "standard").write_text("not a routine")
+    done = run_cli("check", "standard", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "ok (standard" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["session", "session.flac"])
+def test_wav_output_needs_a_wav_name(home, tmp_path, name):
+    done = run_cli("render", "standard", "-o", str(tmp_path / name))
+    assert done.returncode == 1
+    assert "must end in .wav" in done.stderr
+    played = run_cli("play", "standard", "--output", f"wav:{tmp_path / name}")
+    assert played.returncode == 1
+    assert "give a .wav file" in played.stderr
 
 
 def test_devices_lists_the_sound_server(home, pulse):

@@ -65,6 +65,7 @@ def test_killed_mid_session_keeps_every_letdown(home, standard_routine, tmux, pu
     assert audio_pids, "the audio process should be running"
     tmux.keys("Space")
     tmux.wait_for("Let-downs: 1")
+    time.sleep(5.5)  # a second let-down, not a doubled key press
     tmux.keys("Space")
     tmux.wait_for("Let-downs: 2")
     os.kill(player_pid, signal.SIGKILL)

@@ -231,6 +231,7 @@ async def test_everything_fits_on_screen(home, standard_routine, clock, size):
     app = _app(standard_routine, clock)
     async with app.run_test(size=size) as pilot:
         screen = await _started(pilot, app)
+        await _tick(pilot, screen)  # the first figures drawn and laid out
         for selector in ("#title", "#times", "#step", "#pump", "#prompt", "#letdowns"):
             region = screen.query_one(selector).region
             assert region.height >= 1, selector

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 
 from calmflow import catalog
+from calmflow.core.routine import load_routine
 from calmflow.core.yamlsource import SourceError
 from calmflow.format import clock_text
 
@@ -54,9 +56,12 @@ class HomeScreen(Screen[None]):
         name = event.item.name
         if not name:
             return
+        entry = next(e for e in self._entries if e.name == name)
         try:
-            loaded = catalog.load(name)
+            # Media are looked inside by the audio process, not here: probing
+            # them silences stderr, which is where the screen is drawn.
+            loaded = load_routine(entry.path)
         except SourceError as exc:
-            self.notify(str(exc.problems[0]), severity="error", timeout=8)
+            self.notify(escape(str(exc.problems[0])), severity="error", timeout=8)
             return
         self.app.play(loaded)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,9 +15,11 @@ from textual.widgets import Footer, Static
 
 from calmflow.format import clock_text
 from calmflow.player import Player
+from calmflow.store.db import StoreError
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
 
+EXIT_STORE = 3
 TICK_S = 1 / 15
 CONFIRM_S = 3.0
 STEP_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
@@ -58,8 +61,16 @@ class PlayerScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="start")
     def start_player(self) -> None:
         # Opening a sound card can take a second or two: not on the UI thread.
-        self.player.start()
-        self.app.call_from_thread(self._started)
+        try:
+            self.player.start()
+        except StoreError as exc:
+            self.app.call_from_thread(self._cannot_start, str(exc))
+            return
+        if self.player.session_id is not None:
+            self.app.call_from_thread(self._started)
+
+    def _cannot_start(self, why: str) -> None:
+        self.app.exit(return_code=EXIT_STORE, message=f"calmflow: {why}")
 
     def _started(self) -> None:
         self._ticking = True
@@ -71,8 +82,10 @@ class PlayerScreen(Screen[None]):
             return "[b]Paused[/b]: sound and clock are stopped; p resumes"
         if self.player.no_sound:
             return "No sound: playing silently; let-downs are logged as usual"
+        if self.player.unsaved:
+            return "[b]Not saved yet[/b] (the disk is full?): calmflow keeps trying"
         device = getattr(self.player.output, "device_name", None)
-        return f"[dim]sound: {device}[/dim]" if device else ""
+        return f"[dim]sound: {escape(device)}[/dim]" if device else ""
 
     # --- each frame -----------------------------------------------------------------
 
@@ -96,7 +109,10 @@ class PlayerScreen(Screen[None]):
         plan = self.player.plan
         phase = session.phase
         position = f"{session.segment_index + 1} of {len(session.timeline.segments)}"
-        self._show("#title", f"[b]{plan.routine_name}[/b] · {phase.name} [dim]({position})[/dim]")
+        self._show(
+            "#title",
+            f"[b]{escape(plan.routine_name)}[/b] · {escape(phase.name)} [dim]({position})[/dim]",
+        )
         # Countdowns show whole seconds still to go, as a kitchen timer does.
         phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
         session_left = math.ceil(plan.seconds(session.session_frames_left()))
@@ -109,8 +125,8 @@ class PlayerScreen(Screen[None]):
         count = math.ceil(plan.seconds(breath.frames_left))
         step = "paused" if self.player.paused else f"{STEP_WORDS[breath.step]} · {count}"
         self._show("#step", step)
-        self._show("#pump", phase.pump_hint)
-        self._show("#prompt", phase.prompt)
+        self._show("#pump", escape(phase.pump_hint))
+        self._show("#prompt", escape(phase.prompt))
         self._show("#cues", self._cue_line())
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
@@ -120,11 +136,9 @@ class PlayerScreen(Screen[None]):
         for name in self.player.session.cues_now():
             cue = self.player.plan.cue(name)
             if cue.kind == "text" and cue.text:
-                parts.append(cue.text)
-            elif cue.kind == "photo":
-                parts.append(f"photo: {name}")
+                parts.append(escape(cue.text))
             else:
-                parts.append(f"{cue.kind}: {name}")
+                parts.append(f"{cue.kind}: {escape(name)}")
         return "  ·  ".join(parts)
 
     def _letdown_line(self) -> str:
@@ -138,9 +152,9 @@ class PlayerScreen(Screen[None]):
     def _show_notices(self) -> None:
         for notice in self.player.take_notices():
             if notice.kind == "warning":
-                self.notify(notice.text, severity="warning", timeout=8.0)
+                self.notify(escape(notice.text), severity="warning", timeout=8.0)
             else:
-                self.notify(notice.text, timeout=5.0)
+                self.notify(escape(notice.text), timeout=5.0)
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -193,4 +207,8 @@ class PlayerScreen(Screen[None]):
 
         if isinstance(answers, AfterSession):
             self.player.save_form(answers)
+        problem = self.player.settle()
+        if problem:
+            self.app.unsaved_message = problem  # type: ignore[attr-defined]
+            self.notify(escape(problem), severity="warning", timeout=30)
         self.dismiss(None)
