@@ -15,6 +15,7 @@ from scipy import signal
 
 from calmflow.core.plan import Plan, compile_plan
 from calmflow.core.routine import load_routine
+from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
 
@@ -111,3 +112,15 @@ def clicks(x: np.ndarray, rate: int = RATE) -> np.ndarray:
     mono = mono[:, 0] if mono.ndim == 2 else mono
     magnitude: np.ndarray = np.abs(np.asarray(signal.sosfiltfilt(sos, mono)))
     return magnitude
+
+
+def played(plan: Plan, action: str = "none", at_frame: int = 0) -> Timeline:
+    """The timeline of a whole session of `plan` in which `action` ("letdown",
+    "next_phase" or "none") happened at `at_frame`."""
+    session = Session(plan)
+    session.start()
+    if action != "none":
+        session.advance_to(at_frame)
+        getattr(session, action)()
+    session.advance_to(session.end_frame)
+    return session.timeline

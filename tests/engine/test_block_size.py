@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from calmflow.core.plan import Plan
-from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
-from tests.engine.listen import plan_from_yaml, render_all, seconds, write_tone
+from tests.engine.listen import plan_from_yaml, played, render_all, seconds, write_tone
 
 MIX_ROUTINE = """
 version: 1
@@ -44,21 +43,11 @@ def mix_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
 
 
 def _letdown_timeline(plan: Plan) -> Timeline:
-    session = Session(plan)
-    session.start()
-    session.advance_to(seconds(LETDOWN_S))
-    session.letdown()
-    session.advance_to(session.end_frame)
-    return session.timeline
+    return played(plan, "letdown", seconds(LETDOWN_S))
 
 
 def _next_timeline(plan: Plan) -> Timeline:
-    session = Session(plan)
-    session.start()
-    session.advance_to(seconds(NEXT_S))
-    session.next_phase()
-    session.advance_to(session.end_frame)
-    return session.timeline
+    return played(plan, "next_phase", seconds(NEXT_S))
 
 
 TIMELINES = {

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from calmflow.core.plan import Plan
-from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from tests.engine.listen import (
     RATE,
@@ -24,6 +23,7 @@ from tests.engine.listen import (
     dominant_hz,
     envelope,
     plan_from_yaml,
+    played,
     render_all,
     rms,
     seconds,
@@ -53,16 +53,6 @@ def breath_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     return plan_from_yaml(tmp_path_factory.mktemp("breath"), BREATH_ROUTINE)
 
 
-def _session_timeline(plan: Plan, action: str, at_s: float) -> Timeline:
-    session = Session(plan)
-    session.start()
-    if action != "none":
-        session.advance_to(seconds(at_s))
-        getattr(session, action)()
-    session.advance_to(session.end_frame)
-    return session.timeline
-
-
 @pytest.mark.parametrize(
     ("action", "at_s"),
     [("none", 0.0), ("letdown", 16.3), ("next_phase", 4.25), ("letdown", 18.0)],
@@ -71,7 +61,7 @@ def _session_timeline(plan: Plan, action: str, at_s: float) -> Timeline:
 def test_a_chime_sounds_exactly_at_each_phase_change(
     breath_plan: Plan, action: str, at_s: float
 ) -> None:
-    timeline = _session_timeline(breath_plan, action, at_s)
+    timeline = played(breath_plan, action, seconds(at_s))
     starts = [s.start_frame for s in timeline.segments if s.end_frame > s.start_frame]
     if action != "none":
         assert seconds(at_s) in starts  # the cut made a phase change there
@@ -87,7 +77,7 @@ def test_a_letdown_on_the_first_frame_of_stimulation_gives_one_chime_not_two(
     breath_plan: Plan,
 ) -> None:
     # Stimulation is cut to zero frames where it began; expression starts there.
-    timeline = _session_timeline(breath_plan, "letdown", 15.0)
+    timeline = played(breath_plan, "letdown", seconds(15.0))
     assert [(s.start_frame, s.end_frame) for s in timeline.segments][1] == (
         seconds(15),
         seconds(15),
@@ -187,12 +177,9 @@ def test_a_letdown_does_not_click(tmp_path: Path, offset: int) -> None:
     # at the let-down; the offsets move the cut through a period of the hum.
     plan = _cue_plan(tmp_path, sea_hz=250.0, sea_s=2.0, loop=True)
     cut = seconds(4.5) + offset
-    session = Session(plan)
-    session.start()
-    session.advance_to(cut)
-    session.letdown()
-    assert session.timeline.segments[-1].start_frame == cut
-    out = render_all(session.timeline)
+    timeline = played(plan, "letdown", cut)
+    assert timeline.segments[-1].start_frame == cut
+    out = render_all(timeline)
     around = out[cut - 20 * MS : cut + 100 * MS]
     assert np.abs(around).max() > 0.1  # there is something to click
     assert clicks(out)[cut - 20 * MS : cut + 100 * MS].max() < CLICK_FREE
@@ -209,11 +196,7 @@ def test_normal_playback_does_not_click(tmp_path: Path) -> None:
 def test_a_cue_cut_by_a_letdown_rings_out_briefly(tmp_path: Path) -> None:
     plan = _cue_plan(tmp_path, sea_hz=250.0, sea_s=2.0, loop=True)
     cut = seconds(4.5)
-    session = Session(plan)
-    session.start()
-    session.advance_to(cut)
-    session.letdown()
-    hum = envelope(band(render_all(session.timeline)[:, 0], 130.0, 170.0))
+    hum = envelope(band(render_all(played(plan, "letdown", cut))[:, 0], 130.0, 170.0))
     before = hum[cut - seconds(0.3) : cut].mean()
     assert before > 0.05
     assert hum[cut + seconds(0.1)] > 0.5 * before, "the hum stopped dead at the cut"
@@ -223,11 +206,7 @@ def test_a_cue_cut_by_a_letdown_rings_out_briefly(tmp_path: Path) -> None:
 def test_a_cue_that_continues_after_a_letdown_plays_on_without_a_dip(tmp_path: Path) -> None:
     plan = _cue_plan(tmp_path, sea_hz=5000.0, sea_s=2.0, loop=True)
     cut = seconds(4.5)
-    session = Session(plan)
-    session.start()
-    session.advance_to(cut)
-    session.letdown()
-    sea = envelope(band(render_all(session.timeline)[:, 0], 4500.0, 5500.0))
+    sea = envelope(band(render_all(played(plan, "letdown", cut))[:, 0], 4500.0, 5500.0))
     level = sea[cut - seconds(0.5) : cut - seconds(0.1)].mean()
     after = sea[cut + seconds(0.1) : cut + seconds(1.5)]
     assert after.min() > 0.9 * level

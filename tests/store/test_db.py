@@ -44,6 +44,18 @@ def _snapshot(db_path: Path) -> tuple[bytes, list[str]]:
     return db_path.read_bytes(), others
 
 
+def _refused_untouched(db_path: Path) -> str:
+    """Opening `db_path` is refused with a message naming it, and not a byte changes."""
+    before = _snapshot(db_path)
+    with pytest.raises(StoreError) as err:
+        Store(db_path)
+    message = str(err.value)
+    del err  # the traceback holds the half-open connection
+    assert str(db_path) in message
+    assert _snapshot(db_path) == before
+    return message
+
+
 # --- a private, durable file --------------------------------------------------------
 
 
@@ -170,16 +182,9 @@ def test_a_database_from_a_newer_calmflow_is_refused_and_left_untouched(
     conn.execute(f"PRAGMA journal_mode={journal_mode}")
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     conn.close()
-    before = _snapshot(db_path)
-
-    with pytest.raises(StoreError) as err:
-        Store(db_path)
-    message = str(err.value)
-    del err
-    assert str(db_path) in message
+    message = _refused_untouched(db_path)
     assert "newer calmflow" in message
     assert "Update calmflow" in message
-    assert _snapshot(db_path) == before
 
 
 def _garbage(db_path: Path) -> None:
@@ -204,12 +209,6 @@ def test_a_damaged_database_is_refused_clearly_and_left_for_recovery(
     db_path: Path, damage: Callable[[Path], None]
 ) -> None:
     damage(db_path)
-    before = _snapshot(db_path)
-    with pytest.raises(StoreError) as err:
-        Store(db_path)
-    message = str(err.value)
-    del err
-    assert str(db_path) in message
+    message = _refused_untouched(db_path)
     assert "damaged" in message
     assert "move it aside" in message
-    assert _snapshot(db_path) == before

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from pathlib import Path
-
-from textual.widgets import Static
 
 from calmflow import paths
 from calmflow.audio.output import NullOutput, Output
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import LoadedRoutine, load_routine
+from calmflow.core.routine import load_routine
 from calmflow.player import Player
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
-from calmflow.ui.app import make_app
 from calmflow.ui.screens.after_session import AfterSessionScreen
-from calmflow.ui.screens.player import PlayerScreen
 from tests.conftest import ManualClock
-
-SIZE = (80, 24)
+from tests.ui.driving import SIZE, after, app_for, db_rows, playing, text
 
 
 def _player(routine: Path, clock: ManualClock) -> Player:
@@ -30,11 +24,6 @@ def _player(routine: Path, clock: ManualClock) -> Player:
     return Player(
         loaded, plan, Store(paths.database_path()), NullOutput(plan.rate, clock=clock), clock=clock
     )
-
-
-def _rows(query: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(paths.database_path()) as conn:
-        return conn.execute(query).fetchall()
 
 
 def _fill_the_disk(store: Store) -> None:
@@ -57,11 +46,11 @@ def test_a_held_space_key_marks_one_letdown(home, short_routine, clock):
     clock.advance(0.03)
     assert player.letdown() is None
     assert first is not None
-    assert _rows("SELECT number FROM letdowns") == [(1,)]
+    assert db_rows("SELECT number FROM letdowns") == [(1,)]
     assert any("already marked" in n.text for n in player.take_notices())
     clock.advance(6.0)  # a real second let-down, later
     assert player.letdown() is not None
-    assert _rows("SELECT number FROM letdowns") == [(1,), (2,)]
+    assert db_rows("SELECT number FROM letdowns") == [(1,), (2,)]
 
 
 def test_letdowns_marked_on_a_full_disk_are_kept_and_saved_later(home, standard_routine, clock):
@@ -85,7 +74,7 @@ def test_letdowns_marked_on_a_full_disk_are_kept_and_saved_later(home, standard_
     clock.advance(1.0)
     player.tick()
     assert player.unsaved == 0
-    numbers = [n for (n,) in _rows("SELECT number FROM letdowns ORDER BY id")]
+    numbers = [n for (n,) in db_rows("SELECT number FROM letdowns ORDER BY id")]
     assert numbers == list(range(1, marked + 1))
 
 
@@ -155,22 +144,17 @@ async def test_quitting_while_the_sound_opens_logs_no_phantom_session(home, shor
     gate = threading.Event()
     outputs: list[_SlowOutput] = []
 
-    def factory(_: LoadedRoutine) -> Output:
+    def slow() -> Output:
         outputs.append(_SlowOutput(clock, gate))
         return outputs[-1]
 
-    app = make_app(
-        store=Store(paths.database_path()),
-        loaded=load_routine(short_routine),
-        output_factory=factory,
-        clock=clock,
-    )
+    app = app_for(short_routine, clock, output=slow)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+q")
         gate.set()
         await pilot.pause(0.2)
-    assert _rows("SELECT count(*) FROM sessions") == [(0,)]
+    assert db_rows("SELECT count(*) FROM sessions") == [(0,)]
     assert outputs[0].closed
 
 
@@ -182,19 +166,14 @@ async def test_a_session_that_cannot_be_logged_does_not_start(home, short_routin
             store.start_session(
                 routine="filler", routine_path=None, routine_digest=None, planned_s=1, output="x"
             )
-    app = make_app(
-        store=store,
-        loaded=load_routine(short_routine),
-        output_factory=lambda _: NullOutput(48_000, clock=clock),
-        clock=clock,
-    )
+    app = app_for(short_routine, clock, store=store)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(50):
             await pilot.pause(0.02)
             if app.return_code is not None:
                 break
     assert app.return_code == 3
-    assert _rows("SELECT count(*) FROM sessions WHERE routine = 'short'") == [(0,)]
+    assert db_rows("SELECT count(*) FROM sessions WHERE routine = 'short'") == [(0,)]
 
 
 async def test_brackets_in_a_routine_are_shown_as_written(home, tmp_path, clock):
@@ -207,24 +186,10 @@ async def test_brackets_in_a_routine_are_shown_as_written(home, tmp_path, clock)
         "    duration: 10s\n"
         "    prompt: 'Massage the left side first [then the right], then breathe. [/]'\n"
     )
-    app = make_app(
-        store=Store(paths.database_path()),
-        loaded=load_routine(routine),
-        output_factory=lambda _: NullOutput(48_000, clock=clock),
-        clock=clock,
-    )
-    async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.01)
-            if isinstance(app.screen, PlayerScreen) and app.screen._ticking:
-                break
-        screen = app.screen
-        assert isinstance(screen, PlayerScreen)
-        prompt = str(screen.query_one("#prompt", Static).render())
-        title = str(screen.query_one("#title", Static).render())
-        clock.advance(11)
-        screen.tick()
-        await pilot.pause()
+    async with playing(routine, clock) as (app, pilot, screen):
+        prompt = text(screen, "#prompt")
+        title = text(screen, "#title")
+        await after(11, clock, pilot, screen)
         assert isinstance(app.screen, AfterSessionScreen)
     assert prompt == "Massage the left side first [then the right], then breathe. [/]"
     assert "Left [first]" in title

@@ -2,84 +2,35 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from textual.widgets import Input, RadioButton, Static
 
-from calmflow import paths
-from calmflow.audio.output import NullOutput, Output, OutputUnavailable
-from calmflow.core.routine import LoadedRoutine, load_routine
-from calmflow.store.store import Store
-from calmflow.ui.app import CalmflowApp, make_app
+from calmflow.audio.output import OutputUnavailable
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.player import PlayerScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
-from tests.conftest import ManualClock
-
-SIZE = (80, 24)
-
-
-def _app(routine: Path, clock: ManualClock, output: type[Output] | None = None) -> CalmflowApp:
-    loaded = load_routine(routine)
-    store = Store(paths.database_path())
-
-    def factory(_: LoadedRoutine) -> Output:
-        if output is not None:
-            return output()  # type: ignore[call-arg]
-        return NullOutput(48_000, clock=clock)
-
-    return make_app(store=store, loaded=loaded, output_factory=factory, clock=clock)
-
-
-async def _started(pilot, app: CalmflowApp) -> PlayerScreen:  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        screen = app.screen
-        if isinstance(screen, PlayerScreen) and screen._ticking:
-            return screen
-        await pilot.pause(0.01)
-    raise AssertionError("the player did not start")
-
-
-async def _tick(pilot, screen: PlayerScreen) -> None:  # type: ignore[no-untyped-def]
-    screen.tick()
-    await pilot.pause()
-
-
-def _text(screen: PlayerScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
-
-
-def _db_rows(query: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(paths.database_path()) as conn:
-        return conn.execute(query).fetchall()
+from tests.ui.driving import after, db_rows, playing, text, tick
 
 
 async def test_screen_shows_phase_times_pump_hint_and_prompt(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(3.5)  # into the stimulation phase
-        await _tick(pilot, screen)
-        assert "Stimulation" in _text(screen, "#title")
-        assert "phase 0:03 left" in _text(screen, "#times")
-        assert "session 0:06 left" in _text(screen, "#times")
-        assert _text(screen, "#pump") == "stimulation mode: fast, light suction"
-        assert _text(screen, "#prompt") == "Light and fast."
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(3.5, clock, pilot, screen)  # into the stimulation phase
+        assert "Stimulation" in text(screen, "#title")
+        assert "phase 0:03 left" in text(screen, "#times")
+        assert "session 0:06 left" in text(screen, "#times")
+        assert text(screen, "#pump") == "stimulation mode: fast, light suction"
+        assert text(screen, "#prompt") == "Light and fast."
 
 
 async def test_breath_guide_grows_on_inhale_and_shrinks_on_exhale(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
+    async with playing(short_routine, clock) as (app, pilot, screen):
         guide = screen.query_one(BreathGuide)
         seen = []
         # The short routine breathes 1 s in, 2 s out.
         for t in (0.25, 0.5, 0.75, 1.5, 2.0, 2.5):
             clock.now = 1000.0 + t
-            await _tick(pilot, screen)
-            seen.append((guide.level, _text(screen, "#step")))
+            await tick(pilot, screen)
+            seen.append((guide.level, text(screen, "#step")))
         levels = [level for level, _ in seen]
         assert levels[0] < levels[1] < levels[2]
         assert levels[3] > levels[4] > levels[5]
@@ -91,59 +42,45 @@ async def test_breath_guide_grows_on_inhale_and_shrinks_on_exhale(home, short_ro
 
 
 async def test_space_marks_a_letdown_at_once_in_the_database(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(4.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(4.0, clock, pilot, screen)
         await pilot.press("space")
         # Written when the key is pressed, visible to any other reader at once.
-        rows = _db_rows("SELECT number, t_s, phase, phase_kind FROM letdowns")
+        rows = db_rows("SELECT number, t_s, phase, phase_kind FROM letdowns")
         assert rows == [(1, 4.0, "Stimulation", "stimulation")]
-        assert "Let-downs: 1" in _text(screen, "#letdowns")
-        assert "0:04" in _text(screen, "#letdowns")
+        assert "Let-downs: 1" in text(screen, "#letdowns")
+        assert "0:04" in text(screen, "#letdowns")
         # During stimulation, a let-down moves on to expression.
-        await _tick(pilot, screen)
-        assert "Expression" in _text(screen, "#title")
-        assert _text(screen, "#pump").startswith("expression mode")
+        await tick(pilot, screen)
+        assert "Expression" in text(screen, "#title")
+        assert text(screen, "#pump").startswith("expression mode")
 
 
 async def test_pause_stops_the_clock_and_resume_goes_on(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(1.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(1.0, clock, pilot, screen)
         await pilot.press("p")
-        assert "Paused" in _text(screen, "#status")
-        clock.advance(30.0)
-        await _tick(pilot, screen)
-        assert "session 0:08 left" in _text(screen, "#times")
+        assert "Paused" in text(screen, "#status")
+        await after(30.0, clock, pilot, screen)
+        assert "session 0:08 left" in text(screen, "#times")
         await pilot.press("p")
-        clock.advance(1.0)
-        await _tick(pilot, screen)
-        assert "session 0:07 left" in _text(screen, "#times")
-        kinds = [k for (k,) in _db_rows("SELECT kind FROM session_events ORDER BY id")]
+        await after(1.0, clock, pilot, screen)
+        assert "session 0:07 left" in text(screen, "#times")
+        kinds = [k for (k,) in db_rows("SELECT kind FROM session_events ORDER BY id")]
         assert kinds.count("pause") == 1 and kinds.count("resume") == 1
 
 
 async def test_n_goes_to_the_next_phase(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(1.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(1.0, clock, pilot, screen)
         await pilot.press("n")
-        assert "Stimulation" in _text(screen, "#title")
-        assert "phase 0:03 left" in _text(screen, "#times")
+        assert "Stimulation" in text(screen, "#title")
+        assert "phase 0:03 left" in text(screen, "#times")
 
 
 async def test_q_asks_once_then_the_form_saves_volumes(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(2.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(2.0, clock, pilot, screen)
         await pilot.press("q")
         assert isinstance(app.screen, PlayerScreen)  # one q only asks
         await pilot.press("q")
@@ -156,7 +93,7 @@ async def test_q_asks_once_then_the_form_saves_volumes(home, short_routine, cloc
         form.query_one("#notes", Input).value = "warm shower first"
         await pilot.press("enter")
         await pilot.pause()
-    rows = _db_rows(
+    rows = db_rows(
         "SELECT status, played_s, volume_left_ml, volume_right_ml, volume_total_ml,"
         " volume_unit, notes FROM sessions"
     )
@@ -164,27 +101,21 @@ async def test_q_asks_once_then_the_form_saves_volumes(home, short_routine, cloc
 
 
 async def test_escape_skips_the_form_and_keeps_the_session(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(4.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock) as (app, pilot, screen):
+        await after(4.0, clock, pilot, screen)
         await pilot.press("space")
-        clock.advance(20.0)  # past the routine's end
-        await _tick(pilot, screen)
+        await after(20.0, clock, pilot, screen)  # past the routine's end
         await pilot.pause()
         assert isinstance(app.screen, AfterSessionScreen)
         await pilot.press("escape")
         await pilot.pause()
-    rows = _db_rows("SELECT status, volume_total_ml FROM sessions")
+    rows = db_rows("SELECT status, volume_total_ml FROM sessions")
     assert rows == [("completed", None)]
-    assert _db_rows("SELECT count(*) FROM letdowns") == [(1,)]
+    assert db_rows("SELECT count(*) FROM letdowns") == [(1,)]
 
 
 async def test_a_wrong_volume_is_explained_not_saved(home, short_routine, clock):
-    app = _app(short_routine, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await _started(pilot, app)
+    async with playing(short_routine, clock) as (app, pilot, screen):
         await pilot.press("q", "q")
         await pilot.pause()
         form = app.screen
@@ -208,30 +139,24 @@ class _NoSound:
 
 
 async def test_without_sound_the_routine_goes_on_and_says_so_once(home, short_routine, clock):
-    app = _app(short_routine, clock, output=_NoSound)  # type: ignore[arg-type]
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        screen = await _started(pilot, app)
-        clock.advance(1.0)
-        await _tick(pilot, screen)
-        clock.advance(3.0)
-        await _tick(pilot, screen)
+    async with playing(short_routine, clock, output=_NoSound) as (app, pilot, screen):  # type: ignore[arg-type]
+        await after(1.0, clock, pilot, screen)
+        await after(3.0, clock, pilot, screen)
         await pilot.press("space")
         shown = [n.message for n in app._notifications]
-        status = _text(screen, "#status")
+        status = text(screen, "#status")
     warnings = [m for m in shown if m.startswith("No sound")]
     assert len(warnings) == 1, shown
     assert "no device" in warnings[0]
     assert status == "No sound: playing silently; let-downs are logged as usual"
-    assert _db_rows("SELECT output FROM sessions") == [("null",)]
-    assert _db_rows("SELECT count(*) FROM letdowns") == [(1,)]
+    assert db_rows("SELECT output FROM sessions") == [("null",)]
+    assert db_rows("SELECT count(*) FROM letdowns") == [(1,)]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_everything_fits_on_screen(home, standard_routine, clock, size):
-    app = _app(standard_routine, clock)
-    async with app.run_test(size=size) as pilot:
-        screen = await _started(pilot, app)
-        await _tick(pilot, screen)  # the first figures drawn and laid out
+    async with playing(standard_routine, clock, size=size) as (app, pilot, screen):
+        await tick(pilot, screen)  # the first figures drawn and laid out
         for selector in ("#title", "#times", "#step", "#pump", "#prompt", "#letdowns"):
             region = screen.query_one(selector).region
             assert region.height >= 1, selector
