@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calmflow.core.routine import Breathing, Routine
+from calmflow.core.routine import DEFAULT_PUMP, Breathing, Routine
 
 DEFAULT_RATE = 48_000
 
@@ -22,15 +22,16 @@ class BreathPlan:
     hold_in_frames: int
     exhale_frames: int
     hold_out_frames: int
+    voice: str = "tone"
+    """How the guide sounds: 'tone', 'wave', 'chime' or 'none'."""
 
     @classmethod
-    def from_breathing(cls, breathing: Breathing, rate: int) -> BreathPlan:
-        return cls(
-            inhale_frames=round(breathing.inhale_s * rate),
-            hold_in_frames=round(breathing.hold_in_s * rate),
-            exhale_frames=round(breathing.exhale_s * rate),
-            hold_out_frames=round(breathing.hold_out_s * rate),
-        )
+    def from_breathing(cls, breathing: Breathing, rate: int) -> BreathPlan | None:
+        """The cycle in frames, or None when the breathing guide is off."""
+        if breathing.off:
+            return None
+        inhale, hold_in, exhale, hold_out = (round(s * rate) for s in breathing.pattern())
+        return cls(inhale, hold_in, exhale, hold_out, breathing.voice)
 
     @property
     def cycle_frames(self) -> int:
@@ -84,7 +85,32 @@ class CueSpec:
     text: str | None
     tone_hz: float | None
     volume: float
+    """Linear gain, 0 to 1."""
     loop: bool
+    fade_in_frames: int = 0
+    fade_out_frames: int = 0
+    at_frames: int = 0
+    """From the moment the cue comes on to its first start."""
+    every_frames: int | None = None
+    """Starts again this often while on."""
+    duration_frames: int | None = None
+    """Each start lasts this long at most (None: while the cue is on)."""
+    min_frames: int = 0
+    """A sound shorter than this plays back to back until this long."""
+    background: bool = False
+    """Ducks under voice prompts."""
+
+
+@dataclass(frozen=True)
+class PlannedPrompt:
+    """A prompt at a time within its phase."""
+
+    at_frames: int
+    text: str
+    voice: str | None
+    """An absolute path to a recording of the prompt, or None."""
+    duration_frames: int | None
+    """How long the words stay (None: until the next prompt or the phase's end)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +125,24 @@ class PlannedPhase:
     pump_mode: str
     pump_hint: str
     """The pump setting in words, e.g. 'stimulation mode: fast, light suction'."""
-    breath: BreathPlan
+    breath: BreathPlan | None
+    """None: no breathing guide in this phase."""
     cues: tuple[str, ...]
+    prompts: tuple[PlannedPrompt, ...] = ()
+    """The phase's prompts in order; the first, at 0, is its main prompt when it
+    has a voice file (words alone stay in `prompt`)."""
+    caution: str | None = None
+    """Said once when the phase starts, e.g. about breath holds."""
+
+
+@dataclass(frozen=True)
+class PlannedRules:
+    letdown_to_expression: bool = True
+    restimulate_after_frames: int | None = None
+    restimulation_phase: int | None = None
+    """Index in `Plan.phases` of the stimulation block the rule inserts."""
+    after_flow_stops_frames: int = 0
+    max_frames: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +153,26 @@ class Plan:
     rate: int
     phases: tuple[PlannedPhase, ...]
     cues: tuple[CueSpec, ...]
+    chime: bool = True
+    ducking: float = 0.25
+    """Gain of background cues while a voice prompt plays."""
+    rules: PlannedRules = PlannedRules()
+    planned: int = -1
+    """How many of `phases` play in order from the start (the rest are only
+    placed by rules); -1 for all."""
+    experiment: tuple[str, str] | None = None
+    """(slot, the cue chosen for it this session)."""
+
+    @property
+    def sequence(self) -> range:
+        return range(len(self.phases) if self.planned < 0 else self.planned)
 
     @property
     def duration_frames(self) -> int:
-        return sum(p.duration_frames for p in self.phases)
+        """As planned, before any rule changes it."""
+        total = sum(self.phases[i].duration_frames for i in self.sequence)
+        cap = self.rules.max_frames
+        return min(total, cap) if cap is not None else total
 
     def cue(self, name: str) -> CueSpec:
         for cue in self.cues:
@@ -126,22 +184,75 @@ class Plan:
         return frames / self.rate
 
 
-def compile_plan(routine: Routine, rate: int = DEFAULT_RATE) -> Plan:
-    """Turn a validated routine into frames at `rate`."""
-    phases = tuple(
-        PlannedPhase(
-            index=i,
-            name=phase.name,
-            kind=phase.kind,
-            duration_frames=max(1, round(phase.duration * rate)),
-            prompt=phase.prompt,
-            pump_mode=phase.pump_hint.mode,
-            pump_hint=phase.pump_hint.describe(),
-            breath=BreathPlan.from_breathing(phase.breathing or routine.breathing, rate),
-            cues=tuple(phase.cues),
+RESTIMULATION_PROMPT = "No let-down for a while: back to fast, light pumping for a moment."
+
+
+def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = None) -> Plan:
+    """Turn a validated routine into frames at `rate`.
+
+    `arm` is the cue that fills the routine's experiment slot this session
+    (its first arm if not given).
+    """
+
+    def frames(seconds: float) -> int:
+        return round(seconds * rate)
+
+    experiment = None
+    if routine.experiment is not None:
+        chosen = arm if arm in routine.experiment.arms else routine.experiment.arms[0]
+        experiment = (routine.experiment.slot, chosen)
+
+    def cue_names(names: list[str]) -> tuple[str, ...]:
+        named = [*routine.background, *(n for n in names if n not in routine.background)]
+        if experiment is not None:
+            named = [experiment[1] if n == experiment[0] else n for n in named]
+        return tuple(dict.fromkeys(named))
+
+    phases: list[PlannedPhase] = []
+    for i, (phase, round_, rounds) in enumerate(routine.flat_phases):
+        breathing = phase.breathing or routine.breathing
+        prompts = [
+            PlannedPrompt(frames(p.at), p.text, p.voice, frames(p.duration) if p.duration else None)
+            for p in phase.prompts
+        ]
+        if phase.prompt.voice is not None:
+            prompts.insert(0, PlannedPrompt(0, phase.prompt.text, phase.prompt.voice, None))
+        phases.append(
+            PlannedPhase(
+                index=i,
+                name=phase.name if rounds == 1 else f"{phase.name} ({round_} of {rounds})",
+                kind=phase.kind,
+                duration_frames=max(1, frames(phase.duration)),
+                prompt=phase.prompt.text,
+                pump_mode=phase.pump_hint.mode,
+                pump_hint=phase.pump_hint.describe(),
+                breath=BreathPlan.from_breathing(breathing, rate),
+                cues=cue_names(phase.cues),
+                prompts=tuple(prompts),
+                caution=breathing.caution,
+            )
         )
-        for i, phase in enumerate(routine.phases)
-    )
+    planned = len(phases)
+    rules = routine.rules
+    restim_index = None
+    if rules.restimulate_after is not None:
+        # [practice] back to stimulation after 6-8 min without a let-down (EVIDENCE.md)
+        restim_index = len(phases)
+        hint = DEFAULT_PUMP["stimulation"]
+        phases.append(
+            PlannedPhase(
+                index=restim_index,
+                name="Stimulation again",
+                kind="stimulation",
+                duration_frames=max(1, frames(rules.restimulate_for)),
+                prompt=RESTIMULATION_PROMPT,
+                pump_mode=hint.mode,
+                pump_hint=hint.describe(),
+                breath=BreathPlan.from_breathing(routine.breathing, rate),
+                cues=cue_names([]),
+                caution=None,
+            )
+        )
     cues = tuple(
         CueSpec(
             name=name,
@@ -150,8 +261,33 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE) -> Plan:
             text=cue.text,
             tone_hz=cue.tone,
             volume=cue.volume,
-            loop=cue.loop,
+            loop=cue.loops,
+            fade_in_frames=frames(cue.fade_in),
+            fade_out_frames=frames(cue.fade_out),
+            at_frames=frames(cue.at),
+            every_frames=frames(cue.every) if cue.every else None,
+            duration_frames=frames(cue.duration) if cue.duration else None,
+            min_frames=frames(cue.min_length) if cue.min_length else 0,
+            background=name in routine.background,
         )
         for name, cue in routine.cues.items()
     )
-    return Plan(routine_name=routine.name, rate=rate, phases=phases, cues=cues)
+    return Plan(
+        routine_name=routine.name,
+        rate=rate,
+        phases=tuple(phases),
+        cues=cues,
+        chime=routine.chime,
+        ducking=routine.ducking,
+        rules=PlannedRules(
+            letdown_to_expression=rules.on_letdown == "expression",
+            restimulate_after_frames=(
+                frames(rules.restimulate_after) if rules.restimulate_after else None
+            ),
+            restimulation_phase=restim_index,
+            after_flow_stops_frames=frames(rules.after_flow_stops),
+            max_frames=frames(rules.max_duration) if rules.max_duration else None,
+        ),
+        planned=planned,
+        experiment=experiment,
+    )

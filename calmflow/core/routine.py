@@ -7,6 +7,7 @@ with file:line:col and, where one fits, a suggestion.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import re
@@ -19,7 +20,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -51,46 +54,149 @@ def parse_duration(value: Any) -> float:
     raise ValueError(f"expected a duration like 90s, 2m or 1m30s; found {value!r}")
 
 
+_VOLUME_DB = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*dB\s*$", re.IGNORECASE)
+
+
+def parse_volume(value: Any) -> float:
+    """A gain from 0 to 1, or from decibels like `-12dB` (0dB is full)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a volume from 0 to 1, or in dB like -12dB; found {value!r}")
+    if isinstance(value, str):
+        match = _VOLUME_DB.match(value)
+        if not match:
+            raise ValueError(f"expected a volume from 0 to 1, or in dB like -12dB; found {value!r}")
+        db = float(match.group(1))
+        if db > 0:
+            raise ValueError(f"a volume in dB is at most 0dB (full); found {value!r}")
+        return float(10 ** (db / 20))
+    return value  # type: ignore[no-any-return]  # pydantic checks it is a number
+
+
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+Volume = Annotated[float, BeforeValidator(parse_volume), Field(ge=0, le=1)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _half_second_steps(value: float) -> float:
-    if abs(value * 2 - round(value * 2)) > 1e-9:
+def _half_second_steps(value: float | None) -> float | None:
+    if value is not None and abs(value * 2 - round(value * 2)) > 1e-9:
         raise ValueError(f"breath steps go in 0.5 s steps; found {value:g}")
     return value
 
 
-class Breathing(_Model):
-    """A paced-breathing pattern; one cycle is inhale, hold, exhale, hold."""
+def _parse_ratio(value: Any) -> Any:
+    """'2:3' (inhale:exhale) as a pair of numbers."""
+    if isinstance(value, str) and ":" in value:
+        left, _, right = value.partition(":")
+        try:
+            return (float(left), float(right))
+        except ValueError:
+            pass
+    if isinstance(value, str | int | float):
+        raise ValueError(f"expected a ratio of inhale to exhale like 2:3; found {value!r}")
+    return value
 
-    inhale_s: Annotated[float, Field(ge=1, le=15)] = 4.0
+
+BreathPreset = Literal["resonance", "even-5", "even-5.5", "box", "4-7-8", "off"]
+BREATH_PRESETS: dict[str, tuple[float, float, float, float]] = {
+    # (inhale, hold, exhale, hold) in seconds
+    # [trial] about 6 breaths a minute relaxes: Steffen 2017; Shaffer & Meehan 2020
+    "resonance": (4.0, 0.0, 6.0, 0.0),
+    "even-5": (5.0, 0.0, 5.0, 0.0),
+    "even-5.5": (5.5, 0.0, 5.5, 0.0),
+    # [practice] breath-hold patterns, with a caution (EVIDENCE.md: no holds by default)
+    "box": (4.0, 4.0, 4.0, 4.0),
+    "4-7-8": (4.0, 7.0, 8.0, 0.0),
+}
+HOLD_CAUTION = (
+    "Holding the breath is not for everyone: with asthma or high blood pressure, "
+    "leave the holds out, and breathe normally if you feel dizzy."
+)
+BreathVoice = Literal["tone", "wave", "chime", "none"]
+
+
+class Breathing(_Model):
+    """A paced-breathing pattern; one cycle is inhale, hold, exhale, hold.
+
+    Written as a preset name (`resonance`), as seconds per step, or as breaths
+    a minute with an inhale:exhale ratio; `off` means no breathing guide.
+    """
+
+    preset: BreathPreset | None = None
+    """A named pattern; the seconds below, if given, change it."""
+    inhale_s: Annotated[float, Field(ge=1, le=15)] | None = None
     """Seconds breathing in; the guide tone rises."""
-    hold_in_s: Annotated[float, Field(ge=0, le=15)] = 0.0
+    hold_in_s: Annotated[float, Field(ge=0, le=15)] | None = None
     """Seconds holding after the inhale (none by default: see EVIDENCE.md)."""
-    exhale_s: Annotated[float, Field(ge=1, le=20)] = 6.0
+    exhale_s: Annotated[float, Field(ge=1, le=20)] | None = None
     """Seconds breathing out; the guide tone falls."""
-    hold_out_s: Annotated[float, Field(ge=0, le=15)] = 0.0
+    hold_out_s: Annotated[float, Field(ge=0, le=15)] | None = None
     """Seconds holding after the exhale."""
+    bpm: Annotated[float, Field(ge=2, le=15)] | None = None
+    """Breaths a minute, instead of seconds per step."""
+    ratio: Annotated[tuple[float, float], BeforeValidator(_parse_ratio)] | None = None
+    """With bpm: inhale to exhale, e.g. 2:3 (the default) or 1:1."""
+    voice: BreathVoice = "tone"
+    """The breath guide's sound: a rising and falling tone, a soft noise wave,
+    a chime at each inhale and exhale, or none (the guide is then only seen)."""
 
     _steps = field_validator("inhale_s", "hold_in_s", "exhale_s", "hold_out_s")(_half_second_steps)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"preset": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Breathing:
+        if self.bpm is not None and (self.inhale_s is not None or self.exhale_s is not None):
+            raise ValueError("give either bpm or inhale_s/exhale_s, not both")
+        if self.ratio is not None and self.bpm is None:
+            raise ValueError("ratio goes with bpm (e.g. bpm: 6, ratio: 2:3)")
+        if self.ratio is not None and min(self.ratio) <= 0:
+            raise ValueError(f"both sides of the ratio must be above 0; found {self.ratio}")
+        if self.off and len(self.model_fields_set) > 1:
+            raise ValueError("breathing 'off' takes no other settings")
+        inhale, hold_in, exhale, hold_out = self.pattern()
+        if self.bpm is not None and min(inhale, exhale) < 1:
+            raise ValueError(
+                f"at {self.bpm:g} breaths a minute with these holds, a breath step is under 1 s"
+            )
+        return self
+
+    @property
+    def off(self) -> bool:
+        return self.preset == "off"
+
+    def pattern(self) -> tuple[float, float, float, float]:
+        """Seconds of (inhale, hold, exhale, hold)."""
+        base = BREATH_PRESETS.get(self.preset or "resonance", (0.0, 0.0, 0.0, 0.0))
+        hold_in = base[1] if self.hold_in_s is None else self.hold_in_s
+        hold_out = base[3] if self.hold_out_s is None else self.hold_out_s
+        if self.bpm is not None:
+            a, b = self.ratio or (2.0, 3.0)
+            breathing = 60.0 / self.bpm - hold_in - hold_out
+            return (breathing * a / (a + b), hold_in, breathing * b / (a + b), hold_out)
+        inhale = base[0] if self.inhale_s is None else self.inhale_s
+        exhale = base[2] if self.exhale_s is None else self.exhale_s
+        return (inhale, hold_in, exhale, hold_out)
+
     @property
     def cycle_s(self) -> float:
-        return self.inhale_s + self.hold_in_s + self.exhale_s + self.hold_out_s
+        return sum(self.pattern())
 
     def steps(self) -> list[tuple[str, float]]:
         """The non-empty steps of one cycle, as (label, seconds)."""
-        steps = [
-            ("in", self.inhale_s),
-            ("hold", self.hold_in_s),
-            ("out", self.exhale_s),
-            ("hold", self.hold_out_s),
-        ]
-        return [(label, s) for label, s in steps if s > 0]
+        labels = ("in", "hold", "out", "hold")
+        return [(label, s) for label, s in zip(labels, self.pattern(), strict=True) if s > 0]
+
+    @property
+    def caution(self) -> str | None:
+        """A word of caution for patterns with breath holds."""
+        _, hold_in, _, hold_out = self.pattern()
+        return HOLD_CAUTION if (hold_in or hold_out) and not self.off else None
 
 
 PumpMode = Literal["stimulation", "expression", "off"]
@@ -133,6 +239,7 @@ DEFAULT_PUMP: dict[str, PumpHint] = {
 }
 
 PhaseKind = Literal["prep", "stimulation", "expression", "hands_on", "rest", "pump"]
+CUE_KINDS = ("sound", "photo", "text", "tone")
 
 
 class Cue(_Model):
@@ -146,22 +253,46 @@ class Cue(_Model):
     """Words shown while the cue is on."""
     tone: Annotated[float, Field(ge=60, le=2000)] | None = None
     """A soft sustained tone at this many Hz."""
-    volume: Annotated[float, Field(ge=0, le=1)] = 0.5
-    """Loudness of a sound or tone, 0 to 1."""
-    loop: bool = True
-    """Whether a sound starts again when it ends, for as long as the cue is on."""
+    volume: Volume = 0.5
+    """Loudness of a sound or tone: 0 to 1, or in dB like -12dB."""
+    loop: bool | None = None
+    """Whether a sound starts again when it ends; by default it does, unless
+    the cue repeats `every` so often or has a `duration`."""
+    fade_in: Annotated[Seconds, Field(ge=0, le=60)] = 1.0
+    """Seconds a sound or tone takes to fade in each time it starts."""
+    fade_out: Annotated[Seconds, Field(ge=0, le=60)] = 0.8
+    """Seconds it takes to fade out when it stops before its end."""
+    at: Annotated[Seconds, Field(ge=0, le=3 * 3600)] = 0.0
+    """How long after the cue comes on it first starts (or shows)."""
+    every: Annotated[Seconds, Field(ge=5, le=3 * 3600)] | None = None
+    """Start it again this often while the cue is on (e.g. every 5m)."""
+    duration: Annotated[Seconds, Field(gt=0, le=3 * 3600)] | None = None
+    """How long it plays or shows each time; by default, while the cue is on
+    (a sound that does not loop: once through)."""
+    min_length: Annotated[Seconds, Field(gt=0, le=3600)] | None = None
+    """A sound shorter than this is played again back to back until it has
+    lasted this long (a baby's cry: at least 30 s, EVIDENCE.md)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cue:
-        given = [k for k in ("sound", "photo", "text", "tone") if getattr(self, k) is not None]
+        given = [k for k in CUE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             found = ", ".join(given) if given else "none of them"
             raise ValueError(f"a cue has exactly one of sound, photo, text or tone; found {found}")
+        if self.every is not None and self.duration is not None and self.duration > self.every:
+            raise ValueError(
+                f"duration ({self.duration:g} s) is longer than every ({self.every:g} s);"
+                " shorten it, or repeat less often"
+            )
+        if self.min_length is not None and self.sound is None:
+            raise ValueError("min_length is for sound cues")
+        if self.loop and self.min_length is not None:
+            raise ValueError("a looping sound plays on anyway; use min_length with loop: false")
         return self
 
     @property
     def kind(self) -> str:
-        for k in ("sound", "photo", "text", "tone"):
+        for k in CUE_KINDS:
             if getattr(self, k) is not None:
                 return k
         raise AssertionError("validated cue without a kind")
@@ -169,6 +300,39 @@ class Cue(_Model):
     @property
     def file(self) -> str | None:
         return self.sound or self.photo
+
+    @property
+    def loops(self) -> bool:
+        if self.loop is not None:
+            return self.loop
+        return self.every is None and self.duration is None and self.min_length is None
+
+
+def _prompt_from_text(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Prompt(_Model):
+    """What to do now: words on screen, and optionally a recording of them."""
+
+    text: str = ""
+    voice: str | None = None
+    """An audio file of the prompt spoken; background sound ducks under it."""
+
+
+class TimedPrompt(Prompt):
+    """A prompt that comes part-way through a phase."""
+
+    at: Annotated[Seconds, Field(ge=0, le=3 * 3600)]
+    """How long after the phase starts it comes."""
+    duration: Annotated[Seconds, Field(gt=0, le=3 * 3600)] | None = None
+    """How long the words stay; by default until the next prompt or the phase's end."""
+
+    @model_validator(mode="after")
+    def _says_something(self) -> TimedPrompt:
+        if not self.text and self.voice is None:
+            raise ValueError("a prompt needs text, a voice file or both")
+        return self
 
 
 class Phase(_Model):
@@ -178,12 +342,14 @@ class Phase(_Model):
     kind: PhaseKind
     duration: Annotated[Seconds, Field(gt=0, le=3 * 3600)]
     """How long the phase lasts: 90, 90s, 2m, 1m30s."""
-    prompt: str = ""
-    """What to do now, shown on screen."""
+    prompt: Annotated[Prompt, BeforeValidator(_prompt_from_text)] = Prompt()
+    """What to do now, shown on screen (and spoken, with a voice file)."""
+    prompts: Annotated[list[TimedPrompt], Field(max_length=50)] = Field(default_factory=list)
+    """Further prompts at times within the phase."""
     pump: PumpHint | None = None
     """Pump setting; when left out, the usual one for the phase's kind."""
     breathing: Breathing | None = None
-    """A breathing pattern for this phase only; the routine's otherwise."""
+    """A breathing pattern for this phase only (or `off`); the routine's otherwise."""
     cues: list[str] = Field(default_factory=list)
     """Names of cues (from the routine's `cues`) that are on during this phase."""
 
@@ -195,9 +361,69 @@ class Phase(_Model):
                 raise ValueError(f"cue '{name}' is listed twice; list it once")
         return names
 
+    @field_validator("prompts")
+    @classmethod
+    def _in_order(cls, prompts: list[TimedPrompt]) -> list[TimedPrompt]:
+        times = [p.at for p in prompts]
+        if times != sorted(times):
+            raise ValueError("list the prompts in the order they come (by 'at')")
+        return prompts
+
     @property
     def pump_hint(self) -> PumpHint:
         return self.pump or DEFAULT_PUMP[self.kind]
+
+
+class Block(_Model):
+    """Phases played `repeat` times over, e.g. the pump and rest of power pumping."""
+
+    repeat: Annotated[int, Field(ge=1, le=20)]
+    phases: Annotated[list[Phase], Field(min_length=1, max_length=50)]
+
+
+def _phase_or_block(value: Any) -> str:
+    return "block" if isinstance(value, dict) and "repeat" in value else "phase"
+
+
+PhaseItem = Annotated[
+    Annotated[Phase, Tag("phase")] | Annotated[Block, Tag("block")],
+    Discriminator(_phase_or_block),
+]
+_TAGS: dict[str, type[BaseModel]] = {"phase": Phase, "block": Block}
+
+
+class Rules(_Model):
+    """What the session does on its own, in answer to the body and the clock."""
+
+    on_letdown: Literal["expression", "stay"] = "expression"
+    """A let-down marked in stimulation moves on to the next expression phase
+    (as a pump's let-down button does), or `stay` keeps to the clock."""
+    restimulate_after: Annotated[Seconds, Field(ge=60, le=3600)] | None = None
+    """In expression, after this long without a let-down, go back to
+    stimulation for `restimulate_for` (EVIDENCE.md: 6-8 min, 1-2 min)."""
+    restimulate_for: Annotated[Seconds, Field(ge=15, le=600)] = 90.0
+    after_flow_stops: Annotated[Seconds, Field(ge=0, le=1800)] = 120.0
+    """The `f` key (flow stopped) finishes the session this long after
+    (EVIDENCE.md: keep going about 2 min after the flow stops)."""
+    max_duration: Annotated[Seconds, Field(ge=60, le=4 * 3600)] | None = None
+    """The session never runs longer than this, whatever the rules add."""
+
+
+class Experiment(_Model):
+    """A cue slot that alternates between cues from session to session."""
+
+    slot: Annotated[str, Field(min_length=1, max_length=60)]
+    """The name phases list in `cues` where the chosen cue plays."""
+    arms: Annotated[list[str], Field(min_length=2, max_length=6)]
+    """Names of the cues to compare (from the routine's `cues`)."""
+
+    @field_validator("arms")
+    @classmethod
+    def _distinct(cls, arms: list[str]) -> list[str]:
+        for arm in arms:
+            if arms.count(arm) > 1:
+                raise ValueError(f"arm '{arm}' is listed twice; list it once")
+        return arms
 
 
 class Routine(_Model):
@@ -207,13 +433,41 @@ class Routine(_Model):
     """The routine language's version, so later releases can migrate old files."""
     name: Annotated[str, Field(min_length=1, max_length=60)]
     description: str = ""
-    breathing: Breathing = Breathing()
+    extends: str | None = None
+    """Another routine (by name or path) this one starts from; its keys are
+    taken over, and mappings (cues, rules, breathing) merged key by key."""
+    cue_sets: Annotated[list[str], Field(max_length=10)] = Field(default_factory=list)
+    """Files of shared cues (name: cue) whose cues this routine may use."""
+    breathing: Breathing = Breathing(preset="resonance")
+    chime: bool = True
+    """A chime at every phase change."""
     cues: dict[str, Cue] = Field(default_factory=dict)
-    phases: Annotated[list[Phase], Field(min_length=1, max_length=200)]
+    background: list[str] = Field(default_factory=list)
+    """Cues on through the whole session (music, guided audio)."""
+    ducking: Volume = 0.25
+    """How loud background cues stay while a voice prompt speaks (-12dB)."""
+    rules: Rules = Rules()
+    experiment: Experiment | None = None
+    phases: Annotated[list[PhaseItem], Field(min_length=1, max_length=200)]
+
+    @property
+    def flat_phases(self) -> list[tuple[Phase, int, int]]:
+        """Every phase in playing order, blocks unrolled, as (phase, round, rounds)."""
+        out: list[tuple[Phase, int, int]] = []
+        for item in self.phases:
+            if isinstance(item, Block):
+                for k in range(item.repeat):
+                    out.extend((phase, k + 1, item.repeat) for phase in item.phases)
+            else:
+                out.append((item, 1, 1))
+        return out
 
     @property
     def duration_s(self) -> float:
-        return sum(p.duration for p in self.phases)
+        """As planned, before any rule changes it."""
+        planned = sum(p.duration for p, _, _ in self.flat_phases)
+        cap = self.rules.max_duration
+        return min(planned, cap) if cap else planned
 
 
 @dataclass(frozen=True)
@@ -242,6 +496,8 @@ def _walk(loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] 
         if in_container:
             out.append(part)
             in_container = False
+        elif isinstance(part, str) and part in _TAGS:  # which branch of a phase list item
+            model = _TAGS[part]
         elif model is not None and isinstance(part, str) and part in model.model_fields:
             out.append(part)
             annotation = model.model_fields[part].annotation
@@ -322,6 +578,113 @@ MediaCheck = Callable[[str, Path], str | None]
 """Given a cue kind ('sound', 'photo') and a file, a complaint, or None if it is usable."""
 
 
+REPLACED_WHOLE = {"breathing", "experiment"}
+"""Keys that a routine which extends another replaces, where mappings otherwise merge."""
+MAX_EXTENDS = 5
+"""How long a chain of `extends` may be."""
+
+
+def _routine_file(name: str, base: Path, skip: tuple[Path, ...]) -> Path | None:
+    """The file `extends: name` points at: a path, or a routine of that name
+    beside this one, in the user's folder, or bundled."""
+    if "/" in name or Path(name).suffix in (".yaml", ".yml"):
+        candidate = Path(name).expanduser()
+        return candidate if candidate.is_absolute() else base / candidate
+    from calmflow import paths
+
+    for folder in (base, paths.user_routines_dir(), paths.bundled_routines_dir()):
+        for suffix in (".yaml", ".yml"):
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file() and candidate.resolve() not in skip:
+                return candidate
+    return None
+
+
+def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
+    """`src` laid over the routine it extends and the cue sets it names."""
+    data = src.data
+    if not isinstance(data, dict):
+        return src
+    chain = (*chain, src.path.resolve())
+    base = src.path.resolve().parent
+    cue_sets = data.get("cue_sets")
+    for i, name in enumerate(cue_sets if isinstance(cue_sets, list) else []):
+        if not isinstance(name, str):
+            continue  # reported when the routine is validated
+        cue_file = Path(name).expanduser()
+        cue_file = cue_file if cue_file.is_absolute() else base / cue_file
+        if not cue_file.is_file():
+            raise SourceError([src.problem(("cue_sets", i), f"cue set not found: {cue_file}")])
+        cue_src = read_yaml(cue_file)
+        if not isinstance(cue_src.data, dict):
+            raise SourceError([cue_src.problem((), "a cue set is a mapping of cue names to cues")])
+        _absolute_media(cue_src, ())
+        src = src.merged(cue_src, at=("cues",))
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return src
+    if not isinstance(parent_name, str):
+        raise SourceError(
+            [src.problem(("extends",), "extends names a routine, e.g. extends: standard")]
+        )
+    if "name" not in data:
+        raise SourceError(
+            [
+                src.problem(
+                    ("extends",),
+                    "a routine that extends another needs its own name: add name:",
+                    key=True,
+                )
+            ]
+        )
+    parent_file = _routine_file(parent_name, base, chain)
+    if parent_file is None or not parent_file.is_file():
+        raise SourceError(
+            [src.problem(("extends",), f"extends '{parent_name}': no routine of that name or path")]
+        )
+    if parent_file.resolve() in chain:
+        raise SourceError(
+            [
+                src.problem(
+                    ("extends",), f"extends '{parent_name}', which leads back to this routine"
+                )
+            ]
+        )
+    if len(chain) > MAX_EXTENDS:
+        raise SourceError(
+            [src.problem(("extends",), f"routines extend each other more than {MAX_EXTENDS} deep")]
+        )
+    parent = _with_parents(read_yaml(parent_file), chain)
+    if not isinstance(parent.data, dict):
+        raise SourceError(
+            [parent.problem((), "a routine is a mapping with name, phases and so on")]
+        )
+    _absolute_media(parent, ("cues",))
+    for key in REPLACED_WHOLE & data.keys():  # one pattern, one experiment: never half of each
+        parent.data.pop(key, None)
+    return src.merged(parent)
+
+
+def _absolute_media(src: Source, at: tuple[str, ...]) -> None:
+    """Make the relative media paths of the cues in `src` (under `at`) absolute,
+    so they keep pointing at the files beside the file that names them."""
+    cues = src.data
+    for part in at:
+        cues = cues.get(part) if isinstance(cues, dict) else None
+    if not isinstance(cues, dict):
+        return
+    for name, cue in cues.items():
+        if not isinstance(cue, dict):
+            continue
+        for kind in ("sound", "photo"):
+            value = cue.get(kind)
+            if isinstance(value, str) and not value.startswith(BUNDLED_PREFIX):
+                folder = src.file_of((*at, name, kind)).resolve().parent
+                # an unknown ~user is reported when the routine is checked
+                with contextlib.suppress(RuntimeError):
+                    cue[kind] = str(folder / Path(value).expanduser())
+
+
 def load_routine(
     path: Path, *, bundled_media: Path | None = None, check_media: MediaCheck | None = None
 ) -> LoadedRoutine:
@@ -338,47 +701,135 @@ def load_routine(
     if not isinstance(src.data, dict):
         raise SourceError([src.problem((), "a routine is a mapping with name, phases and so on")])
     try:
+        src = _with_parents(src)
+    except RuntimeError as exc:  # an unknown ~user in a path
+        raise SourceError([src.problem((), f"a path in it cannot be used ({exc})")]) from None
+    try:
         routine = Routine.model_validate(src.data)
     except ValidationError as exc:
         found = _problems_from(exc, src)
-        raise SourceError(sorted(found, key=lambda p: (p.line, p.col))) from None
+        raise SourceError(_in_order(found)) from None
 
-    problems: list[Problem] = []
-    for i, phase in enumerate(routine.phases):
-        for j, cue_name in enumerate(phase.cues):
-            if cue_name not in routine.cues:
-                hint = _suggest(cue_name, list(routine.cues)) or (
-                    f" (the routine defines: {', '.join(routine.cues)})"
-                    if routine.cues
-                    else " (the routine defines no cues)"
-                )
-                problems.append(
-                    src.problem(("phases", i, "cues", j), f"unknown cue '{cue_name}'{hint}")
-                )
-
-    base = path.resolve().parent
-    resolved: dict[str, Cue] = {}
-    for name, cue in routine.cues.items():
-        if cue.file is None:
-            resolved[name] = cue
-            continue
-        complaint = None
-        try:
-            target = resolve_media(cue.file, base, bundled_media)
-            if not target.is_file():
-                complaint = f"media file not found: {target}"
-            elif check_media is not None:
-                complaint = check_media(cue.kind, target)
-        except (OSError, RuntimeError) as exc:  # an unknown ~user, a name too long
-            target = Path(cue.file)
-            complaint = f"media path cannot be used ({exc})"
-        if complaint:
-            problems.append(
-                src.problem(("cues", name, cue.kind), f"cues.{name}.{cue.kind}: {complaint}")
-            )
-        resolved[name] = cue.model_copy(update={cue.kind: str(target)})
+    problems = _unknown_names(routine, src)
+    media = _Media(src, path.resolve().parent, bundled_media, check_media, problems)
+    cues = {
+        name: cue.model_copy(
+            update={cue.kind: str(media.resolve(("cues", name, cue.kind), cue.kind, cue.file))}
+        )
+        if cue.file is not None
+        else cue
+        for name, cue in routine.cues.items()
+    }
+    phases: list[Phase | Block] = []
+    for i, item in enumerate(routine.phases):
+        if isinstance(item, Block):
+            inner = [media.phase(p, ("phases", i, "phases", k)) for k, p in enumerate(item.phases)]
+            phases.append(item.model_copy(update={"phases": inner}))
+        else:
+            phases.append(media.phase(item, ("phases", i)))
     if problems:
-        raise SourceError(sorted(problems, key=lambda p: (p.line, p.col)))
-    routine = routine.model_copy(update={"cues": resolved})
+        raise SourceError(_in_order(problems))
+    routine = routine.model_copy(update={"cues": cues, "phases": phases})
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedRoutine(routine=routine, path=path.resolve(), digest=digest)
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (str(p.path), p.line, p.col))
+
+
+def _unknown_names(routine: Routine, src: Source) -> list[Problem]:
+    """Cue names used but not defined, and an experiment that does not fit."""
+    defined = list(routine.cues)
+    slot = routine.experiment.slot if routine.experiment else None
+    problems: list[Problem] = []
+
+    def check(name: str, loc: tuple[str | int, ...], *, slot_ok: bool = True) -> None:
+        if name in routine.cues or (slot_ok and name == slot):
+            return
+        hint = _suggest(name, defined) or (
+            f" (the routine defines: {', '.join(defined)})"
+            if defined
+            else " (the routine defines no cues)"
+        )
+        problems.append(src.problem(loc, f"unknown cue '{name}'{hint}"))
+
+    for phase, loc in _phases_with_locs(routine):
+        for j, name in enumerate(phase.cues):
+            check(name, (*loc, "cues", j))
+    for j, name in enumerate(routine.background):
+        check(name, ("background", j), slot_ok=False)
+    if routine.experiment is not None:
+        for j, name in enumerate(routine.experiment.arms):
+            check(name, ("experiment", "arms", j), slot_ok=False)
+        if slot in routine.cues:
+            problems.append(
+                src.problem(
+                    ("experiment", "slot"),
+                    f"experiment.slot: '{slot}' is also a cue's name; give the slot a name of its own",
+                )
+            )
+        elif not any(slot in p.cues for p, _ in _phases_with_locs(routine)):
+            problems.append(
+                src.problem(
+                    ("experiment", "slot"),
+                    f"experiment.slot: no phase lists '{slot}' in its cues, so the experiment never plays",
+                )
+            )
+    return problems
+
+
+def _phases_with_locs(routine: Routine) -> list[tuple[Phase, tuple[str | int, ...]]]:
+    out: list[tuple[Phase, tuple[str | int, ...]]] = []
+    for i, item in enumerate(routine.phases):
+        if isinstance(item, Block):
+            out.extend((p, ("phases", i, "phases", k)) for k, p in enumerate(item.phases))
+        else:
+            out.append((item, ("phases", i)))
+    return out
+
+
+@dataclass
+class _Media:
+    """Resolves the media paths of a routine, noting each one that cannot be used."""
+
+    src: Source
+    base: Path
+    bundled: Path
+    check: MediaCheck | None
+    problems: list[Problem]
+
+    def resolve(self, loc: tuple[str | int, ...], kind: str, name: str) -> Path:
+        complaint = None
+        try:
+            target = resolve_media(name, self.base, self.bundled)
+            if not target.is_file():
+                complaint = f"media file not found: {target}"
+            elif self.check is not None:
+                complaint = self.check(kind, target)
+        except (OSError, RuntimeError) as exc:  # an unknown ~user, a name too long
+            target = Path(name)
+            complaint = f"media path cannot be used ({exc})"
+        if complaint:
+            where = ".".join(str(p) for p in loc)
+            self.problems.append(self.src.problem(loc, f"{where}: {complaint}"))
+        return target
+
+    def phase(self, phase: Phase, loc: tuple[str | int, ...]) -> Phase:
+        """`phase` with the voice files of its prompts made absolute."""
+        update: dict[str, Any] = {}
+        if phase.prompt.voice is not None:
+            voice = self.resolve((*loc, "prompt", "voice"), "sound", phase.prompt.voice)
+            update["prompt"] = phase.prompt.model_copy(update={"voice": str(voice)})
+        if any(p.voice for p in phase.prompts):
+            update["prompts"] = [
+                p.model_copy(
+                    update={
+                        "voice": str(self.resolve((*loc, "prompts", j, "voice"), "sound", p.voice))
+                    }
+                )
+                if p.voice is not None
+                else p
+                for j, p in enumerate(phase.prompts)
+            ]
+        return phase.model_copy(update=update) if update else phase

@@ -54,17 +54,27 @@ Event = PhaseStarted | LetdownMarked | RuleApplied | SessionEnded
 
 
 class Session:
-    """One session of one routine, driven by frames played."""
+    """One session of one routine, driven by frames played.
 
-    def __init__(self, plan: Plan) -> None:
+    `lead_frames` is how far ahead of the frames played the sound has already
+    been rendered: a change the rules make on their own is placed no earlier,
+    so it is heard when it is shown (0 offline).
+    """
+
+    def __init__(self, plan: Plan, lead_frames: int = 0) -> None:
         self.plan = plan
         self.timeline = Timeline.initial(plan)
+        self.lead_frames = lead_frames
         self.now_frame = 0
         self.segment_index = -1
         """Index in the timeline of the segment playing; -1 before `start`."""
         self.letdown_frames: list[int] = []
         self.ended: EndReason | None = None
+        self.flow_stopped_at: int | None = None
         self._finish_reason: EndReason = "completed"
+        self._cap = plan.rules.max_frames
+        self._quiet_since: int | None = None
+        """Since when no let-down has come in expression (for restimulation)."""
 
     # --- what is playing ------------------------------------------------------
 
@@ -86,11 +96,16 @@ class Session:
     def session_frames_left(self) -> int:
         return max(0, self.end_frame - self.now_frame)
 
-    def breath(self) -> BreathPosition:
-        return self.phase.breath.position(self.now_frame - self.segment.start_frame)
+    def breath(self) -> BreathPosition | None:
+        """Where the breathing guide is, or None in a phase without one."""
+        breath = self.phase.breath
+        if breath is None:
+            return None
+        return breath.position(self.now_frame - self.segment.start_frame)
 
     def cues_now(self) -> tuple[str, ...]:
-        return self.timeline.cues_at(self.now_frame)
+        """The cues playing or shown now."""
+        return self.timeline.showing_at(self.now_frame)
 
     # --- driving it -----------------------------------------------------------
 
@@ -99,12 +114,29 @@ class Session:
         if self.segment_index >= 0:
             return []
         self.segment_index = 0
-        return [PhaseStarted(0, 0, self.phase)]
+        self._entered(None)
+        return [PhaseStarted(0, 0, self.phase), *self.advance_to(0)]
 
     def advance_to(self, frame: int) -> list[Event]:
-        """Frames up to `frame` have been played: move on through the timeline."""
+        """Frames up to `frame` have been played: move on through the timeline,
+        applying the routine's rules on the way."""
         if self.ended or self.segment_index < 0:
             return []
+        target = max(self.now_frame, frame)
+        events: list[Event] = []
+        while not self.ended:
+            due = self._restimulation_due()
+            # Look a second ahead, so a change is placed before it is rendered.
+            if due is None or due > target + self.lead_frames + self.plan.rate:
+                events += self._walk_to(target)
+                break
+            events += self._walk_to(min(due, target))
+            if self.ended:
+                break
+            events += self._restimulate(max(due, self.now_frame + self.lead_frames))
+        return events
+
+    def _walk_to(self, frame: int) -> list[Event]:
         self.now_frame = max(self.now_frame, min(frame, self.end_frame))
         events: list[Event] = []
         while self.now_frame >= self.segment.end_frame:
@@ -112,9 +144,57 @@ class Session:
                 self.ended = self._finish_reason
                 events.append(SessionEnded(self.end_frame, self.ended))
                 break
+            before = self.phase
             self.segment_index += 1
+            self._entered(before)
             events.append(PhaseStarted(self.segment.start_frame, self.segment_index, self.phase))
         return events
+
+    def _entered(self, before: PlannedPhase | None) -> None:
+        """Keep count of the quiet time in expression as a segment starts."""
+        if self.phase.kind != "expression":
+            self._quiet_since = None
+        elif before is None or before.kind != "expression":
+            self._quiet_since = self.segment.start_frame
+
+    def _restimulation_due(self) -> int | None:
+        """The frame at which the restimulation rule would act, in this segment."""
+        rules = self.plan.rules
+        if (
+            rules.restimulate_after_frames is None
+            or self._quiet_since is None
+            or self.flow_stopped_at is not None
+        ):
+            return None
+        due = self._quiet_since + rules.restimulate_after_frames
+        return due if due < self.segment.end_frame else None
+
+    def _restimulate(self, at: int) -> list[Event]:
+        """Insert the stimulation block at `at` and resume this phase after it."""
+        rules = self.plan.rules
+        assert rules.restimulation_phase is not None and rules.restimulate_after_frames
+        seg = self.segment
+        if at >= seg.end_frame:
+            self._quiet_since = None  # too late in this phase to be heard
+            return []
+        block = self.plan.phases[rules.restimulation_phase].duration_frames
+        then = [
+            (rules.restimulation_phase, block, 0),
+            (seg.phase, seg.end_frame - at, seg.offset + at - seg.start_frame),
+            *self._rest_after(self.segment_index),
+        ]
+        self._set_timeline(self.timeline.cut(at, then, keep=self.segment_index))
+        self._quiet_since = None
+        minutes = rules.restimulate_after_frames / self.plan.rate / 60
+        seconds = block / self.plan.rate
+        quiet = f"{minutes:g} minutes" if minutes != 1 else "a minute"
+        return [
+            RuleApplied(
+                at,
+                "restimulate",
+                f"no let-down for {quiet}: back to stimulation for {seconds:g} s",
+            )
+        ]
 
     def letdown(self, at_frame: int | None = None) -> list[Event]:
         """A let-down was felt now; during stimulation, move on to expression.
@@ -129,15 +209,23 @@ class Session:
             LetdownMarked(self.now_frame, len(self.letdown_frames), self.phase, self.cues_now())
         ]
         at = self._change_frame(at_frame)
+        if self._quiet_since is not None:
+            self._quiet_since = at
         index = self.timeline.index_at(at)
         seg = self.timeline.segments[index]
-        if self.timeline.phase_of(seg).kind == "stimulation" and at < seg.end_frame:
+        if (
+            self.plan.rules.letdown_to_expression
+            and self.timeline.phase_of(seg).kind == "stimulation"
+            and at < seg.end_frame
+        ):
             # [ours] mirrors the pumps' let-down button (EVIDENCE.md: two-phase pumping)
-            rest = self._phases_after(index)
-            kinds = [self.plan.phases[p].kind for p in rest]
+            rest = self._rest_after(index)
+            kinds = [self.plan.phases[p].kind for p, _, _ in rest]
             if "expression" in kinds:
-                self.timeline = self.timeline.cut(
-                    at, rest[kinds.index("expression") :], keep=self.segment_index
+                self._set_timeline(
+                    self.timeline.cut(
+                        at, rest[kinds.index("expression") :], keep=self.segment_index
+                    )
                 )
                 events.append(
                     RuleApplied(
@@ -153,12 +241,28 @@ class Session:
         at = self._change_frame(at_frame)
         if self.timeline.index_at(at) != self.segment_index or at >= self.segment.end_frame:
             return []  # it is ending on its own before the change could be heard
-        self.timeline = self.timeline.cut(
-            at, self._phases_after(self.segment_index), keep=self.segment_index
+        self._set_timeline(
+            self.timeline.cut(at, self._rest_after(self.segment_index), keep=self.segment_index)
         )
         if at >= self.timeline.end_frame:
             self._finish_reason = "finished_early"
         return self.advance_to(self.now_frame)
+
+    def flow_stopped(self, at_frame: int | None = None) -> list[Event]:
+        """The milk has stopped flowing: finish after the routine's countdown
+        (`after_flow_stops`), with no more restimulation."""
+        if self.ended or self.segment_index < 0 or self.flow_stopped_at is not None:
+            return []
+        at = self._change_frame(at_frame)
+        self.flow_stopped_at = at
+        countdown = self.plan.rules.after_flow_stops_frames
+        self._cap = at + countdown if self._cap is None else min(self._cap, at + countdown)
+        self._set_timeline(self.timeline)
+        seconds = countdown / self.plan.rate
+        when = f"in {seconds / 60:g} min" if seconds >= 60 else f"in {seconds:g} s"
+        message = f"flow stopped: finishing {when}" if countdown else "flow stopped: finishing"
+        events: list[Event] = [RuleApplied(at, "flow_stopped", message)]
+        return events + self.advance_to(self.now_frame)
 
     def finish(self) -> list[Event]:
         """Stop now, before the routine's end."""
@@ -166,7 +270,7 @@ class Session:
             return []
         if self.now_frame < self.end_frame:
             self._finish_reason = "finished_early"
-            self.timeline = self.timeline.cut(self.now_frame, [], keep=self.segment_index)
+            self._set_timeline(self.timeline.cut(self.now_frame, [], keep=self.segment_index))
         return self.advance_to(self.now_frame)
 
     # --- helpers --------------------------------------------------------------
@@ -174,5 +278,12 @@ class Session:
     def _change_frame(self, at_frame: int | None) -> int:
         return self.now_frame if at_frame is None else max(self.now_frame, at_frame)
 
-    def _phases_after(self, index: int) -> list[int]:
-        return [s.phase for s in self.timeline.segments[index + 1 :]]
+    def _rest_after(self, index: int) -> list[tuple[int, int, int]]:
+        """The segments after `index`, to place again: (phase, frames, offset)."""
+        return [
+            (s.phase, s.end_frame - s.start_frame, s.offset)
+            for s in self.timeline.segments[index + 1 :]
+        ]
+
+    def _set_timeline(self, timeline: Timeline) -> None:
+        self.timeline = timeline.capped(self._cap)

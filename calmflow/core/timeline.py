@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from calmflow.core.plan import Plan, PlannedPhase
+from calmflow.core.plan import Plan, PlannedPhase, PlannedPrompt
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Segment:
     phase: int
     start_frame: int
     end_frame: int
+    offset: int = 0
+    """Frames of this phase played before this segment (the rest of a phase
+    resumed after a block the rules inserted); its prompts do not come again."""
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,28 @@ class CueSpan:
 
 
 @dataclass(frozen=True)
+class PromptSpan:
+    """A prompt of a phase as placed: shown over [start_frame, end_frame); its
+    voice, if any, stops by `stop_frame` (the end of its segment)."""
+
+    prompt: PlannedPrompt
+    start_frame: int
+    end_frame: int
+    stop_frame: int
+
+
+Then = Sequence[int | tuple[int, int, int]]
+"""Phases to place: an index (the whole phase) or (index, frames, offset)."""
+
+
+@dataclass(frozen=True)
 class Timeline:
     plan: Plan
     segments: tuple[Segment, ...]
 
     @classmethod
     def initial(cls, plan: Plan) -> Timeline:
-        return cls(plan, _place(range(len(plan.phases)), 0, plan))
+        return cls(plan, _place(plan.sequence, 0, plan)).capped(plan.rules.max_frames)
 
     @property
     def end_frame(self) -> int:
@@ -83,25 +101,91 @@ class Timeline:
         on = {s.cue for s in self.cue_spans if s.start_frame <= frame < s.end_frame}
         return tuple(c.name for c in self.plan.cues if c.name in on)
 
-    def cut(self, at_frame: int, then: Sequence[int], *, keep: int = 0) -> Timeline:
+    @cached_property
+    def cue_occurrences(self) -> tuple[CueSpan, ...]:
+        """Each time a cue starts and how long it may last, from its spans and
+        its `at`, `every` and `duration`: what plays and what shows."""
+        out: list[CueSpan] = []
+        for span in self.cue_spans:
+            cue = self.plan.cue(span.cue)
+            start = span.start_frame + cue.at_frames
+            while start < span.end_frame:
+                end = span.end_frame
+                if cue.every_frames is not None:
+                    end = min(end, start + cue.every_frames)
+                if cue.duration_frames is not None:
+                    end = min(end, start + cue.duration_frames)
+                out.append(CueSpan(span.cue, start, end))
+                if cue.every_frames is None:
+                    break
+                start += cue.every_frames
+        return tuple(sorted(out, key=lambda s: (s.start_frame, s.cue)))
+
+    def showing_at(self, frame: int) -> tuple[str, ...]:
+        """Names of the cues playing or shown at `frame`, in the routine's order."""
+        on = {s.cue for s in self.cue_occurrences if s.start_frame <= frame < s.end_frame}
+        return tuple(c.name for c in self.plan.cues if c.name in on)
+
+    @cached_property
+    def prompt_spans(self) -> tuple[PromptSpan, ...]:
+        """Every timed prompt of every segment, placed."""
+        out: list[PromptSpan] = []
+        for seg in self.segments:
+            prompts = self.phase_of(seg).prompts
+            origin = seg.start_frame - seg.offset
+            for i, prompt in enumerate(prompts):
+                start = origin + prompt.at_frames
+                if start < seg.start_frame or start >= seg.end_frame:
+                    continue
+                end = seg.end_frame
+                if i + 1 < len(prompts):
+                    end = min(end, origin + prompts[i + 1].at_frames)
+                if prompt.duration_frames is not None:
+                    end = min(end, start + prompt.duration_frames)
+                out.append(PromptSpan(prompt, start, end, seg.end_frame))
+        return tuple(out)
+
+    def prompt_at(self, frame: int) -> PlannedPrompt | None:
+        """The timed prompt showing at `frame`, if any."""
+        for span in self.prompt_spans:
+            if span.start_frame <= frame < span.end_frame:
+                return span.prompt
+        return None
+
+    def capped(self, cap: int | None) -> Timeline:
+        """This timeline ending at `cap` at the latest."""
+        if cap is None or self.end_frame <= cap:
+            return self
+        kept = tuple(
+            Segment(s.phase, s.start_frame, min(s.end_frame, cap), s.offset)
+            for s in self.segments
+            if s.start_frame < cap or s is self.segments[0]
+        )
+        return Timeline(self.plan, kept)
+
+    def cut(self, at_frame: int, then: Then, *, keep: int = 0) -> Timeline:
         """End the segment playing at `at_frame` there and play phases `then` after it.
 
         Segments that start at or after `at_frame` are dropped, except the first
         `keep + 1`, which have begun already (they may end up zero frames long);
-        `then` are phase indexes placed back to back from `at_frame`.
+        `then` are phases placed back to back from `at_frame`.
         """
         kept: list[Segment] = []
         for i, seg in enumerate(self.segments):
             if seg.start_frame >= at_frame and i > keep:
                 break
-            kept.append(Segment(seg.phase, seg.start_frame, min(seg.end_frame, at_frame)))
+            kept.append(
+                Segment(seg.phase, seg.start_frame, min(seg.end_frame, at_frame), seg.offset)
+            )
         return Timeline(self.plan, tuple(kept) + _place(then, at_frame, self.plan))
 
 
-def _place(phases: Sequence[int] | range, start: int, plan: Plan) -> tuple[Segment, ...]:
+def _place(phases: Then, start: int, plan: Plan) -> tuple[Segment, ...]:
     out = []
-    for index in phases:
-        end = start + plan.phases[index].duration_frames
-        out.append(Segment(index, start, end))
-        start = end
+    for item in phases:
+        index, frames, offset = (
+            item if isinstance(item, tuple) else (item, plan.phases[item].duration_frames, 0)
+        )
+        out.append(Segment(index, start, start + frames, offset))
+        start += frames
     return tuple(out)

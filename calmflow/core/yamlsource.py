@@ -17,6 +17,8 @@ import yaml
 
 MAX_BYTES = 1_000_000
 """A routine is a few kilobytes; refuse anything that could only be a mistake or an attack."""
+MAX_DEPTH = 20
+"""A routine nests five or six levels deep; far deeper can only be a mistake or an attack."""
 
 Path_ = tuple[str | int, ...]
 
@@ -52,6 +54,8 @@ class Source:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    files: dict[Path_, Path] = field(default_factory=dict)
+    """Values taken over from another file (see `merged`): where they came from."""
 
     def where(self, loc: Path_, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at `loc`, or of its nearest ancestor."""
@@ -65,9 +69,56 @@ class Source:
             loc = loc[:-1]
         return self.marks.get((), (1, 1))
 
+    def file_of(self, loc: Path_) -> Path:
+        """The file the value at `loc` was written in."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.files:
+                return self.files[loc]
+            loc = loc[:-1]
+        return self.path
+
     def problem(self, loc: Path_, message: str, *, key: bool = False) -> Problem:
         line, col = self.where(loc, key=key)
-        return Problem(self.path, line, col, message)
+        return Problem(self.file_of(loc), line, col, message)
+
+    def merged(self, base: Source, at: Path_ = ()) -> Source:
+        """This document laid over `base` (placed at `at` within it): mappings
+        merge key by key, anything else written here replaces what `base` has.
+        Every value keeps the file, line and column it was written at."""
+        out = Source(self.path, None, dict(self.marks), dict(self.key_marks), dict(self.files))
+        base_value = base.data
+        for part in at:
+            base_value = {part: base_value}
+        out.data = self._merge(base, at, base_value, self.data, ())
+        return out
+
+    def _merge(self, base: Source, at: Path_, old: Any, new: Any, loc: Path_) -> Any:
+        if isinstance(old, dict) and isinstance(new, dict):
+            merged = dict(old)
+            for key, value in new.items():
+                merged[key] = self._merge(base, at, old.get(key), value, loc + (key,))
+            for key in old.keys() - new.keys():
+                self._take(base, at, loc + (key,))
+            return merged
+        if new is None and old is not None:
+            self._take(base, at, loc)
+            return old
+        return new
+
+    def _take(self, base: Source, at: Path_, loc: Path_) -> None:
+        """Record that the subtree at `loc` comes from `base` (where it is at loc[len(at):])."""
+        inner = loc[len(at) :] if loc[: len(at)] == at else None
+        if inner is None:
+            return
+        for table, source in ((self.marks, base.marks), (self.key_marks, base.key_marks)):
+            for key, mark in source.items():
+                if key[: len(inner)] == inner:
+                    table[at + key] = mark
+        self.files[loc] = base.file_of(inner)
+        for key, path in base.files.items():
+            if key[: len(inner)] == inner:
+                self.files[at + key] = path
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -89,6 +140,11 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -101,6 +157,8 @@ _PLAIN_TAGS = {
 
 def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) -> Any:
     src.marks[loc] = _mark(node)
+    if len(loc) > MAX_DEPTH:
+        raise _TooDeep(node)
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
         line, col = _mark(node)
         problems.append(
@@ -197,6 +255,18 @@ def read_yaml(path: Path) -> Source:
         )
     try:
         src.data = _build(node, (), src, problems)
+    except _TooDeep as exc:
+        line, col = _mark(exc.node)
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    line,
+                    col,
+                    f"is nested more than {MAX_DEPTH} levels deep; a routine never is",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
     except yaml.constructor.ConstructorError as exc:

@@ -43,7 +43,7 @@ class Engine:
         self.channels = channels
         self._breath: dict[BreathPlan, np.ndarray] = {}
         for phase in plan.phases:
-            if phase.breath not in self._breath:
+            if phase.breath is not None and phase.breath not in self._breath:
                 self._breath[phase.breath] = synth.breath_cycle(phase.breath, self.rate)
         self._chime = synth.chime(self.rate)
         self._sounds: dict[str, np.ndarray] = {}
@@ -85,16 +85,16 @@ class Engine:
             if seg.end_frame + horizon <= start_frame:
                 continue
             phase = timeline.plan.phases[seg.phase]
-            wave = self._breath[phase.breath]
-            self._add_mono(
-                out,
-                start_frame,
-                wave,
-                seg.start_frame,
-                seg.end_frame,
-                loop=True,
-                tail=self._ramp_down_breath,
-            )
+            if phase.breath is not None:
+                self._add_mono(
+                    out,
+                    start_frame,
+                    self._breath[phase.breath],
+                    seg.start_frame,
+                    seg.end_frame,
+                    loop=True,
+                    tail=self._ramp_down_breath,
+                )
             if seg.end_frame > seg.start_frame:  # a phase cut before it began makes no chime
                 self._add_mono(out, start_frame, self._chime, seg.start_frame, None, loop=False)
         for span in timeline.cue_spans:

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from calmflow import paths
 from calmflow.cli import main
 from calmflow.core.routine import (
-    Breathing,
     PumpHint,
     load_routine,
     parse_duration,
@@ -52,7 +51,7 @@ def test_standard_routine_has_the_four_phases_and_their_lengths(standard_routine
 
 def test_standard_routine_breathes_4_in_6_out_without_holds(standard_routine):
     routine = load_routine(standard_routine).routine
-    assert routine.breathing == Breathing(inhale_s=4, exhale_s=6, hold_in_s=0, hold_out_s=0)
+    assert routine.breathing.pattern() == (4, 0, 6, 0)
     # No phase breathes differently from the routine.
     assert all(p.breathing is None for p in routine.phases)
     assert routine.breathing.steps() == [("in", 4.0), ("out", 6.0)]
@@ -206,7 +205,8 @@ def test_unknown_top_level_key_without_a_close_match_lists_the_keys(tmp_path):
             2,
             1,
             "colour: unknown key 'colour' (expected one of: version, name, description, "
-            "breathing, cues, phases)",
+            "extends, cue_sets, breathing, chime, cues, background, ducking, rules, "
+            "experiment, phases)",
         )
     ]
 

@@ -121,9 +121,14 @@ class PlayerScreen(Screen[None]):
             f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left",
         )
         breath = session.breath()
-        self.query_one(BreathGuide).set_fullness(breath.fullness)
-        count = math.ceil(plan.seconds(breath.frames_left))
-        step = "paused" if self.player.paused else f"{STEP_WORDS[breath.step]} · {count}"
+        self.query_one(BreathGuide).set_fullness(breath.fullness if breath else 0.0)
+        if self.player.paused:
+            step = "paused"
+        elif breath is None:
+            step = "breathe as is comfortable"
+        else:
+            count = math.ceil(plan.seconds(breath.frames_left))
+            step = f"{STEP_WORDS[breath.step]} · {count}"
         self._show("#step", step)
         self._show("#pump", escape(phase.pump_hint))
         self._show("#prompt", escape(phase.prompt))
