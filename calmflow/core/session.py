@@ -127,14 +127,26 @@ class Session:
         while not self.ended:
             due = self._restimulation_due()
             # Look a second ahead, so a change is placed before it is rendered.
-            if due is None or due > target + self.lead_frames + self.plan.rate:
-                events += self._walk_to(target)
+            if due is not None and due <= target + self.lead_frames + self.plan.rate:
+                events += self._walk_to(min(due, target))
+                if not self.ended:
+                    events += self._restimulate(max(due, self._rendered_to(target)))
+                continue
+            # One segment at a time: the rules apply in each phase walked through.
+            index = self.segment_index
+            events += self._walk_to(min(target, self.segment.end_frame))
+            if self.segment_index == index:
                 break
-            events += self._walk_to(min(due, target))
-            if self.ended:
-                break
-            events += self._restimulate(max(due, self.now_frame + self.lead_frames))
         return events
+
+    def _rendered_to(self, target: int) -> int:
+        """The first frame a change can still reach once `target` has been played.
+
+        Live, the sound is out up to `target + lead_frames`. Offline (no lead)
+        nothing is rendered before the timeline is final, so a change made on
+        the way to `target` lands exactly where it is due.
+        """
+        return target + self.lead_frames if self.lead_frames else self.now_frame
 
     def _walk_to(self, frame: int) -> list[Event]:
         self.now_frame = max(self.now_frame, min(frame, self.end_frame))
