@@ -112,10 +112,7 @@ def _require_terminal() -> None:
 def play(routine: str, output_spec: str, device: str | None, silent: bool) -> None:
     """Play ROUTINE (a name, or a path to a YAML file) in the terminal."""
     loaded = _load(routine)
-    from calmflow.core.plan import compile_plan
-
-    plan = compile_plan(loaded.routine)
-    output_factory = _output_factory(plan, "null" if silent else output_spec, device)
+    output_factory = _output_factory("null" if silent else output_spec, device)
     _require_terminal()
     store = _open_store()
     from calmflow.ui.app import make_app
@@ -129,20 +126,21 @@ def play(routine: str, output_spec: str, device: str | None, silent: bool) -> No
         fail(app.unsaved_message, EXIT_STORE)
 
 
-def _output_factory(plan: Any, spec: str, device: str | None) -> Callable[[Any], Any]:
+def _output_factory(spec: str, device: str | None) -> Callable[[Any], Any]:
+    """What makes the sound output for a session's plan, from --output and --device."""
     from calmflow.audio.output import NullOutput, WavOutput
 
     if spec == "null":
-        return lambda _loaded: NullOutput(plan.rate)
+        return lambda plan: NullOutput(plan.rate)
     if spec.startswith("wav:"):
         target = Path(spec[4:]).expanduser()
         if target.suffix.lower() != ".wav" or not target.parent.is_dir() or target.is_dir():
             fail(f"--output {spec}: give a .wav file in an existing folder, e.g. wav:session.wav")
-        return lambda _loaded: WavOutput(target, plan.rate)
+        return lambda plan: WavOutput(target, plan.rate)
     if spec != "device":
         fail(f"--output {spec!r}: expected device, null or wav:PATH")
 
-    def make_device(_loaded: Any) -> Any:
+    def make_device(plan: Any) -> Any:
         from calmflow.audio.device import DeviceOutput
 
         chosen: str | int | None = int(device) if device and device.isdigit() else device
@@ -200,9 +198,18 @@ def check(routines: tuple[str, ...]) -> None:
 )
 @click.option("--rate", default=48_000, show_default=True, type=click.IntRange(8000, 192_000))
 @click.option("--float", "as_float", is_flag=True, help="32-bit float samples instead of 16-bit.")
-def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_float: bool) -> None:
+@click.option(
+    "--arm", default=None, help="The cue for the routine's experiment slot (default: its first)."
+)
+def render(
+    routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_float: bool, arm: str | None
+) -> None:
     """Write ROUTINE's sound to a WAV file, as long as the routine."""
     loaded = _load(routine)
+    experiment = loaded.routine.experiment
+    if arm is not None and (experiment is None or arm not in experiment.arms):
+        arms = ", ".join(experiment.arms) if experiment else "none: the routine has no experiment"
+        fail(f"--arm {arm}: not one of the routine's experiment arms ({arms})")
     if not out.parent.is_dir():
         fail(f"{out.parent} does not exist; create the folder or choose another path")
     if out.suffix.lower() != ".wav":
@@ -212,7 +219,7 @@ def render(routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_f
     from calmflow.engine.media import MediaError
     from calmflow.engine.render import render_wav
 
-    plan = compile_plan(loaded.routine, rate)
+    plan = compile_plan(loaded.routine, rate, arm=arm)
     session = Session(plan)
     session.start()
     for seconds in sorted(letdowns):
@@ -345,6 +352,8 @@ def _record_dict(r: Any) -> dict[str, Any]:
         "volume_total_ml": r.volume_total_ml,
         "volume_unit": r.volume_unit,
         "notes": r.notes,
+        "experiment": r.experiment,
+        "experiment_arm": r.experiment_arm,
         "letdowns": [
             {
                 "number": ld.number,

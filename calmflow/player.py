@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from calmflow.audio.output import NullOutput, Output, OutputUnavailable
-from calmflow.core.plan import Plan
+from calmflow.core.plan import Plan, PlannedPhase
 from calmflow.core.records import AfterSession
 from calmflow.core.routine import LoadedRoutine
 from calmflow.core.session import (
@@ -64,7 +64,7 @@ class Player:
         self.plan = plan
         self.store = store
         self.output: Output = output
-        self.session = Session(plan)
+        self.session = Session(plan, lead_frames=output.guard_frames)
         self.session_id: int | None = None
         self.paused = False
         self.notices: list[Notice] = []
@@ -107,6 +107,7 @@ class Player:
                 routine_digest=self.loaded.digest,
                 planned_s=self.plan.seconds(self.plan.duration_frames),
                 output=self.output.name,
+                experiment=self.plan.experiment,
             )
         except StoreError:
             self._close()
@@ -190,6 +191,13 @@ class Player:
         if self.session.timeline is not self._sent_timeline:
             self._log_event("next", skipped)
         self._handle(events)
+
+    def flow_stopped(self) -> None:
+        """The milk has stopped: finish after the routine's countdown."""
+        self.tick()
+        if self.ended or self.session_id is None:
+            return
+        self._handle(self.session.flow_stopped(self._change_frame()))
 
     def toggle_pause(self) -> bool:
         """Pause or resume sound and clock together; return whether now paused."""
@@ -310,6 +318,8 @@ class Player:
                 )
             elif isinstance(event, PhaseStarted):
                 self._log_event("phase", event.phase.name, t_s)
+                if event.phase.caution and event.segment == self._first_with(event.phase):
+                    self.notices.append(Notice(event.phase.caution, "warning"))
             elif isinstance(event, RuleApplied):
                 self.notices.append(Notice(event.message, "rule"))
                 self._log_event("rule", event.message, t_s)
@@ -325,6 +335,13 @@ class Player:
                 )
         if self.ended:
             self._close()
+
+    def _first_with(self, phase: PlannedPhase) -> int:
+        """The segment where a phase with this caution first plays: it is said once."""
+        for i, seg in enumerate(self.session.timeline.segments):
+            if self.plan.phases[seg.phase].caution == phase.caution:
+                return i
+        return -1
 
     def _log_event(self, kind: str, detail: str = "", t_s: float | None = None) -> None:
         self._write(

@@ -45,6 +45,10 @@ class SessionRecord:
     volume_total_ml: float | None = None
     volume_unit: str | None = None
     notes: str | None = None
+    experiment: str | None = None
+    """The routine's experiment slot, if it ran one..."""
+    experiment_arm: str | None = None
+    """...and the cue that filled it in this session."""
     letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
 
     @property

@@ -74,6 +74,15 @@ def _v1_sessions(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX session_events_session ON session_events (session_id)")
 
 
+def _v2_experiments(conn: sqlite3.Connection) -> None:
+    # Which cue a routine's experiment slot had in each session, so the review
+    # can compare the arms.
+    conn.execute("ALTER TABLE sessions ADD COLUMN experiment TEXT")
+    conn.execute("ALTER TABLE sessions ADD COLUMN experiment_arm TEXT")
+    conn.execute("CREATE INDEX sessions_experiment ON sessions (routine, experiment)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
+    ("the experiment arm of each session", _v2_experiments),
 ]

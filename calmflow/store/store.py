@@ -137,14 +137,19 @@ class Store:
         routine_digest: str | None,
         planned_s: float,
         output: str,
+        experiment: tuple[str, str] | None = None,
     ) -> int:
-        """Create the session's row at its start, status 'running'; return its id."""
+        """Create the session's row at its start, status 'running'; return its id.
+
+        `experiment` is (slot, arm) when the routine runs an experiment.
+        """
         now = _iso(self._now())
+        slot, arm = experiment or (None, None)
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO sessions (uuid, routine, routine_path, routine_digest, started_at,"
-                " updated_at, status, planned_s, output, pid)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                " updated_at, status, planned_s, output, pid, experiment, experiment_arm)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     str(uuid.uuid4()),
                     routine,
@@ -155,6 +160,8 @@ class Store:
                     planned_s,
                     output,
                     os.getpid(),
+                    slot,
+                    arm,
                 ),
             )
             self._conn.execute(
@@ -285,7 +292,8 @@ class Store:
         rows = self._conn.execute(
             "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
             " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
-            f" volume_unit, notes FROM sessions {where} ORDER BY started_at, id",
+            " volume_unit, notes, experiment, experiment_arm"
+            f" FROM sessions {where} ORDER BY started_at, id",
             args,
         ).fetchall()
         letdowns: dict[int, list[LetdownRecord]] = {}
@@ -320,10 +328,22 @@ class Store:
                     volume_total_ml=row[12],
                     volume_unit=row[13],
                     notes=row[14],
+                    experiment=row[15],
+                    experiment_arm=row[16],
                     letdowns=tuple(letdowns.get(row[0], ())),
                 )
             )
         return out
+
+    def experiment_arms(self, routine: str, slot: str) -> list[str]:
+        """The arm each past session of `routine`'s experiment `slot` had, oldest first."""
+        with translated(self.path):
+            rows = self._conn.execute(
+                "SELECT experiment_arm FROM sessions WHERE routine = ? AND experiment = ?"
+                " AND experiment_arm IS NOT NULL ORDER BY started_at, id",
+                (routine, slot),
+            ).fetchall()
+        return [arm for (arm,) in rows]
 
     def last_volume_unit(self) -> str | None:
         """The unit the person typed volumes in last time, to offer it again."""

@@ -14,12 +14,14 @@ from pathlib import Path
 from textual.app import App
 
 from calmflow.audio.output import Output
-from calmflow.core.plan import compile_plan
+from calmflow.core.experiment import choose_arm
+from calmflow.core.plan import Plan, compile_plan
 from calmflow.core.routine import LoadedRoutine
 from calmflow.player import Player
 from calmflow.store.store import Store
 
-OutputFactory = Callable[[LoadedRoutine], Output]
+OutputFactory = Callable[[Plan], Output]
+"""Makes the sound output for the plan of the session about to start."""
 EXIT_INTERNAL = 70
 
 
@@ -58,10 +60,8 @@ class CalmflowApp(App[None]):
         """Start a session of `loaded` on a new player screen."""
         from calmflow.ui.screens.player import PlayerScreen
 
-        plan = compile_plan(loaded.routine)
-        self.player = Player(
-            loaded, plan, self.store, self.output_factory(loaded), clock=self.clock
-        )
+        plan = compile_plan(loaded.routine, arm=self._next_arm(loaded))
+        self.player = Player(loaded, plan, self.store, self.output_factory(plan), clock=self.clock)
 
         def done(_: object) -> None:
             self.session_id = self.player.session_id if self.player else None
@@ -69,6 +69,14 @@ class CalmflowApp(App[None]):
                 self.exit()
 
         self.push_screen(PlayerScreen(self.player), done)
+
+    def _next_arm(self, loaded: LoadedRoutine) -> str | None:
+        """The cue the routine's experiment slot gets this session, in turn."""
+        experiment = loaded.routine.experiment
+        if experiment is None:
+            return None
+        past = self.store.experiment_arms(loaded.routine.name, experiment.slot)
+        return choose_arm(experiment.arms, past)
 
     async def action_quit(self) -> None:
         # ctrl+q in the middle of a session still ends it properly in the log;
@@ -115,8 +123,8 @@ def make_app(
     return CalmflowApp(store=store, output_factory=output_factory, loaded=loaded, clock=clock)
 
 
-def device_output(loaded: LoadedRoutine) -> Output:
+def device_output(plan: Plan) -> Output:
     from calmflow import paths
     from calmflow.audio.device import DeviceOutput
 
-    return DeviceOutput(compile_plan(loaded.routine), log_path=paths.log_dir() / "audio.log")
+    return DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")

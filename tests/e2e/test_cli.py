@@ -105,16 +105,19 @@ def test_render_writes_a_wav_as_long_as_the_routine(home, tmp_path):
     assert done.returncode == 0, done.stderr
     info = sf.info(str(out))
     assert info.samplerate == 8000
-    assert info.frames == 20 * 60 * 8000
-    assert "20:00" in done.stdout
+    # 20 minutes as planned, and with no let-down marked, 7 minutes into
+    # expression the restimulation rule adds 90 s of stimulation.
+    assert info.frames == (20 * 60 + 90) * 8000
+    assert "21:30" in done.stdout
 
 
 def test_render_with_a_letdown_in_stimulation_moves_on_to_expression(home, tmp_path):
     out = tmp_path / "early.wav"
     done = run_cli("render", "standard", "-o", str(out), "--rate", "8000", "--letdown-at", "150")
     assert done.returncode == 0, done.stderr
-    # Stimulation (2:00–4:00) ends at the let-down, 2:30: the session is 90 s shorter.
-    assert sf.info(str(out)).frames == (20 * 60 - 90) * 8000
+    # Stimulation (2:00–4:00) ends at the let-down, 2:30: 90 s sooner; with no
+    # let-down after it, the restimulation rule adds 90 s at 9:30.
+    assert sf.info(str(out)).frames == (20 * 60 - 90 + 90) * 8000
 
 
 def test_render_into_a_missing_folder_is_refused(home, tmp_path):
@@ -209,7 +212,8 @@ def test_a_database_from_a_newer_calmflow_is_refused_untouched(home):
 
 def test_routines_and_new_make_an_editable_copy(home):
     listing = json.loads(run_cli("routines", "--json").stdout)
-    assert {"name": "standard", "source": "bundled"}.items() <= listing[0].items()
+    bundled = [r["name"] for r in listing if r["source"] == "bundled"]
+    assert "standard" in bundled
     done = run_cli("new", "mine", "--from", "standard")
     assert done.returncode == 0, done.stderr
     copy = home / "routines" / "mine.yaml"
@@ -218,7 +222,7 @@ def test_routines_and_new_make_an_editable_copy(home):
     checked = run_cli("check", "mine")
     assert checked.returncode == 0, checked.stderr
     names = [r["name"] for r in json.loads(run_cli("routines", "--json").stdout)]
-    assert names == ["standard", "mine"]
+    assert names == [*bundled, "mine"]
     again = run_cli("new", "mine")
     assert again.returncode == 1 and "exists already" in again.stderr
     # A name YAML would read as a number stays a name.

@@ -98,7 +98,7 @@ def test_each_migration_is_recorded_once(db_path: Path) -> None:
     conn.close()
 
 
-def _add_second_migration(
+def _add_second_migration(  # the next one after those that exist
     monkeypatch: pytest.MonkeyPatch, apply: Callable[[sqlite3.Connection], None]
 ) -> None:
     monkeypatch.setattr(store_db, "MIGRATIONS", [*MIGRATIONS, ("session tags", apply)])
@@ -122,19 +122,20 @@ def test_an_older_database_is_backed_up_then_migrated(
 
     _add_second_migration(monkeypatch, _add_tags)
     new = Store(db_path)
-    backup = db_path.with_name(f"{db_path.name}.before-schema-2")
+    now = len(MIGRATIONS) + 1
+    backup = db_path.with_name(f"{db_path.name}.before-schema-{now}")
     assert backup.exists()
     assert _mode(backup) == 0o600
     saved = sqlite3.connect(backup)
-    assert saved.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert saved.execute("PRAGMA user_version").fetchone()[0] == now - 1
     assert saved.execute("SELECT number, t_s FROM letdowns").fetchall() == [(1, 80.0)]
     saved.close()
 
     assert [ld.t_s for ld in new.session(sid).letdowns] == [80.0]
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == now
     assert conn.execute("SELECT version, name FROM schema_migrations").fetchall()[-1] == (
-        2,
+        now,
         "session tags",
     )
     conn.close()
@@ -156,10 +157,11 @@ def test_a_failed_migration_changes_nothing(db_path: Path, monkeypatch: pytest.M
         Store(db_path)
     gc.collect()
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "tags" not in tables
-    assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == [1]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
     conn.close()
     monkeypatch.setattr(store_db, "MIGRATIONS", MIGRATIONS)
     again = Store(db_path)

@@ -29,6 +29,7 @@ class PlayerScreen(Screen[None]):
     BINDINGS = [
         Binding("space", "letdown", "Let-down", id="letdown"),
         Binding("p", "pause", "Pause", id="pause"),
+        Binding("f", "flow_stopped", "Flow stopped", id="flow_stopped"),
         Binding("n", "next_phase", "Next phase", id="next_phase"),
         Binding("q", "finish", "Finish", id="finish"),
     ]
@@ -131,7 +132,8 @@ class PlayerScreen(Screen[None]):
             step = f"{STEP_WORDS[breath.step]} · {count}"
         self._show("#step", step)
         self._show("#pump", escape(phase.pump_hint))
-        self._show("#prompt", escape(phase.prompt))
+        timed = session.timeline.prompt_at(session.now_frame)
+        self._show("#prompt", escape(timed.text if timed and timed.text else phase.prompt))
         self._show("#cues", self._cue_line())
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
@@ -176,6 +178,12 @@ class PlayerScreen(Screen[None]):
         if not self._ticking:
             return
         self.player.toggle_pause()
+        self._after_action()
+
+    def action_flow_stopped(self) -> None:
+        if not self._ticking:
+            return
+        self.player.flow_stopped()
         self._after_action()
 
     def action_next_phase(self) -> None:

@@ -1,0 +1,98 @@
+"""The routine's language as the person meets it in the player: timed prompts,
+cautions, the rules acting on their own, the f key and the experiment's turns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calmflow.ui.screens.after_session import AfterSessionScreen
+from tests.ui.driving import after, db_rows, playing, text
+
+ROUTINE = """\
+name: rules
+breathing: box
+rules: {restimulate_after: 1m, restimulate_for: 20s, after_flow_stops: 30s}
+experiment: {slot: calm, arms: [glow, hum]}
+cues:
+  glow: {text: Picture your baby.}
+  hum: {tone: 220, volume: 0.2}
+phases:
+  - name: Settle
+    kind: prep
+    duration: 10s
+    prompt: Sit back.
+    prompts: [{at: 5s, text: Shoulders down.}]
+    cues: [calm]
+  - name: Expression
+    kind: expression
+    duration: 5m
+"""
+
+
+@pytest.fixture
+def routine(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(ROUTINE)
+    return path
+
+
+def _shown(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_timed_prompts_come_at_their_time(home, routine, clock):
+    async with playing(routine, clock) as (_app, pilot, screen):
+        await after(2, clock, pilot, screen)
+        assert text(screen, "#prompt") == "Sit back."
+        await after(4, clock, pilot, screen)
+        assert text(screen, "#prompt") == "Shoulders down."
+
+
+async def test_breath_holds_come_with_one_caution(home, routine, clock):
+    async with playing(routine, clock) as (app, pilot, screen):
+        await after(11, clock, pilot, screen)  # into the second phase, same pattern
+        cautions = [m for m in _shown(app) if "Holding the breath" in m]
+    assert len(cautions) == 1
+
+
+async def test_no_letdown_for_a_while_brings_stimulation_back(home, routine, clock):
+    async with playing(routine, clock) as (app, pilot, screen):
+        await after(10 + 59, clock, pilot, screen)
+        assert "Expression" in text(screen, "#title")
+        await after(2, clock, pilot, screen)
+        assert "Stimulation again" in text(screen, "#title")
+        assert text(screen, "#pump").startswith("stimulation mode")
+        assert "no let-down for a minute: back to stimulation for 20 s" in _shown(app)
+        await after(20, clock, pilot, screen)
+        assert "Expression" in text(screen, "#title")
+    rules = db_rows("SELECT t_s, detail FROM session_events WHERE kind = 'rule'")
+    assert rules == [(70.0, "no let-down for a minute: back to stimulation for 20 s")]
+
+
+async def test_f_finishes_after_the_countdown(home, routine, clock):
+    async with playing(routine, clock) as (app, pilot, screen):
+        await after(40, clock, pilot, screen)
+        await pilot.press("f")
+        assert "flow stopped: finishing in 30 s" in _shown(app)
+        await after(29, clock, pilot, screen)
+        assert not isinstance(app.screen, AfterSessionScreen)
+        await after(2, clock, pilot, screen)
+        await pilot.pause()
+        assert isinstance(app.screen, AfterSessionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert db_rows("SELECT status, played_s FROM sessions") == [("completed", 70.0)]
+
+
+async def test_the_experiment_gives_each_arm_in_turn(home, routine, clock):
+    for _ in range(3):
+        async with playing(routine, clock) as (app, pilot, screen):
+            await after(2, clock, pilot, screen)
+            await pilot.press("q", "q")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+    arms = db_rows("SELECT experiment, experiment_arm FROM sessions ORDER BY id")
+    assert arms == [("calm", "glow"), ("calm", "hum"), ("calm", "glow")]
