@@ -177,7 +177,7 @@ def check(routines: tuple[str, ...]) -> None:
             continue
         r = loaded.routine
         click.echo(
-            f"{loaded.path}: ok ({r.name}, {len(r.phases)} phases, {clock_text(r.duration_s)})"
+            f"{loaded.path}: ok ({r.name}, {len(r.flat_phases)} phases, {clock_text(r.duration_s)})"
         )
     if bad:
         sys.exit(EXIT_INPUT)
