@@ -434,8 +434,10 @@ class Routine(_Model):
     name: Annotated[str, Field(min_length=1, max_length=60)]
     description: str = ""
     extends: str | None = None
-    """Another routine (by name or path) this one starts from; its keys are
-    taken over, and mappings (cues, rules, breathing) merged key by key."""
+    """Another routine (by name or path) this one starts from. What is not
+    written here is taken over from it; `cues` and `rules` merge key by key (a
+    cue that names its kind replaces the one of that name); everything else
+    written here, breathing, experiment and lists such as phases, replaces it."""
     cue_sets: Annotated[list[str], Field(max_length=10)] = Field(default_factory=list)
     """Files of shared cues (name: cue) whose cues this routine may use."""
     breathing: Breathing = Breathing(preset="resonance")
@@ -592,12 +594,15 @@ def _routine_file(name: str, base: Path, skip: tuple[Path, ...]) -> Path | None:
         return candidate if candidate.is_absolute() else base / candidate
     from calmflow import paths
 
+    looped = None
     for folder in (base, paths.user_routines_dir(), paths.bundled_routines_dir()):
         for suffix in (".yaml", ".yml"):
             candidate = folder / f"{name}{suffix}"
-            if candidate.is_file() and candidate.resolve() not in skip:
-                return candidate
-    return None
+            if candidate.is_file():
+                if candidate.resolve() not in skip:
+                    return candidate
+                looped = looped or candidate
+    return looped  # only a routine already in the chain: reported as a loop
 
 
 def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
@@ -619,6 +624,7 @@ def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
         if not isinstance(cue_src.data, dict):
             raise SourceError([cue_src.problem((), "a cue set is a mapping of cue names to cues")])
         _absolute_media(cue_src, ())
+        _drop_replaced_cues(data.get("cues"), cue_src.data)
         src = src.merged(cue_src, at=("cues",))
     parent_name = data.get("extends")
     if parent_name is None:
@@ -654,7 +660,7 @@ def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
         raise SourceError(
             [src.problem(("extends",), f"routines extend each other more than {MAX_EXTENDS} deep")]
         )
-    parent = _with_parents(read_yaml(parent_file), chain)
+    parent = _with_parents(read_yaml(parent_file.resolve()), chain)
     if not isinstance(parent.data, dict):
         raise SourceError(
             [parent.problem((), "a routine is a mapping with name, phases and so on")]
@@ -662,7 +668,19 @@ def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
     _absolute_media(parent, ("cues",))
     for key in REPLACED_WHOLE & data.keys():  # one pattern, one experiment: never half of each
         parent.data.pop(key, None)
+    _drop_replaced_cues(data.get("cues"), parent.data.get("cues"))
     return src.merged(parent)
+
+
+def _drop_replaced_cues(cues: Any, base_cues: Any) -> None:
+    """Remove from `base_cues` each cue that `cues` writes out anew (naming its
+    kind), so a sound can become a text without the two mixing; a cue written
+    without a kind (`baby: {volume: 0.8}`) changes only what it names."""
+    if not isinstance(cues, dict) or not isinstance(base_cues, dict):
+        return
+    for name, cue in cues.items():
+        if isinstance(cue, dict) and any(kind in cue for kind in CUE_KINDS):
+            base_cues.pop(name, None)
 
 
 def _absolute_media(src: Source, at: tuple[str, ...]) -> None:

@@ -90,7 +90,7 @@ class Source:
         base_value = base.data
         for part in at:
             base_value = {part: base_value}
-        out.data = self._merge(base, at, base_value, self.data, ())
+        out.data = out._merge(base, at, base_value, self.data, ())
         return out
 
     def _merge(self, base: Source, at: Path_, old: Any, new: Any, loc: Path_) -> Any:
