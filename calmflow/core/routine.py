@@ -544,6 +544,14 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
         options = re.findall(r"'([^']*)'", expected) or re.split(r", | or ", expected)
         hint = _suggest(str(found), options) if isinstance(found, str) else ""
         return f"expected one of {', '.join(options)}; found {found!r}{hint}", False
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        bound = ctx.get("min_length" if kind == "too_short" else "max_length")
+        least = "at least" if kind == "too_short" else "at most"
+        return (
+            f"needs {least} {bound} {'entry' if bound == 1 else 'entries'}; found {ctx.get('actual_length')}",
+            False,
+        )
     message = err["msg"]
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
