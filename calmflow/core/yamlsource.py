@@ -33,9 +33,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # One line per problem, whatever odd characters a key or value held.
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in self.message)
         if self.line:
-            return f"{self.path}:{self.line}:{self.col}: {self.message}"
-        return f"{self.path}: {self.message}"
+            return f"{self.path}:{self.line}:{self.col}: {message}"
+        return f"{self.path}: {message}"
 
 
 class SourceError(Exception):
@@ -245,8 +247,20 @@ def read_yaml(path: Path) -> Source:
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "is not valid YAML"
         raise SourceError([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+    except yaml.reader.ReaderError as exc:  # a control character, e.g. from a paste
+        at = exc.position
+        line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SourceError(
+            [
+                Problem(
+                    path, line, col, f"the character #x{code:04x} cannot be in a routine; delete it"
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
-        raise SourceError([Problem(path, 0, 0, f"invalid YAML: {exc}")]) from None
+        said = " ".join(str(exc).split())  # one line per problem
+        raise SourceError([Problem(path, 0, 0, f"invalid YAML: {said}")]) from None
     except RecursionError:
         raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
     if node is None:
