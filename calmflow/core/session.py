@@ -223,6 +223,17 @@ class Session:
         at = self._change_frame(at_frame)
         if self._quiet_since is not None:
             self._quiet_since = at
+        nxt = self.segment_index + 1
+        segments = self.timeline.segments
+        if (
+            self.phase.kind == "expression"
+            and nxt < len(segments)
+            and segments[nxt].phase == self.plan.rules.restimulation_phase
+            and segments[nxt].start_frame >= at
+        ):
+            # A restimulation placed a moment ahead is not wanted any more.
+            self._set_timeline(self.timeline.without(nxt))
+            self._quiet_since = at
         index = self.timeline.index_at(at)
         seg = self.timeline.segments[index]
         if (

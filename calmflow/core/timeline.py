@@ -163,6 +163,22 @@ class Timeline:
         )
         return Timeline(self.plan, kept)
 
+    def without(self, index: int) -> Timeline:
+        """This timeline without segment `index`, which has not begun: those
+        after it move up, and a phase it had cut in two is joined again."""
+        before, after = self.segments[:index], self.segments[index + 1 :]
+        if before and after:
+            last, first = before[-1], after[0]
+            if first.phase == last.phase and first.offset == last.offset + (
+                last.end_frame - last.start_frame
+            ):
+                frames = first.end_frame - first.start_frame
+                joined = Segment(last.phase, last.start_frame, last.end_frame + frames, last.offset)
+                before, after = (*before[:-1], joined), after[1:]
+        start = before[-1].end_frame if before else self.segments[index].start_frame
+        rest = [(s.phase, s.end_frame - s.start_frame, s.offset) for s in after]
+        return Timeline(self.plan, (*before, *_place(rest, start, self.plan)))
+
     def cut(self, at_frame: int, then: Then, *, keep: int = 0) -> Timeline:
         """End the segment playing at `at_frame` there and play phases `then` after it.
 

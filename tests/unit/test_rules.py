@@ -262,3 +262,17 @@ def test_on_letdown_expression_moves_on_from_stimulation():
     session.letdown()
     assert session.phase.name == "Expr"
     assert _segments(session)[:2] == [(STIM, 0, 1 * MIN, 0), (EXPR, 1 * MIN, 11 * MIN, 0)]
+
+
+def test_a_letdown_just_before_a_restimulation_placed_ahead_cancels_it():
+    session = _started(_plan(), lead_frames=10)
+    _play(session, 8 * MIN - 40)
+    assert _segments(session)[2][:2] == (RESTIM, 8 * MIN)  # placed a moment ahead
+    session.letdown()
+    events = _play(session, 20 * MIN)
+    assert _rules(events) == []  # 6 min after the let-down is past the phase's end
+    assert _segments(session) == [
+        (STIM, 0, 2 * MIN, 0),
+        (EXPR, 2 * MIN, 12 * MIN, 0),
+        (HANDS, 12 * MIN, 15 * MIN, 0),
+    ]
