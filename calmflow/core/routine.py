@@ -692,23 +692,39 @@ def _drop_replaced_cues(cues: Any, base_cues: Any) -> None:
 
 
 def _absolute_media(src: Source, at: tuple[str, ...]) -> None:
-    """Make the relative media paths of the cues in `src` (under `at`) absolute,
-    so they keep pointing at the files beside the file that names them."""
-    cues = src.data
+    """Make the relative media paths in `src` absolute, so they keep pointing at
+    the files beside the file that names them: the cues under `at`, and for a
+    routine (at == ("cues",)) the voice files of its phases' prompts too."""
+    data = src.data
+    cues = data
     for part in at:
         cues = cues.get(part) if isinstance(cues, dict) else None
-    if not isinstance(cues, dict):
-        return
-    for name, cue in cues.items():
-        if not isinstance(cue, dict):
-            continue
-        for kind in ("sound", "photo"):
-            value = cue.get(kind)
-            if isinstance(value, str) and not value.startswith(BUNDLED_PREFIX):
-                folder = src.file_of((*at, name, kind)).resolve().parent
-                # an unknown ~user is reported when the routine is checked
-                with contextlib.suppress(RuntimeError):
-                    cue[kind] = str(folder / Path(value).expanduser())
+    places: list[tuple[Any, tuple[str | int, ...], str]] = []
+    if isinstance(cues, dict):
+        for name, cue in cues.items():
+            places += [(cue, (*at, name), kind) for kind in ("sound", "photo")]
+    if at and isinstance(data, dict) and isinstance(data.get("phases"), list):
+        for i, item in enumerate(data["phases"]):
+            inner = item.get("phases") if isinstance(item, dict) else None
+            phases: list[tuple[Any, tuple[str | int, ...]]] = (
+                [(p, ("phases", i, "phases", k)) for k, p in enumerate(inner)]
+                if isinstance(inner, list)
+                else [(item, ("phases", i))]
+            )
+            for phase, loc in phases:
+                if not isinstance(phase, dict):
+                    continue
+                places.append((phase.get("prompt"), (*loc, "prompt"), "voice"))
+                prompts = phase.get("prompts")
+                for j, prompt in enumerate(prompts if isinstance(prompts, list) else []):
+                    places.append((prompt, (*loc, "prompts", j), "voice"))
+    for holder, loc, key in places:
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(value, str) and not value.startswith(BUNDLED_PREFIX):
+            folder = src.file_of((*loc, key)).resolve().parent
+            # an unknown ~user is reported when the routine is checked
+            with contextlib.suppress(RuntimeError):
+                holder[key] = str(folder / Path(value).expanduser())
 
 
 def load_routine(

@@ -199,10 +199,22 @@ def _value(node: yaml.Node, src: Source, problems: list[Problem]) -> Any:
 
 
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+# YAML 1.1's base-60 numbers are gone too: `ratio: 2:3` stays "2:3", not 123.
+_INT_NO_SEXAGESIMAL = re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+)
+_FLOAT_NO_SEXAGESIMAL = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_RESOLVERS_1_2 = {
+    "tag:yaml.org,2002:bool": _BOOL_1_2,
+    "tag:yaml.org,2002:int": _INT_NO_SEXAGESIMAL,
+    "tag:yaml.org,2002:float": _FLOAT_NO_SEXAGESIMAL,
+}
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, _BOOL_1_2 if tag == "tag:yaml.org,2002:bool" else regexp) for tag, regexp in resolvers
-    ]
+    first: [(tag, _RESOLVERS_1_2.get(tag, regexp)) for tag, regexp in resolvers]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

@@ -457,3 +457,33 @@ def test_nesting_deeper_than_the_limit_is_refused_where_it_goes_too_deep(tmp_pat
     assert _problems(path) == [
         f"{path}:1:{MAX_DEPTH + 4}: is nested more than {MAX_DEPTH} levels deep; a routine never is"
     ]
+
+
+def test_a_ratio_written_without_quotes_is_a_ratio(tmp_path):
+    # YAML 1.1 would read 2:3 as the base-60 number 123.
+    path = _write(
+        tmp_path,
+        "r.yaml",
+        "name: r\nbreathing: {bpm: 6, ratio: 1:1}\nphases:\n  - {name: a, kind: prep, duration: 1m}\n",
+    )
+    assert load_routine(path).routine.breathing.pattern() == (5.0, 0.0, 5.0, 0.0)
+
+
+def test_voice_files_of_an_extended_routine_are_found_beside_it(tmp_path):
+    parent_dir, child_dir = tmp_path / "shared", tmp_path / "mine"
+    parent_dir.mkdir()
+    child_dir.mkdir()
+    voice = parent_dir / "settle.ogg"
+    voice.write_bytes((Path(__file__).parents[2] / "media" / "waves.ogg").read_bytes())
+    _write(
+        parent_dir,
+        "base.yaml",
+        "name: base\nphases:\n"
+        "  - name: Settle\n    kind: prep\n    duration: 30s\n"
+        "    prompt: {text: Sit back., voice: settle.ogg}\n"
+        "    prompts: [{at: 10s, text: Shoulders down., voice: settle.ogg}]\n",
+    )
+    child = _write(child_dir, "mine.yaml", "name: mine\nextends: ../shared/base.yaml\n")
+    (phase,) = load_routine(child).routine.phases
+    assert phase.prompt.voice == str(voice)
+    assert phase.prompts[0].voice == str(voice)

@@ -75,11 +75,20 @@ def test_standard_plan_in_frames_at_48000(standard_plan):
         ("stimulation", 5_760_000),
         ("expression", 37_440_000),
         ("hands_on", 8_640_000),
+        ("stimulation", 4_320_000),  # placed only by the restimulation rule
     ]
+    assert list(plan.sequence) == [0, 1, 2, 3]
+    assert plan.rules.restimulation_phase == 4
     assert plan.duration_frames == 57_600_000
     assert plan.seconds(plan.duration_frames) == 1200.0
     assert all(p.breath == BreathPlan(192_000, 0, 288_000, 0) for p in plan.phases)
-    assert [p.pump_mode for p in plan.phases] == ["off", "stimulation", "expression", "expression"]
+    assert [p.pump_mode for p in plan.phases] == [
+        "off",
+        "stimulation",
+        "expression",
+        "expression",
+        "stimulation",
+    ]
     assert plan.phases[1].pump_hint == "stimulation mode: fast, light suction"
     assert plan.phases[0].cues == ("waves", "picture", "warmth", "water")
 
