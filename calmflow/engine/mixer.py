@@ -6,32 +6,78 @@ samples as rendering in one go, and the live player and the offline render
 agree exactly.
 
 What sounds:
-- the breath guide of each segment, looping from the segment's start;
-- a chime at the start of every segment (every phase change);
-- each sound or tone cue over its span, faded in at its start.
-A segment cut short (a let-down, `n`) lets its sounds ring out over a short
-tail after the cut instead of stopping dead, so nothing clicks.
+- the breath guide of each segment in its voice (tone, wave or chimes),
+  looping from the segment's start;
+- a chime at the start of every segment (every phase change), unless the
+  routine says `chime: false`;
+- each sound or tone cue at each of its occurrences (`at`, `every`,
+  `duration`), faded in over its `fade_in` at every start. A tone, and a sound
+  that loops, sounds for the whole occurrence; a sound that does not loop plays
+  once from its start, or back to back until `min_length` has passed and then
+  to the end of the play under way (a cry is not cut off mid-sound);
+- each voice prompt once from where it comes, and background cues ducked to
+  `plan.ducking` while any voice plays.
+Whatever is still sounding when its occurrence, prompt or segment ends rings
+out over a fade after that frame instead of stopping dead, so nothing clicks.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from calmflow.core.plan import BreathPlan, Plan
+from calmflow.core.plan import BreathPlan, CueSpec, Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine import synth
 from calmflow.engine.media import load_sound
 
 BREATH_TAIL_S = 0.05
-CUE_FADE_IN_S = 1.0
-CUE_TAIL_S = 0.8
 END_FADE_S = 1.5
 """Everything fades out over the last moments of a session and is silent after it."""
 SOUND_GAIN = 0.5
 """Sound files are often mastered loud; at volume 1 they sit at half scale."""
 TONE_GAIN = 0.15
+VOICE_GAIN = 0.8
+"""Spoken prompts sit above the cues: they are what the person is listening for."""
+VOICE_STOP_S = 0.1
+"""A voice still speaking when its phase ends stops over this long."""
+DUCK_RAMP_S = 0.3
+"""Background cues go down this smoothly when a voice starts, and back up after it."""
+
+
+@dataclass(frozen=True)
+class _Sound:
+    """A sound ready to place: samples at the output rate and how it starts and stops."""
+
+    wave: np.ndarray
+    """frames × channels, float32."""
+    gain: float
+    loop: bool
+    play_frames: int
+    """Without `loop`: how long one start plays (whole plays of `wave`)."""
+    ramp_in: np.ndarray
+    ramp_out: np.ndarray
+    background: bool = False
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """What sounds on one timeline, as (start, stop, extent, sound), sorted by start.
+
+    [start, stop) at full level, then the sound's `ramp_out` until `extent`.
+    `reach` is the running maximum of the extents, so the first one that can
+    still sound at a frame is found by bisection.
+    """
+
+    sounds: list[tuple[int, int, int, _Sound]]
+    reach: list[int]
+    ducks: list[tuple[int, int]]
+    """[start, end) of each voice that plays, sorted by start."""
+    duck_reach: list[int]
 
 
 class Engine:
@@ -41,32 +87,107 @@ class Engine:
         self.plan = plan
         self.rate = plan.rate
         self.channels = channels
+        self._ramps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._breath: dict[BreathPlan, np.ndarray] = {}
         for phase in plan.phases:
             if phase.breath is not None and phase.breath not in self._breath:
-                self._breath[phase.breath] = synth.breath_cycle(phase.breath, self.rate)
+                cycle = synth.breath_voice(phase.breath, self.rate)
+                if cycle is not None:
+                    self._breath[phase.breath] = cycle
         self._chime = synth.chime(self.rate)
-        self._sounds: dict[str, np.ndarray] = {}
-        self._gains: dict[str, float] = {}
-        self._loops = {cue.name: cue.loop for cue in plan.cues}
+        self._cues: dict[str, _Sound] = {}
         for cue in plan.cues:
-            if cue.kind == "sound" and cue.file:
-                self._sounds[cue.name] = load_sound(Path(cue.file), self.rate, channels)
-                self._gains[cue.name] = SOUND_GAIN * cue.volume
-            elif cue.kind == "tone" and cue.tone_hz:
-                loop = synth.tone_loop(cue.tone_hz, self.rate)
-                self._sounds[cue.name] = np.repeat(loop[:, None], channels, axis=1)
-                self._gains[cue.name] = TONE_GAIN * cue.volume
-        self._breath_tail = max(1, int(BREATH_TAIL_S * self.rate))
-        self._cue_tail = max(1, int(CUE_TAIL_S * self.rate))
-        self._cue_fade = max(1, int(CUE_FADE_IN_S * self.rate))
-        self._ramp_down_breath = synth.fade_in(self._breath_tail)[::-1].copy()
-        self._ramp_down_cue = synth.fade_in(self._cue_tail)[::-1].copy()
-        self._ramp_up_cue = synth.fade_in(self._cue_fade)
-        self._end_fade = max(1, int(END_FADE_S * self.rate))
-        self._ramp_end = synth.fade_in(self._end_fade)[::-1].copy()
+            sound = self._cue_sound(cue)
+            if sound is not None:
+                self._cues[cue.name] = sound
+        self._voices: dict[str, _Sound] = {}
+        voice_in, _ = self._ramp_pair(0)
+        _, voice_out = self._ramp_pair(self._frames(VOICE_STOP_S))
+        for phase in plan.phases:
+            for prompt in phase.prompts:
+                if prompt.voice is not None and prompt.voice not in self._voices:
+                    wave = load_sound(Path(prompt.voice), self.rate, channels)
+                    self._voices[prompt.voice] = _Sound(
+                        wave, VOICE_GAIN, False, wave.shape[0], voice_in, voice_out
+                    )
+        self._has_background = any(s.background for s in self._cues.values())
+        self._breath_tail = max(1, self._frames(BREATH_TAIL_S))
+        self._ramp_down_breath = synth.fade_out(self._breath_tail)
+        self._duck_ramp = max(1, self._frames(DUCK_RAMP_S))
+        self._duck_up = synth.fade_in(self._duck_ramp)
+        self._duck_down = synth.fade_out(self._duck_ramp)
+        self._end_fade = max(1, self._frames(END_FADE_S))
+        self._ramp_end = synth.fade_out(self._end_fade)
         self._mono = np.zeros(max_block, dtype=np.float32)
+        self._duck = np.zeros(max_block, dtype=np.float32)
         self._stereo = np.zeros((max_block, channels), dtype=np.float32)
+        # Written and read only by the thread that calls render(): the timeline
+        # last rendered and what sounds on it, worked out once per timeline.
+        self._placed_for: Timeline | None = None
+        self._placed = _Placed([], [], [], [])
+
+    def _frames(self, seconds: float) -> int:
+        return round(seconds * self.rate)
+
+    def _ramp_pair(self, frames: int) -> tuple[np.ndarray, np.ndarray]:
+        """Fade-in and fade-out ramps of `frames` (at least MIN_RAMP_S), shared by length."""
+        frames = max(frames, self._frames(synth.MIN_RAMP_S), 1)
+        if frames not in self._ramps:
+            self._ramps[frames] = (synth.fade_in(frames), synth.fade_out(frames))
+        return self._ramps[frames]
+
+    def _cue_sound(self, cue: CueSpec) -> _Sound | None:
+        if cue.kind == "sound" and cue.file:
+            wave = load_sound(Path(cue.file), self.rate, self.channels)
+            gain, loop = SOUND_GAIN * cue.volume, cue.loop
+        elif cue.kind == "tone" and cue.tone_hz:
+            period = synth.tone_loop(cue.tone_hz, self.rate)
+            wave = np.repeat(period[:, None], self.channels, axis=1)
+            # A tone has no end of its own: it sounds for its whole occurrence.
+            gain, loop = TONE_GAIN * cue.volume, True
+        else:
+            return None
+        length = wave.shape[0]
+        plays = max(1, -(-cue.min_frames // length))
+        ramp_in, _ = self._ramp_pair(cue.fade_in_frames)
+        _, ramp_out = self._ramp_pair(cue.fade_out_frames)
+        return _Sound(wave, gain, loop, plays * length, ramp_in, ramp_out, cue.background)
+
+    def _place(self, timeline: Timeline) -> _Placed:
+        if timeline is self._placed_for:
+            return self._placed
+        sounds: list[tuple[int, int, int, _Sound]] = []
+        for occ in timeline.cue_occurrences:
+            cue = self._cues.get(occ.cue)
+            if cue is not None:
+                sounds.append(
+                    (
+                        occ.start_frame,
+                        occ.end_frame,
+                        _extent(occ.start_frame, occ.end_frame, cue),
+                        cue,
+                    )
+                )
+        ducks: list[tuple[int, int]] = []
+        for span in timeline.prompt_spans:
+            voice = self._voices.get(span.prompt.voice) if span.prompt.voice else None
+            if voice is not None:
+                extent = _extent(span.start_frame, span.stop_frame, voice)
+                sounds.append((span.start_frame, span.stop_frame, extent, voice))
+                ducks.append((span.start_frame, extent))
+        sounds.sort(key=lambda s: s[0])
+        ducks.sort()
+        self._placed = _Placed(
+            sounds,
+            _running_max(s[2] for s in sounds),
+            ducks,
+            _running_max(self._duck_extent(*d) for d in ducks),
+        )
+        self._placed_for = timeline
+        return self._placed
+
+    def _duck_extent(self, start: int, end: int) -> int:
+        return max(end, start + self._duck_ramp) + self._duck_ramp
 
     def render(self, timeline: Timeline, start_frame: int, out: np.ndarray) -> None:
         """Fill `out` (frames × channels, float32) with the timeline from `start_frame`."""
@@ -78,32 +199,35 @@ class Engine:
             return
         out.fill(0.0)
         end = start_frame + n
-        horizon = max(self._breath_tail, self._cue_tail, self._chime.shape[0])
+        horizon = max(self._breath_tail, self._chime.shape[0])
+        chime = timeline.plan.chime
         for seg in timeline.segments:
             if seg.start_frame >= end:
                 break
             if seg.end_frame + horizon <= start_frame:
                 continue
             phase = timeline.plan.phases[seg.phase]
-            if phase.breath is not None:
+            breath = self._breath.get(phase.breath) if phase.breath is not None else None
+            if breath is not None:
                 self._add_mono(
                     out,
                     start_frame,
-                    self._breath[phase.breath],
+                    breath,
                     seg.start_frame,
                     seg.end_frame,
                     loop=True,
                     tail=self._ramp_down_breath,
                 )
-            if seg.end_frame > seg.start_frame:  # a phase cut before it began makes no chime
+            if chime and seg.end_frame > seg.start_frame:  # a phase cut before it began: none
                 self._add_mono(out, start_frame, self._chime, seg.start_frame, None, loop=False)
-        for span in timeline.cue_spans:
-            if span.start_frame >= end:
+        placed = self._place(timeline)
+        duck = self._duck_gain(placed, start_frame, n) if self._has_background else None
+        for i in range(bisect.bisect_right(placed.reach, start_frame), len(placed.sounds)):
+            start, stop, extent, sound = placed.sounds[i]
+            if start >= end:
                 break
-            sound = self._sounds.get(span.cue)
-            if sound is None or span.end_frame + self._cue_tail <= start_frame:
-                continue
-            self._add_cue(out, start_frame, span.cue, sound, span.start_frame, span.end_frame)
+            if extent > start_frame:
+                self._add_sound(out, start_frame, sound, start, stop, extent, duck)
         self._fade_at_end(out, start_frame, timeline.end_frame)
         np.clip(out, -1.0, 1.0, out=out)
 
@@ -120,8 +244,47 @@ class Engine:
         if block_end > stop:
             out[max(0, stop - block_start) :] = 0.0
 
+    def _duck_gain(self, placed: _Placed, block_start: int, n: int) -> np.ndarray | None:
+        """The gain of background cues over the block, or None where no voice is near.
+
+        How far ducked is the largest of one trapezoid per voice (down over
+        DUCK_RAMP_S from its start, up over DUCK_RAMP_S after it ends): smooth
+        however voices overlap, and a voice only changes frames from its start
+        on, so a prompt placed at a cut leaves what was already played alone.
+        """
+        block_end = block_start + n
+        depth: np.ndarray | None = None
+        ramp = self._duck_ramp
+        for i in range(bisect.bisect_right(placed.duck_reach, block_start), len(placed.ducks)):
+            start, end = placed.ducks[i]
+            if start >= block_end:
+                break
+            low_from = start + ramp
+            up_from = max(end, low_from)
+            extent = up_from + ramp
+            if extent <= block_start:
+                continue
+            if depth is None:
+                depth = self._duck[:n]
+                depth.fill(0.0)
+            for a, b, curve, origin in (
+                (start, low_from, self._duck_up, start),
+                (up_from, extent, self._duck_down, up_from),
+            ):
+                lo, hi = max(a, block_start), min(b, block_end)
+                if lo < hi:
+                    part = depth[lo - block_start : hi - block_start]
+                    np.maximum(part, curve[lo - origin : hi - origin], out=part)
+            lo, hi = max(low_from, block_start), min(up_from, block_end)
+            if lo < hi:
+                depth[lo - block_start : hi - block_start] = 1.0
+        if depth is not None:
+            depth *= self.plan.ducking - 1.0
+            depth += 1.0
+        return depth
+
     # Each source is added over the overlap of the block with its own extent:
-    # [start, stop) at full level, then `tail` more frames ramping down.
+    # [start, stop) at full level, then a ramp down.
 
     def _add_mono(
         self,
@@ -153,29 +316,49 @@ class Engine:
         for c in range(out.shape[1]):
             out[lo - block_start : hi - block_start, c] += buf
 
-    def _add_cue(
-        self, out: np.ndarray, block_start: int, name: str, sound: np.ndarray, start: int, stop: int
+    def _add_sound(
+        self,
+        out: np.ndarray,
+        block_start: int,
+        sound: _Sound,
+        start: int,
+        stop: int,
+        extent: int,
+        duck: np.ndarray | None,
     ) -> None:
-        n = out.shape[0]
-        loop = self._loops[name]
-        extent = stop + self._cue_tail
-        if not loop:
-            extent = min(extent, start + sound.shape[0])
         lo = max(block_start, start)
-        hi = min(block_start + n, extent)
+        hi = min(block_start + out.shape[0], extent)
         if lo >= hi:
             return
         buf = self._stereo[: hi - lo]
-        _copy_looped(buf, sound, lo - start)
-        buf *= self._gains[name]
-        fade_end = start + self._cue_fade
+        _copy_looped(buf, sound.wave, lo - start)
+        buf *= sound.gain
+        fade_end = start + sound.ramp_in.shape[0]
         if lo < fade_end:
             t1 = min(hi, fade_end)
-            buf[: t1 - lo] *= self._ramp_up_cue[lo - start : t1 - start, None]
+            buf[: t1 - lo] *= sound.ramp_in[lo - start : t1 - start, None]
         if hi > stop:
             t0 = max(lo, stop)
-            buf[t0 - lo : hi - lo] *= self._ramp_down_cue[t0 - stop : hi - stop, None]
+            buf[t0 - lo : hi - lo] *= sound.ramp_out[t0 - stop : hi - stop, None]
+        if duck is not None and sound.background:
+            buf *= duck[lo - block_start : hi - block_start, None]
         out[lo - block_start : hi - block_start] += buf
+
+
+def _extent(start: int, stop: int, sound: _Sound) -> int:
+    """Where a sound placed at [start, stop) falls silent: its fade after `stop`,
+    or sooner when it does not loop and its plays end first."""
+    extent = stop + int(sound.ramp_out.shape[0])
+    return extent if sound.loop else min(extent, start + sound.play_frames)
+
+
+def _running_max(values: Iterable[int]) -> list[int]:
+    out: list[int] = []
+    top = -(2**62)
+    for v in values:
+        top = max(top, v)
+        out.append(top)
+    return out
 
 
 def _copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:

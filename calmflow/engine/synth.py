@@ -1,4 +1,4 @@
-"""Waveforms calmflow makes itself: the breath guide, the chime, a soft tone.
+"""Waveforms calmflow makes itself: the breath guides, the chime, a soft tone.
 
 Everything here is computed once per plan, before playing; the mixer only
 copies and adds slices of these arrays, which keeps the audio callback cheap
@@ -20,6 +20,23 @@ CHIME_HZ = 880.0
 """Chime fundamental (A5), above every partial of the breath tone, so each can be told apart."""
 CHIME_GAIN = 0.22
 CHIME_S = 3.0
+WAVE_LOW_RMS = 0.06
+"""The breath wave's body: noise darkened below about 700 Hz, like a swell far out."""
+WAVE_HIGH_RMS = 0.025
+"""Its hiss (about 1.5-6 kHz), which grows faster than the body, like a breaking crest."""
+WAVE_CLOSE_S = 0.4
+"""Before a hold the wave closes over this long, and opens again after it: holds are silent."""
+WAVE_SEED = 20_240_601
+"""Fixed, so a plan always sounds the same (and renders compare sample for sample)."""
+BREATH_CHIME_IN_HZ = 587.33
+"""The breath chime at each inhale (D5): below the phase chime's 880 Hz band."""
+BREATH_CHIME_OUT_HZ = 392.0
+"""The lower one at each exhale (G4)."""
+BREATH_CHIME_GAIN = 0.12
+BREATH_CHIME_S = 0.9
+"""Shorter than the shortest breath step (1 s), so one never rings into the next."""
+MIN_RAMP_S = 0.005
+"""The shortest fade anything gets: below it a start or stop is heard as a click."""
 
 
 def _raised_cosine(n: int) -> np.ndarray:
@@ -69,6 +86,90 @@ def breath_cycle(breath: BreathPlan, rate: int) -> np.ndarray:
     return (BREATH_GAIN / 1.18 * env * wave).astype(np.float32)
 
 
+def breath_voice(breath: BreathPlan, rate: int) -> np.ndarray | None:
+    """One cycle of the breath guide in its voice, or None for voice 'none'."""
+    if breath.voice == "wave":
+        return breath_wave_cycle(breath, rate)
+    if breath.voice == "chime":
+        return breath_chime_cycle(breath, rate)
+    if breath.voice == "none":
+        return None
+    return breath_cycle(breath, rate)
+
+
+def _shaped_noise(
+    n: int, rng: np.random.Generator, lo_hz: float, hi_hz: float, rate: int
+) -> np.ndarray:
+    """`n` samples of noise of unit RMS, its spectrum rolled off outside [lo_hz, hi_hz].
+
+    Shaped in the frequency domain over a power-of-two length (fast for any
+    `n`) and cut to `n`; where it is cut the breath wave is silent anyway.
+    """
+    size = 1 << max(0, (n - 1).bit_length())
+    spectrum = np.fft.rfft(rng.standard_normal(size))
+    f = np.fft.rfftfreq(size, 1 / rate)
+    # Second-order roll-offs each side, and 1/sqrt(f) inside (pink, softer than white).
+    shape = 1 / np.sqrt(1 + (f / hi_hz) ** 4) / np.sqrt(1 + (lo_hz / np.maximum(f, 1.0)) ** 4)
+    shape /= np.sqrt(np.maximum(f, lo_hz) / lo_hz)
+    noise = np.fft.irfft(spectrum * shape, size)[:n]
+    return noise / max(float(np.sqrt(np.mean(noise**2))), 1e-12)
+
+
+def breath_wave_cycle(breath: BreathPlan, rate: int) -> np.ndarray:
+    """One breathing cycle as a sea wave, mono float32, `breath.cycle_frames` long.
+
+    Soft noise swells through the inhale and ebbs through the exhale, its hiss
+    growing with the swell; holds are silent. The level is zero at the start of
+    each inhale and the end of each exhale, and the wave closes before a hold
+    and opens after it, so neither the loop point nor a hold clicks.
+    """
+    n = breath.cycle_frames
+    env = np.zeros(n)
+    inhale, hold_in, exhale = breath.inhale_frames, breath.hold_in_frames, breath.exhale_frames
+    env[:inhale] = _raised_cosine(inhale)
+    out_at = inhale + hold_in
+    env[out_at : out_at + exhale] = _raised_cosine(exhale)[::-1]
+    if hold_in:
+        close = min(inhale // 2, exhale // 2, int(WAVE_CLOSE_S * rate))
+        env[inhale - close : inhale] *= _raised_cosine(close)[::-1]
+        env[out_at : out_at + close] *= _raised_cosine(close)
+    rng = np.random.default_rng(WAVE_SEED)
+    body = _shaped_noise(n, rng, 60.0, 700.0, rate)
+    hiss = _shaped_noise(n, rng, 1500.0, 6000.0, rate)
+    wave: np.ndarray = env * (WAVE_LOW_RMS * body + WAVE_HIGH_RMS * env * hiss)
+    return wave.astype(np.float32)
+
+
+def _bell(hz: float, rate: int) -> np.ndarray:
+    """A short soft bell at `hz` with one inharmonic partial (none near 880 Hz for these notes)."""
+    n = int(BREATH_CHIME_S * rate)
+    t = np.arange(n) / rate
+    wave = np.exp(-t / 0.3) * np.sin(2 * np.pi * hz * t)
+    wave += 0.2 * np.exp(-t / 0.15) * np.sin(2 * np.pi * hz * 2.76 * t)
+    attack = int(0.004 * rate)
+    wave[:attack] *= _raised_cosine(attack)
+    tail = int(0.2 * rate)
+    wave[n - tail :] *= _raised_cosine(tail)[::-1]
+    return BREATH_CHIME_GAIN / 1.2 * wave
+
+
+def breath_chime_cycle(breath: BreathPlan, rate: int) -> np.ndarray:
+    """One breathing cycle as two chimes, mono float32: a higher one where the
+    inhale starts, a lower one where the exhale starts, silence otherwise."""
+    n = breath.cycle_frames
+    wave = np.zeros(n)
+    out_at = breath.inhale_frames + breath.hold_in_frames
+    for at, hz in ((0, BREATH_CHIME_IN_HZ), (out_at, BREATH_CHIME_OUT_HZ)):
+        bell = _bell(hz, rate)
+        room = (out_at if at == 0 else n) - at
+        if room < bell.shape[0]:  # a step under BREATH_CHIME_S: end early, softly
+            bell = bell[:room].copy()
+            ramp = min(room, int(MIN_RAMP_S * rate))
+            bell[room - ramp :] *= _raised_cosine(ramp)[::-1]
+        wave[at : at + bell.shape[0]] += bell
+    return wave.astype(np.float32)
+
+
 def chime(rate: int) -> np.ndarray:
     """A soft bell: a few inharmonic partials, each decaying naturally."""
     n = int(CHIME_S * rate)
@@ -94,3 +195,8 @@ def tone_loop(hz: float, rate: int) -> np.ndarray:
 def fade_in(n: int) -> np.ndarray:
     """The ramp used at every start of a cue (float32, n samples)."""
     return _raised_cosine(n).astype(np.float32)
+
+
+def fade_out(n: int) -> np.ndarray:
+    """The ramp used at every stop (float32, n samples, 1 down to 0)."""
+    return fade_in(n)[::-1].copy()

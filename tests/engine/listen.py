@@ -75,17 +75,24 @@ def rms(x: np.ndarray) -> float:
 
 
 def chime_onsets(mono: np.ndarray, rate: int = RATE) -> list[int]:
-    """Frames where energy around 880 Hz rises sharply: where a chime is heard to start.
+    """Frames where energy around 880 Hz rises sharply: where a chime is heard to start."""
+    return onsets(mono, 800.0, 960.0, rate=rate)
 
-    The onset is where the 880 Hz envelope has risen halfway from where it was
-    before the attack to where it is after it, so a chime that starts while the
+
+def onsets(
+    mono: np.ndarray, lo_hz: float, hi_hz: float, *, height: float = 0.03, rate: int = RATE
+) -> list[int]:
+    """Frames where energy between lo_hz and hi_hz rises sharply (over 5 ms).
+
+    The onset is where the band's envelope has risen halfway from where it was
+    before the attack to where it is after it, so a sound that starts while the
     previous one still rings is found too.
     """
-    env = envelope(band(mono, 800.0, 960.0, rate))
+    env = envelope(band(mono, lo_hz, hi_hz, rate))
     step = round(0.005 * rate)
     rise = np.zeros_like(env)
     rise[step:] = env[step:] - env[:-step]
-    peaks, _ = signal.find_peaks(rise, height=0.03, distance=round(0.1 * rate))
+    peaks, _ = signal.find_peaks(rise, height=height, distance=round(0.1 * rate))
     onsets = []
     for p in peaks:
         lo = max(0, p - 2 * step)

@@ -29,17 +29,51 @@ phases:
   - {name: Expression, kind: expression, duration: 3s, cues: [hum]}
 """
 
+LANGUAGE_ROUTINE = """
+version: 1
+name: language
+background: [sea]
+ducking: -12dB
+breathing: {inhale_s: 1, exhale_s: 2, voice: wave}
+cues:
+  sea: {sound: sea-44k.wav, volume: 0.8, loop: true, fade_in: 0s}
+  hum: {tone: 150, volume: 0.6, fade_in: 2s, fade_out: 0s}
+  cry: {sound: cry.wav, volume: 0.7, at: 0.5s, every: 5s, duration: 1.2s, loop: false,
+        fade_out: 0.3s}
+  rattle: {sound: cry.wav, min_length: 1s, at: 0.2s, fade_in: 0s}
+phases:
+  - name: Settle
+    kind: prep
+    duration: 3s
+    cues: [cry, rattle]
+    prompts: [{at: 1s, text: Soften your shoulders, voice: voice.wav}]
+  - name: Stimulation
+    kind: stimulation
+    duration: 3s
+    cues: [hum, cry]
+    breathing: {inhale_s: 1, hold_in_s: 0.5, exhale_s: 1, voice: chime}
+    prompt: {text: Pump on, voice: voice.wav}
+  - {name: Expression, kind: expression, duration: 3s, cues: [hum], breathing: even-5}
+"""
+"""Every sound the routine language added: the wave and chime breath voices, cues
+starting at occurrences (at, every, duration, min_length) with their own fades, voice
+prompts (one stopped by each cut) and the background ducking under them."""
+
+ROUTINES = {"mix": MIX_ROUTINE, "language": LANGUAGE_ROUTINE}
+
 LETDOWN_S = 3.5
 """Half a second into stimulation, mid-inhale: breath, sea and hum all sounding."""
 NEXT_S = 1.7
 
 
-@pytest.fixture(scope="module")
-def mix_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    folder = tmp_path_factory.mktemp("mix")
+@pytest.fixture(scope="module", params=list(ROUTINES))
+def mix_plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    folder = tmp_path_factory.mktemp(request.param)
     # 0.7 s at 44.1 kHz: loops several times per phase and must be resampled.
     write_tone(folder / "sea-44k.wav", seconds=0.7, rate=44_100, hz=(5000.0, 3100.0))
-    return plan_from_yaml(folder, MIX_ROUTINE)
+    write_tone(folder / "cry.wav", seconds=0.3, rate=44_100, hz=(700.0, 2300.0))
+    write_tone(folder / "voice.wav", seconds=1.0, rate=44_100, hz=1000.0)
+    return plan_from_yaml(folder, ROUTINES[request.param])
 
 
 def _letdown_timeline(plan: Plan) -> Timeline:
@@ -112,6 +146,9 @@ def test_default_engine_splitting_long_requests_gives_the_same_samples(
     ("around_s", "what"),
     [
         (0.0, "first chime, sea fading in"),
+        (0.5, "a repeating cue starts"),
+        (1.0, "a voice prompt starts, the background ducks"),
+        (2.0, "the voice ends, the background comes back"),
         (3.0, "phase change: chime, hum fading in"),
         (LETDOWN_S, "let-down cut"),
         (NEXT_S, "n cut"),
