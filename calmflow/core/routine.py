@@ -308,6 +308,13 @@ class Cue(_Model):
         return self.every is None and self.duration is None and self.min_length is None
 
 
+def _each_once(names: list[str], what: str) -> list[str]:
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"{what} '{name}' is listed twice; list it once")
+    return names
+
+
 def _prompt_from_text(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
@@ -356,10 +363,7 @@ class Phase(_Model):
     @field_validator("cues")
     @classmethod
     def _each_cue_once(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"cue '{name}' is listed twice; list it once")
-        return names
+        return _each_once(names, "cue")
 
     @field_validator("prompts")
     @classmethod
@@ -419,11 +423,8 @@ class Experiment(_Model):
 
     @field_validator("arms")
     @classmethod
-    def _distinct(cls, arms: list[str]) -> list[str]:
-        for arm in arms:
-            if arms.count(arm) > 1:
-                raise ValueError(f"arm '{arm}' is listed twice; list it once")
-        return arms
+    def _each_arm_once(cls, arms: list[str]) -> list[str]:
+        return _each_once(arms, "arm")
 
 
 class Routine(_Model):
