@@ -7,8 +7,10 @@ ones, odd durations and volumes, wrong types, deep nesting and random bytes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,17 @@ def _folder(root: Path) -> None:
     (root / "set.yaml").write_text("calm: {text: Calm}\nrain: {sound: missing.wav}\n")
 
 
+@contextlib.contextmanager
+def _written(document: bytes) -> Iterator[Path]:
+    """`document` as mine.yaml in a fresh folder with the files it may name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _folder(root)
+        path = root / "mine.yaml"
+        path.write_bytes(document)
+        yield path
+
+
 @settings(
     max_examples=200,
     deadline=None,
@@ -151,11 +164,8 @@ def _folder(root: Path) -> None:
 )
 @given(documents())
 def test_loading_anything_raises_only_source_error(document: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        _folder(root)
-        path = root / "mine.yaml"
-        path.write_bytes(document)
+    with _written(document) as path:
+        root = path.parent
         try:
             load_routine(path, bundled_media=root)
         except SourceError as exc:
@@ -169,16 +179,14 @@ def test_loading_anything_raises_only_source_error(document: bytes) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_check_exits_0_or_1_with_one_line_per_problem(document: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        _folder(root)
-        path = root / "mine.yaml"
-        path.write_bytes(document)
-        result = CliRunner().invoke(main, ["check", str(path)], env={"CALMFLOW_HOME": tmp})
+    with _written(document) as path:
+        result = CliRunner().invoke(
+            main, ["check", str(path)], env={"CALMFLOW_HOME": str(path.parent)}
+        )
         assert result.exit_code in (0, 1), result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
         if result.exit_code == 1:
             lines = result.stderr.splitlines()
             assert lines
             for line in lines:
-                assert line.startswith(str(root)) and PROBLEM.match(line), line
+                assert line.startswith(str(path.parent)) and PROBLEM.match(line), line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from rich.markup import escape
 from textual import work
@@ -175,21 +176,19 @@ class PlayerScreen(Screen[None]):
         self._after_action()
 
     def action_pause(self) -> None:
-        if not self._ticking:
-            return
-        self.player.toggle_pause()
-        self._after_action()
+        self._act(self.player.toggle_pause)
 
     def action_flow_stopped(self) -> None:
-        if not self._ticking:
-            return
-        self.player.flow_stopped()
-        self._after_action()
+        self._act(self.player.flow_stopped)
 
     def action_next_phase(self) -> None:
+        self._act(self.player.next_phase)
+
+    def _act(self, step: Callable[[], object]) -> None:
+        """Do what a key asks once the session is under way, then redraw."""
         if not self._ticking:
             return
-        self.player.next_phase()
+        step()
         self._after_action()
 
     def action_finish(self) -> None:
