@@ -54,6 +54,15 @@ def parse_duration(value: Any) -> float:
     raise ValueError(f"expected a duration like 90s, 2m or 1m30s; found {value!r}")
 
 
+def duration_text(seconds: float) -> str:
+    """A duration as a routine would write it: 1m, 1m30s, 3h, 45s."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours:g}h" if hours else "", f"{minutes:g}m" if minutes else ""]
+    parts.append(f"{secs:g}s" if secs or not (hours or minutes) else "")
+    return "".join(parts)
+
+
 _VOLUME_DB = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*dB\s*$", re.IGNORECASE)
 
 
@@ -521,6 +530,29 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _parsed_by(raw: tuple[Any, ...], parser: Callable[[Any], Any]) -> bool:
+    """Whether the field at pydantic's `raw` loc is read with `parser`."""
+    model = _walk(raw[:-1])[1]
+    field = model.model_fields.get(str(raw[-1])) if model else None
+    if field is None:
+        return False
+
+    def mentions(node: Any) -> bool:
+        if isinstance(node, BeforeValidator):
+            return node.func is parser
+        return any(mentions(arg) for arg in get_args(node))
+
+    return any(mentions(node) for node in (field.annotation, *field.metadata))
+
+
+_BOUNDS = {
+    "greater_than": ("gt", "more than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
@@ -530,6 +562,14 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
     """A person's sentence for one pydantic error, and whether it is about a key."""
     kind = err["type"]
     found = err.get("input")
+    key, words = _BOUNDS.get(kind, ("", ""))
+    bound = err.get("ctx", {}).get(key)
+    if isinstance(bound, int | float):
+        raw = tuple(err["loc"])
+        if _parsed_by(raw, parse_volume):
+            return f"a volume is from 0 to 1, or in dB like -12dB; found {found!r}", False
+        limit = duration_text(bound) if _parsed_by(raw, parse_duration) else f"{bound:g}"
+        return f"must be {words} {limit}; found {found!r}", False
     if kind == "extra_forbidden":
         model = _walk(loc[:-1])[1]
         choices = list(model.model_fields) if model else []
@@ -555,8 +595,6 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
         )
     message = err["msg"]
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"{message.lower()}; found {found!r}", False
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{message.lower()}; found {found!r}", False
     return message, False
@@ -692,36 +730,55 @@ def _drop_replaced_cues(cues: Any, base_cues: Any) -> None:
             base_cues.pop(name, None)
 
 
-def _absolute_media(src: Source, at: tuple[str, ...]) -> None:
-    """Make the relative media paths in `src` absolute, so they keep pointing at
-    the files beside the file that names them: the cues under `at`, and for a
-    routine (at == ("cues",)) the voice files of its phases' prompts too."""
-    data = src.data
+def _raw_phases(data: Any) -> list[tuple[dict[str, Any], tuple[str | int, ...]]]:
+    """The phases of routine data as written, blocks opened, with where each is;
+    whatever is not a mapping is left for validation to report."""
+    items = data.get("phases") if isinstance(data, dict) else None
+    out: list[tuple[dict[str, Any], tuple[str | int, ...]]] = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if _phase_or_block(item) == "block":
+            inner = item.get("phases")
+            for k, phase in enumerate(inner if isinstance(inner, list) else []):
+                if isinstance(phase, dict):
+                    out.append((phase, ("phases", i, "phases", k)))
+        elif isinstance(item, dict):
+            out.append((item, ("phases", i)))
+    return out
+
+
+_Place = tuple[dict[str, Any], tuple[str | int, ...], str]
+
+
+def _media_places(data: Any, at: tuple[str, ...]) -> list[_Place]:
+    """Each mapping in `data` that names a media file, where it is, and the key:
+    the cues under `at`, and for a routine (at == ("cues",)) the voice files of
+    its phases' prompts too."""
     cues = data
     for part in at:
         cues = cues.get(part) if isinstance(cues, dict) else None
-    places: list[tuple[Any, tuple[str | int, ...], str]] = []
+    places: list[_Place] = []
     if isinstance(cues, dict):
         for name, cue in cues.items():
-            places += [(cue, (*at, name), kind) for kind in ("sound", "photo")]
-    if at and isinstance(data, dict) and isinstance(data.get("phases"), list):
-        for i, item in enumerate(data["phases"]):
-            inner = item.get("phases") if isinstance(item, dict) else None
-            phases: list[tuple[Any, tuple[str | int, ...]]] = (
-                [(p, ("phases", i, "phases", k)) for k, p in enumerate(inner)]
-                if isinstance(inner, list)
-                else [(item, ("phases", i))]
-            )
-            for phase, loc in phases:
-                if not isinstance(phase, dict):
-                    continue
-                places.append((phase.get("prompt"), (*loc, "prompt"), "voice"))
-                prompts = phase.get("prompts")
-                for j, prompt in enumerate(prompts if isinstance(prompts, list) else []):
-                    places.append((prompt, (*loc, "prompts", j), "voice"))
-    for holder, loc, key in places:
-        value = holder.get(key) if isinstance(holder, dict) else None
-        if isinstance(value, str) and not value.startswith(BUNDLED_PREFIX):
+            if isinstance(cue, dict):
+                places += [(cue, (*at, name), kind) for kind in ("sound", "photo")]
+    if at:
+        for phase, loc in _raw_phases(data):
+            prompt = phase.get("prompt")
+            if isinstance(prompt, dict):
+                places.append((prompt, (*loc, "prompt"), "voice"))
+            prompts = phase.get("prompts")
+            for j, timed in enumerate(prompts if isinstance(prompts, list) else []):
+                if isinstance(timed, dict):
+                    places.append((timed, (*loc, "prompts", j), "voice"))
+    return [(holder, loc, key) for holder, loc, key in places if isinstance(holder.get(key), str)]
+
+
+def _absolute_media(src: Source, at: tuple[str, ...]) -> None:
+    """Make the relative media paths in `src` absolute, so they keep pointing at
+    the files beside the file that names them (see `_media_places`)."""
+    for holder, loc, key in _media_places(src.data, at):
+        value = holder[key]
+        if not value.startswith(BUNDLED_PREFIX):
             folder = src.file_of((*loc, key)).resolve().parent
             # an unknown ~user is reported when the routine is checked
             with contextlib.suppress(RuntimeError):
@@ -747,32 +804,16 @@ def load_routine(
         src = _with_parents(src)
     except RuntimeError as exc:  # an unknown ~user in a path
         raise SourceError([src.problem((), f"a path in it cannot be used ({exc})")]) from None
+    # names and media are checked on the data as written, so that their
+    # problems come in the same run as those validation finds
+    problems = _unknown_names(src)
+    problems += _resolve_media(src, path.resolve().parent, bundled_media, check_media)
     try:
         routine = Routine.model_validate(src.data)
     except ValidationError as exc:
-        found = _problems_from(exc, src)
-        raise SourceError(_in_order(found)) from None
-
-    problems = _unknown_names(routine, src)
-    media = _Media(src, path.resolve().parent, bundled_media, check_media, problems)
-    cues = {
-        name: cue.model_copy(
-            update={cue.kind: str(media.resolve(("cues", name, cue.kind), cue.kind, cue.file))}
-        )
-        if cue.file is not None
-        else cue
-        for name, cue in routine.cues.items()
-    }
-    phases: list[Phase | Block] = []
-    for i, item in enumerate(routine.phases):
-        if isinstance(item, Block):
-            inner = [media.phase(p, ("phases", i, "phases", k)) for k, p in enumerate(item.phases)]
-            phases.append(item.model_copy(update={"phases": inner}))
-        else:
-            phases.append(media.phase(item, ("phases", i)))
+        problems += _problems_from(exc, src)
     if problems:
         raise SourceError(_in_order(problems))
-    routine = routine.model_copy(update={"cues": cues, "phases": phases})
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedRoutine(routine=routine, path=path.resolve(), digest=digest)
 
@@ -781,14 +822,28 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (str(p.path), p.line, p.col))
 
 
-def _unknown_names(routine: Routine, src: Source) -> list[Problem]:
+def _unknown_names(src: Source) -> list[Problem]:
     """Cue names used but not defined, and an experiment that does not fit."""
-    defined = list(routine.cues)
-    slot = routine.experiment.slot if routine.experiment else None
+    data = src.data
+    cues = data.get("cues", {})
+    if not isinstance(cues, dict):
+        return []  # validation says what cues should be
+    defined = [str(name) for name in cues]
+    experiment = data.get("experiment")
+    experiment = experiment if isinstance(experiment, dict) else {}
+    slot = experiment.get("slot")
     problems: list[Problem] = []
 
+    def listed(holder: dict[str, Any], key: str, loc: tuple[str | int, ...]) -> list[Any]:
+        names = holder.get(key)
+        return [
+            (name, (*loc, key, j))
+            for j, name in enumerate(names if isinstance(names, list) else [])
+            if isinstance(name, str)
+        ]
+
     def check(name: str, loc: tuple[str | int, ...], *, slot_ok: bool = True) -> None:
-        if name in routine.cues or (slot_ok and name == slot):
+        if name in cues or (slot_ok and name == slot):
             return
         hint = _suggest(name, defined) or (
             f" (the routine defines: {', '.join(defined)})"
@@ -797,22 +852,22 @@ def _unknown_names(routine: Routine, src: Source) -> list[Problem]:
         )
         problems.append(src.problem(loc, f"unknown cue '{name}'{hint}"))
 
-    for phase, loc in _phases_with_locs(routine):
-        for j, name in enumerate(phase.cues):
-            check(name, (*loc, "cues", j))
-    for j, name in enumerate(routine.background):
-        check(name, ("background", j), slot_ok=False)
-    if routine.experiment is not None:
-        for j, name in enumerate(routine.experiment.arms):
-            check(name, ("experiment", "arms", j), slot_ok=False)
-        if slot in routine.cues:
+    in_phases = [used for phase, loc in _raw_phases(data) for used in listed(phase, "cues", loc)]
+    for name, loc in in_phases:
+        check(name, loc)
+    for name, loc in listed(data, "background", ()):
+        check(name, loc, slot_ok=False)
+    if isinstance(slot, str):
+        for name, loc in listed(experiment, "arms", ("experiment",)):
+            check(name, loc, slot_ok=False)
+        if slot in cues:
             problems.append(
                 src.problem(
                     ("experiment", "slot"),
                     f"experiment.slot: '{slot}' is also a cue's name; give the slot a name of its own",
                 )
             )
-        elif not any(slot in p.cues for p, _ in _phases_with_locs(routine)):
+        elif not any(name == slot for name, _ in in_phases):
             problems.append(
                 src.problem(
                     ("experiment", "slot"),
@@ -822,57 +877,24 @@ def _unknown_names(routine: Routine, src: Source) -> list[Problem]:
     return problems
 
 
-def _phases_with_locs(routine: Routine) -> list[tuple[Phase, tuple[str | int, ...]]]:
-    out: list[tuple[Phase, tuple[str | int, ...]]] = []
-    for i, item in enumerate(routine.phases):
-        if isinstance(item, Block):
-            out.extend((p, ("phases", i, "phases", k)) for k, p in enumerate(item.phases))
-        else:
-            out.append((item, ("phases", i)))
-    return out
-
-
-@dataclass
-class _Media:
-    """Resolves the media paths of a routine, noting each one that cannot be used."""
-
-    src: Source
-    base: Path
-    bundled: Path
-    check: MediaCheck | None
-    problems: list[Problem]
-
-    def resolve(self, loc: tuple[str | int, ...], kind: str, name: str) -> Path:
+def _resolve_media(
+    src: Source, base: Path, bundled: Path, check: MediaCheck | None
+) -> list[Problem]:
+    """Write each media path of the routine as the absolute path of its file, and
+    say of each one that cannot be used why not, at the line that names it."""
+    problems: list[Problem] = []
+    for holder, loc, key in _media_places(src.data, ("cues",)):
         complaint = None
         try:
-            target = resolve_media(name, self.base, self.bundled)
+            target = resolve_media(holder[key], base, bundled)
+            holder[key] = str(target)
             if not target.is_file():
                 complaint = f"media file not found: {target}"
-            elif self.check is not None:
-                complaint = self.check(kind, target)
+            elif check is not None:
+                complaint = check("sound" if key == "voice" else key, target)
         except (OSError, RuntimeError) as exc:  # an unknown ~user, a name too long
-            target = Path(name)
             complaint = f"media path cannot be used ({exc})"
         if complaint:
-            where = ".".join(str(p) for p in loc)
-            self.problems.append(self.src.problem(loc, f"{where}: {complaint}"))
-        return target
-
-    def phase(self, phase: Phase, loc: tuple[str | int, ...]) -> Phase:
-        """`phase` with the voice files of its prompts made absolute."""
-        update: dict[str, Any] = {}
-        if phase.prompt.voice is not None:
-            voice = self.resolve((*loc, "prompt", "voice"), "sound", phase.prompt.voice)
-            update["prompt"] = phase.prompt.model_copy(update={"voice": str(voice)})
-        if any(p.voice for p in phase.prompts):
-            update["prompts"] = [
-                p.model_copy(
-                    update={
-                        "voice": str(self.resolve((*loc, "prompts", j, "voice"), "sound", p.voice))
-                    }
-                )
-                if p.voice is not None
-                else p
-                for j, p in enumerate(phase.prompts)
-            ]
-        return phase.model_copy(update=update) if update else phase
+            where = ".".join(str(p) for p in (*loc, key))
+            problems.append(src.problem((*loc, key), f"{where}: {complaint}"))
+    return problems

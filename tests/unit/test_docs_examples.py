@@ -18,6 +18,7 @@ import soundfile as sf
 import yaml
 
 from calmflow.core.routine import BUNDLED_PREFIX, load_routine
+from calmflow.core.yamlsource import SourceError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "routines.md"
@@ -127,3 +128,18 @@ def test_docs_example_loads(block, tmp_path, monkeypatch):
 
     assert loaded.routine.phases
     assert loaded.routine.duration_s > 0
+
+
+def test_the_docs_show_what_check_says_of_a_broken_routine(tmp_path, home):
+    """The example under "When something is wrong" prints what the docs say."""
+    section = DOC.read_text(encoding="utf-8").split("## When something is wrong", 1)[1]
+    routine, said = re.findall(r"^```text\n(.*?)^```", section, re.MULTILINE | re.DOTALL)[:2]
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    path = folder / "mine.yaml"
+    path.write_text(routine, encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        load_routine(path)
+    printed = "\n".join(str(p) for p in info.value.problems)
+    printed = printed.replace(f"{path}:", "mine.yaml:").replace(str(folder), "/home/you/mine")
+    assert printed == said.strip()

@@ -391,7 +391,7 @@ def test_cue_sets_lend_their_cues_and_report_their_own_problems(tmp_path):
         "phases:\n  - {name: A, kind: prep, duration: 1m, cues: [bell]}\n",
     )
     assert _problems(uses_bad) == [
-        f"{bad_set}:2:9: cues.bell.tone: input should be less than or equal to 2000; found 5000"
+        f"{bad_set}:2:9: cues.bell.tone: must be at most 2000; found 5000"
     ]
     missing = _write(
         tmp_path,
