@@ -199,8 +199,10 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
 
     experiment = None
     if routine.experiment is not None:
-        chosen = arm if arm in routine.experiment.arms else routine.experiment.arms[0]
-        experiment = (routine.experiment.slot, chosen)
+        arms = routine.experiment.arms
+        if arm is not None and arm not in arms:
+            raise ValueError(f"'{arm}' is not one of the experiment's arms ({', '.join(arms)})")
+        experiment = (routine.experiment.slot, arm or arms[0])
 
     def cue_names(names: list[str]) -> tuple[str, ...]:
         named = [*routine.background, *(n for n in names if n not in routine.background)]

@@ -446,6 +446,8 @@ def test_compile_plan_puts_the_chosen_arm_in_the_slot(tmp_path):
     plan = compile_plan(routine, RATE, arm="rain")
     assert plan.phases[0].cues == ("rain",)
     assert plan.experiment == ("calm", "rain")
+    with pytest.raises(ValueError, match="'snow' is not one of the experiment's arms"):
+        compile_plan(routine, RATE, arm="snow")
 
 
 # --- nesting -----------------------------------------------------------------------------------
