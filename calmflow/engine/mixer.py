@@ -45,6 +45,8 @@ VOICE_GAIN = 0.8
 """Spoken prompts sit above the cues: they are what the person is listening for."""
 VOICE_STOP_S = 0.1
 """A voice still speaking when its phase ends stops over this long."""
+FULL_SCALE = 32767 / 32768
+"""The loudest sample: the top of 16-bit, so a file or device converting it never wraps."""
 DUCK_RAMP_S = 0.3
 """Background cues go down this smoothly when a voice starts, and back up after it."""
 
@@ -229,7 +231,7 @@ class Engine:
             if extent > start_frame:
                 self._add_sound(out, start_frame, sound, start, stop, extent, duck)
         self._fade_at_end(out, start_frame, timeline.end_frame)
-        np.clip(out, -1.0, 1.0, out=out)
+        np.clip(out, -1.0, FULL_SCALE, out=out)
 
     def _fade_at_end(self, out: np.ndarray, block_start: int, stop: int) -> None:
         block_end = block_start + out.shape[0]

@@ -87,3 +87,26 @@ def test_cli_render_places_the_letdown_and_uses_the_rate(
     data, _ = sf.read(str(out), dtype="float32", always_2d=True)
     expected = render_all(_timeline(short_routine, 44_100, 4.2))
     np.testing.assert_allclose(data, expected, atol=1.01 / 32768)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+def test_a_disk_that_refuses_the_samples_is_an_error_not_a_short_file(
+    short_routine: Path, subtype: str
+) -> None:
+    """Linux's /dev/full takes the header and then refuses every write (ENOSPC)."""
+    timeline = _timeline(short_routine, 48_000)
+    with pytest.raises((OSError, RuntimeError)):
+        render_wav(timeline, Path("/dev/full"), subtype=subtype)
+
+
+def test_full_scale_samples_stay_at_the_top_of_16_bit_instead_of_wrapping(tmp_path: Path) -> None:
+    """The loudest samples the mixer lets through land on the extremes of int16."""
+    from calmflow.engine.mixer import FULL_SCALE
+    from calmflow.engine.render import _Pcm16
+
+    block = np.array([[-1.0, FULL_SCALE], [0.5, -0.5], [1 / 32768, -1 / 32768]], np.float32)
+    sink = _Pcm16(tmp_path / "edge.wav", 48_000, 2, 16)
+    sink.write(block)
+    sink.close()
+    data, _ = sf.read(str(tmp_path / "edge.wav"), dtype="int16", always_2d=True)
+    assert data.tolist() == [[-32768, 32767], [16384, -16384], [1, -1]]
