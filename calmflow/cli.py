@@ -21,7 +21,7 @@ from calmflow import catalog, paths
 from calmflow.core.routine import load_routine
 from calmflow.core.yamlsource import SourceError
 from calmflow.crash import record_crash
-from calmflow.format import clock_text
+from calmflow.format import clock_text, skips_text
 from calmflow.store.db import StoreError
 
 EXIT_INPUT = 1
@@ -329,10 +329,21 @@ def log(as_json: bool) -> None:
         local = r.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
         first = clock_text(r.first_letdown_s)
         volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
-        click.echo(
+        line = (
             f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
             f"{len(r.letdowns)} let-down(s), first {first:>5}  {r.status:<14} {volume}"
         )
+        click.echo("  ".join([line.rstrip(), *_sound_notes(r)]))
+
+
+def _sound_notes(r: Any) -> list[str]:
+    """What went wrong with the sound in a session, as the player said it."""
+    notes = []
+    if r.audio_problem:
+        notes.append("no sound for part or all of it")
+    if r.underruns:
+        notes.append(skips_text(r.underruns))
+    return notes
 
 
 def _record_dict(r: Any) -> dict[str, Any]:

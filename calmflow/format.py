@@ -11,3 +11,8 @@ def clock_text(seconds: float | None) -> str:
     if whole >= 3600:
         return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def skips_text(underruns: int) -> str:
+    """'the sound skipped 3 times': underruns, said without the jargon."""
+    return "the sound skipped " + ("once" if underruns == 1 else f"{underruns} times")

@@ -196,6 +196,34 @@ def test_log_json_has_letdowns_and_volumes(home):
     assert sessions[-1]["volume_unit"] == "oz"
 
 
+def test_log_says_when_the_sound_skipped_or_stopped(home):
+    store = Store(home / "calmflow.sqlite3")
+    for underruns, problem in [(0, None), (3, None), (1, "the sound output stopped")]:
+        sid = store.start_session(
+            routine="standard",
+            routine_path=None,
+            routine_digest=None,
+            planned_s=1200,
+            output="device",
+        )
+        store.end_session(
+            sid, status="completed", played_s=1200, underruns=underruns, audio_problem=problem
+        )
+    store.close()
+    lines = run_cli("log").stdout.splitlines()
+    assert len(lines) == 3
+    by_id = {int(line.split()[0]): line for line in lines}
+    assert "sound" not in by_id[1]  # nothing to say when all went well
+    assert by_id[2].endswith("completed  the sound skipped 3 times")
+    assert by_id[3].endswith("completed  no sound for part or all of it  the sound skipped once")
+    data = json.loads(run_cli("log", "--json").stdout)
+    assert {s["id"]: (s["underruns"], s["audio_problem"]) for s in data} == {
+        1: (0, None),
+        2: (3, None),
+        3: (1, "the sound output stopped"),
+    }
+
+
 def test_a_database_from_a_newer_calmflow_is_refused_untouched(home):
     _seed_sessions(home)
     db = home / "calmflow.sqlite3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, RadioButton, Static
 
-from calmflow.audio.output import OutputUnavailable
+from calmflow.audio.output import NullOutput, OutputUnavailable
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.player import PlayerScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
@@ -151,6 +151,40 @@ async def test_without_sound_the_routine_goes_on_and_says_so_once(home, short_ro
     assert status == "No sound: playing silently; let-downs are logged as usual"
     assert db_rows("SELECT output FROM sessions") == [("null",)]
     assert db_rows("SELECT count(*) FROM letdowns") == [(1,)]
+
+
+class _SkippingCard(NullOutput):
+    """A sound card whose callback is sometimes late: underruns rise as a test says."""
+
+    device_name = "Built-in Audio"
+    skipped = 0
+
+    def underruns(self) -> int:
+        return self.skipped
+
+
+async def test_sound_skips_are_shown_quietly_and_only_once_there_are_some(
+    home, short_routine, clock
+):
+    card = _SkippingCard(48_000, clock=clock, name="device")
+    async with playing(short_routine, clock, output=lambda: card) as (app, pilot, screen):
+        await after(1.0, clock, pilot, screen)
+        assert text(screen, "#underruns") == ""
+        assert text(screen, "#status") == "sound: Built-in Audio"
+        card.skipped = 1
+        await after(1.0, clock, pilot, screen)
+        assert text(screen, "#underruns") == "the sound skipped once"
+        card.skipped = 3
+        await after(1.0, clock, pilot, screen)
+        assert text(screen, "#underruns") == "the sound skipped 3 times"
+        assert text(screen, "#status") == "sound: Built-in Audio"  # both on one line
+        region = screen.query_one("#underruns").region
+        assert region.right <= 80 and region.bottom <= 23
+        shown = [n.message for n in app._notifications]
+        await pilot.press("q", "q")
+        await pilot.pause()
+    assert not any("skip" in m for m in shown)  # a quiet line, never a pop-up
+    assert db_rows("SELECT underruns FROM sessions") == [(3,)]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

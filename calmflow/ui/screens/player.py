@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from calmflow.format import clock_text
+from calmflow.format import clock_text, skips_text
 from calmflow.player import Player
 from calmflow.store.db import StoreError
 from calmflow.ui.screens.after_session import AfterSessionScreen
@@ -54,7 +54,9 @@ class PlayerScreen(Screen[None]):
         yield Static(id="prompt")
         yield Static(id="cues")
         yield Static(id="letdowns")
-        yield Static("Starting sound…", id="status")
+        with Horizontal(id="bottombar"):
+            yield Static("Starting sound…", id="status")
+            yield Static(id="underruns")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,6 +90,14 @@ class PlayerScreen(Screen[None]):
             return "[b]Not saved yet[/b] (the disk is full?): calmflow keeps trying"
         device = getattr(self.player.output, "device_name", None)
         return f"[dim]sound: {escape(device)}[/dim]" if device else ""
+
+    def _underrun_line(self) -> str:
+        # Underruns, in a tired person's words: quiet, and absent while there are
+        # none. Once the sound has stopped altogether the status line says so.
+        count = self.player.underruns
+        if count == 0 or self.player.no_sound:
+            return ""
+        return f"[dim]{skips_text(count)}[/dim]"
 
     # --- each frame -----------------------------------------------------------------
 
@@ -138,6 +148,7 @@ class PlayerScreen(Screen[None]):
         self._show("#cues", self._cue_line())
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
+        self._show("#underruns", self._underrun_line())
 
     def _cue_line(self) -> str:
         parts = []
