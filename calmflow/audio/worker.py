@@ -122,7 +122,7 @@ def run(conn: Connection, counters: Any) -> None:
     from calmflow.engine.mixer import Engine
 
     try:
-        engine = Engine(plan, max_block=max(block_frames, 8192))
+        engine = Engine(plan, max_block=max(block_frames, 8192), live=True)
     except MediaError as exc:
         conn.send(("error", str(exc)))
         return

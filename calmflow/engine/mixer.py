@@ -33,7 +33,7 @@ import numpy as np
 from calmflow.core.plan import BreathPlan, CueSpec, Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine import synth
-from calmflow.engine.media import load_sound
+from calmflow.engine.media import InMemorySound, SoundSource, copy_looped, open_sound
 
 BREATH_TAIL_S = 0.05
 END_FADE_S = 1.5
@@ -55,8 +55,7 @@ DUCK_RAMP_S = 0.3
 class _Sound:
     """A sound ready to place: samples at the output rate and how it starts and stops."""
 
-    wave: np.ndarray
-    """frames × channels, float32."""
+    source: SoundSource
     gain: float
     loop: bool
     play_frames: int
@@ -85,7 +84,11 @@ class _Placed:
 class Engine:
     """Holds every waveform a plan needs, precomputed, and mixes blocks of it."""
 
-    def __init__(self, plan: Plan, channels: int = 2, max_block: int = 8192) -> None:
+    def __init__(
+        self, plan: Plan, channels: int = 2, max_block: int = 8192, *, live: bool = False
+    ) -> None:
+        """`live`: render() will be called from a real-time callback, so long
+        files are read ahead by threads instead of as each block needs them."""
         self.plan = plan
         self.rate = plan.rate
         self.channels = channels
@@ -108,9 +111,9 @@ class Engine:
         for phase in plan.phases:
             for prompt in phase.prompts:
                 if prompt.voice is not None and prompt.voice not in self._voices:
-                    wave = load_sound(Path(prompt.voice), self.rate, channels)
+                    source = open_sound(Path(prompt.voice), self.rate, channels)
                     self._voices[prompt.voice] = _Sound(
-                        wave, VOICE_GAIN, False, wave.shape[0], voice_in, voice_out
+                        source, VOICE_GAIN, False, source.frames, voice_in, voice_out
                     )
         self._has_background = any(s.background for s in self._cues.values())
         self._breath_tail = max(1, self._frames(BREATH_TAIL_S))
@@ -127,6 +130,15 @@ class Engine:
         # last rendered and what sounds on it, worked out once per timeline.
         self._placed_for: Timeline | None = None
         self._placed = _Placed([], [], [], [])
+        self._sources = [s.source for s in (*self._cues.values(), *self._voices.values())]
+        if live:
+            for source in self._sources:
+                source.start()
+
+    def close(self) -> None:
+        """Stop reading files (streams' threads)."""
+        for source in self._sources:
+            source.close()
 
     def _frames(self, seconds: float) -> int:
         return round(seconds * self.rate)
@@ -139,21 +151,22 @@ class Engine:
         return self._ramps[frames]
 
     def _cue_sound(self, cue: CueSpec) -> _Sound | None:
+        source: SoundSource
         if cue.kind == "sound" and cue.file:
-            wave = load_sound(Path(cue.file), self.rate, self.channels)
+            source = open_sound(Path(cue.file), self.rate, self.channels)
             gain, loop = SOUND_GAIN * cue.volume, cue.loop
         elif cue.kind == "tone" and cue.tone_hz:
             period = synth.tone_loop(cue.tone_hz, self.rate)
-            wave = np.repeat(period[:, None], self.channels, axis=1)
+            source = InMemorySound(np.repeat(period[:, None], self.channels, axis=1))
             # A tone has no end of its own: it sounds for its whole occurrence.
             gain, loop = TONE_GAIN * cue.volume, True
         else:
             return None
-        length = wave.shape[0]
+        length = source.frames
         plays = max(1, -(-cue.min_frames // length))
         ramp_in, _ = self._ramp_pair(cue.fade_in_frames)
         _, ramp_out = self._ramp_pair(cue.fade_out_frames)
-        return _Sound(wave, gain, loop, plays * length, ramp_in, ramp_out, cue.background)
+        return _Sound(source, gain, loop, plays * length, ramp_in, ramp_out, cue.background)
 
     def _place(self, timeline: Timeline) -> _Placed:
         if timeline is self._placed_for:
@@ -311,7 +324,7 @@ class Engine:
         if lo >= hi:
             return
         buf = self._mono[: hi - lo]
-        _copy_looped(buf, wave, lo - start)
+        copy_looped(buf, wave, lo - start)
         if tail is not None and stop is not None and hi > stop:
             t0 = max(lo, stop)
             buf[t0 - lo : hi - lo] *= tail[t0 - stop : hi - stop]
@@ -333,7 +346,7 @@ class Engine:
         if lo >= hi:
             return
         buf = self._stereo[: hi - lo]
-        _copy_looped(buf, sound.wave, lo - start)
+        sound.source.read(lo - start, buf)
         buf *= sound.gain
         fade_end = start + sound.ramp_in.shape[0]
         if lo < fade_end:
@@ -361,16 +374,3 @@ def _running_max(values: Iterable[int]) -> list[int]:
         top = max(top, v)
         out.append(top)
     return out
-
-
-def _copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:
-    """dest[:] = wave[offset:], wrapping around the end of `wave` as often as needed."""
-    length = wave.shape[0]
-    pos = 0
-    idx = offset % length
-    total = dest.shape[0]
-    while pos < total:
-        take = min(total - pos, length - idx)
-        dest[pos : pos + take] = wave[idx : idx + take]
-        pos += take
-        idx = 0

@@ -96,7 +96,12 @@ def render_wav(
     `subtype` is "PCM_16" or "FLOAT". Raises OSError (or soundfile's errors) if
     the file cannot be written, after the writer has stopped.
     """
-    engine = engine or Engine(timeline.plan, max_block=BLOCK_FRAMES)
+    if engine is None:
+        engine = Engine(timeline.plan, max_block=BLOCK_FRAMES)
+        try:
+            return render_wav(timeline, path, subtype=subtype, engine=engine)
+        finally:
+            engine.close()
     total = timeline.end_frame
     sink = _open(path, timeline.plan.rate, engine.channels, subtype, total)
     free: queue.Queue[np.ndarray] = queue.Queue()
