@@ -29,51 +29,75 @@ def _need(program: str, package: str) -> str:
     return path
 
 
+class PulseServer:
+    """A private PulseAudio server with one null sink, 'ci', at 48 kHz."""
+
+    def __init__(self, runtime: Path) -> None:
+        self._pulseaudio = _need("pulseaudio", "pulseaudio")
+        _need("parec", "pulseaudio-utils")
+        self.env = {
+            "PULSE_RUNTIME_PATH": str(runtime),
+            "PULSE_SERVER": f"unix:{runtime}/native",
+            "PULSE_STATE_PATH": str(runtime / "state"),
+        }
+        self._full_env = {**os.environ, **self.env}
+        subprocess.run(
+            [
+                self._pulseaudio,
+                "-n",
+                "--daemonize=yes",
+                "--exit-idle-time=-1",
+                "--use-pid-file=yes",
+                "-L",
+                f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
+                "-L",
+                f"module-null-sink sink_name=ci rate={RATE}",
+                "-L",
+                "module-always-sink",
+            ],
+            env=self._full_env,
+            check=True,
+            capture_output=True,
+        )
+        for _ in range(100):
+            if self.running():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the test PulseAudio server did not start")
+
+    def running(self) -> bool:
+        done = subprocess.run(["pactl", "info"], env=self._full_env, capture_output=True)
+        return done.returncode == 0
+
+    def kill(self) -> None:
+        """Stop the server, as a crash or a logout would: its clients are cut off."""
+        subprocess.run([self._pulseaudio, "--kill"], env=self._full_env, capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A private PulseAudio server with one null sink, 'ci', at 48 kHz."""
-    pulseaudio = _need("pulseaudio", "pulseaudio")
-    _need("parec", "pulseaudio-utils")
-    runtime = tmp_path_factory.mktemp("pulse")
-    env = {
-        "PULSE_RUNTIME_PATH": str(runtime),
-        "PULSE_SERVER": f"unix:{runtime}/native",
-        "PULSE_STATE_PATH": str(runtime / "state"),
-    }
-    full_env = {**os.environ, **env}
-    subprocess.run(
-        [
-            pulseaudio,
-            "-n",
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "--use-pid-file=yes",
-            "-L",
-            f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
-            "-L",
-            f"module-null-sink sink_name=ci rate={RATE}",
-            "-L",
-            "module-always-sink",
-        ],
-        env=full_env,
-        check=True,
-        capture_output=True,
-    )
-    for _ in range(100):
-        if subprocess.run(["pactl", "info"], env=full_env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the test PulseAudio server did not start")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    yield env
-    subprocess.run([pulseaudio, "--kill"], env=full_env, capture_output=True)
+    """The PulseAudio server the e2e tests share; its environment is set for them."""
+    server = PulseServer(tmp_path_factory.mktemp("pulse"))
+    saved = {k: os.environ.get(k) for k in server.env}
+    os.environ.update(server.env)
+    yield server.env
+    server.kill()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def own_pulse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseServer]:
+    """A PulseAudio server for one test alone, which it may kill; the shared one is untouched."""
+    server = PulseServer(tmp_path / "pulse")
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    yield server
+    server.kill()
 
 
 class Capture:

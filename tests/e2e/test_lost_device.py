@@ -1,0 +1,118 @@
+"""The sound server goes away mid-session: the routine goes on and nothing logged is lost.
+
+DESIGN.md: "a device lost mid-session: the routine goes on visually and
+silently, the user is told once, and nothing logged is lost". The server is
+one of this test's own (the shared one stays up for the other tests), killed
+while a session plays through it, as a crash or a logout would.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from calmflow import paths
+from calmflow.audio.device import DeviceOutput
+from calmflow.audio.output import NullOutput
+from calmflow.core.plan import compile_plan
+from calmflow.core.routine import load_routine
+from calmflow.player import LETDOWN_DEBOUNCE_S, Player
+from calmflow.store.store import Store
+from tests.e2e.conftest import db_rows
+
+pytestmark = pytest.mark.e2e
+
+ROUTINE = """\
+version: 1
+name: lost
+breathing: {inhale_s: 1, exhale_s: 2}
+phases:
+  - {name: Settle, kind: prep, duration: 3s}
+  - {name: Stimulation, kind: stimulation, duration: 4s}
+  - {name: Expression, kind: expression, duration: 12s}
+"""
+"""19 s: a let-down before the loss, and room for two after it."""
+
+
+def _run_until(player: Player, done, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        player.tick()
+        time.sleep(0.02)
+    assert done(), f"timed out at {player.played_s:.2f} s of the session"
+
+
+def test_a_lost_sound_server_mid_session_keeps_the_routine_and_every_letdown(
+    home, tmp_path: Path, own_pulse
+):
+    routine = tmp_path / "lost.yaml"
+    routine.write_text(ROUTINE)
+    loaded = load_routine(routine)
+    plan = compile_plan(loaded.routine)
+    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
+    player = Player(loaded, plan, Store(paths.database_path()), output)
+    player.start()
+    assert player.take_notices() == [], "the sound output should have opened"
+
+    _run_until(player, lambda: player.played_s >= 1.0, 20)
+    first = player.letdown()
+    first_at = time.monotonic()
+    _run_until(player, lambda: player.played_s >= 2.0, 10)
+    assert player.output is output  # the sound card drives the session so far
+
+    own_pulse.kill()
+    killed_at = time.monotonic()
+    notices = []
+
+    def fell_back() -> bool:
+        notices.extend(player.take_notices())
+        return player.no_sound is not None
+
+    _run_until(player, fell_back, 10)
+    noticed_s = time.monotonic() - killed_at
+    assert isinstance(player.output, NullOutput)
+
+    # The session goes on by the clock from where the sound stopped.
+    lost_at_s = player.played_s
+    assert 2.0 <= lost_at_s < 3.5
+    player.tick()
+    since_s, wall_since = player.played_s, time.monotonic()
+    time.sleep(max(0.0, LETDOWN_DEBOUNCE_S + 0.5 - (time.monotonic() - first_at)))
+    player.tick()
+    advanced_s = player.played_s - since_s
+    assert advanced_s == pytest.approx(time.monotonic() - wall_since, abs=0.05)
+    second = player.letdown()
+    _run_until(player, lambda: time.monotonic() - first_at > 2 * LETDOWN_DEBOUNCE_S + 1, 15)
+    third = player.letdown()
+
+    def finished() -> bool:
+        notices.extend(player.take_notices())
+        return player.ended
+
+    _run_until(player, finished, 30)  # to the routine's own end
+    player.finish()
+    notices.extend(player.take_notices())
+
+    assert first and second and third, (first, second, third)
+    told = [n for n in notices if n.kind == "warning"]
+    assert len(told) == 1, notices
+    assert told[0].text.startswith("No sound: ") and "goes on silently" in told[0].text
+    assert noticed_s < 5.0, f"the loss was noticed only after {noticed_s:.1f} s"
+
+    sid = player.session_id
+    assert db_rows(home, f"SELECT number, t_s FROM letdowns WHERE session_id = {sid}") == [
+        (m.number, plan.seconds(m.frame)) for m in (first, second, third)
+    ]
+    status, played_s, problem = db_rows(
+        home, f"SELECT status, played_s, audio_problem FROM sessions WHERE id = {sid}"
+    )[0]
+    assert status == "completed"
+    assert played_s == pytest.approx(plan.seconds(player.session.timeline.end_frame))
+    assert problem == player.no_sound and "sound" in str(problem)
+    lost_events = db_rows(
+        home, f"SELECT t_s FROM session_events WHERE session_id = {sid} AND kind = 'audio_lost'"
+    )
+    assert len(lost_events) == 1
+    assert lost_events[0][0] == pytest.approx(lost_at_s, abs=0.5)
