@@ -9,6 +9,7 @@ null sink does not keep wall-clock time exactly; PITFALLS.md).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from calmflow.audio.device import DeviceOutput
 from calmflow.core.plan import compile_plan
 from calmflow.core.routine import load_routine
 from calmflow.core.session import RuleApplied
+from calmflow.core.timeline import Timeline
 from calmflow.player import Player
 from calmflow.store.store import Store
 from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz
@@ -102,3 +104,50 @@ def test_rule_event_is_logged(home, short_routine, pulse):
     kinds = [(k, d) for _, k, d in player.store.events(player.session_id)]
     assert ("rule", "let-down marked: switch to expression mode") in kinds
     assert not any(isinstance(e, RuleApplied) for e in player.session.advance_to(10**9))
+
+
+LONG_ROUTINE = """\
+version: 1
+name: long
+breathing: {inhale_s: 4, exhale_s: 6}
+phases:
+  - {name: Settle, kind: prep, duration: 25s}
+  - {name: Stimulation, kind: stimulation, duration: 20s}
+  - {name: Expression, kind: expression, duration: 35s}
+  - {name: Rest, kind: rest, duration: 22s}
+  - {name: Expression again, kind: expression, duration: 30s}
+"""
+"""2:12 in phases of uneven length, so that no chime lands where another was due."""
+
+
+@pytest.mark.timeout(300)
+def test_chimes_minutes_into_a_routine_still_sound_within_20_ms_of_the_plan(
+    home, tmp_path: Path, capture
+):
+    routine = tmp_path / "long.yaml"
+    routine.write_text(LONG_ROUTINE)
+    loaded = load_routine(routine)
+    plan = compile_plan(loaded.routine)
+    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
+    player = Player(loaded, plan, Store(paths.database_path()), output)
+    player.start()
+    assert player.take_notices() == [], "the sound output should have opened"
+    # The null sink can run a third slower than the wall clock under load.
+    deadline = time.monotonic() + 1.6 * plan.seconds(plan.duration_frames) + 20
+    while not player.ended and time.monotonic() < deadline:
+        player.tick()
+        time.sleep(0.05)
+    assert player.ended, f"stopped at {player.played_s:.1f} s"
+    player.finish()
+    audio = capture.stop()
+    assert player.no_sound is None and player.take_notices() == []
+
+    planned_s = np.array([plan.seconds(s.start_frame) for s in Timeline.initial(plan).segments])
+    assert planned_s[-1] > 100  # the last chime is minutes in
+    onsets = chime_onsets(audio)
+    assert len(onsets) == len(plan.phases), f"one chime per phase, found {onsets}"
+    errors_ms = 1000 * ((onsets - onsets[0]) - (planned_s - planned_s[0]))
+    assert np.all(np.abs(errors_ms) < 20), f"onsets off the plan by {errors_ms.round(1)} ms"
+
+    rows = db_rows(home, "SELECT status, output, played_s, underruns FROM sessions")
+    assert rows[0][:3] == ("completed", "device", plan.seconds(plan.duration_frames))
