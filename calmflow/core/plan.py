@@ -8,8 +8,10 @@ the screen and the log agree to the sample. The Plan is plain frozen data
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from calmflow.core.routine import DEFAULT_PUMP, Breathing, Routine
+if TYPE_CHECKING:  # a Plan is plain data: the audio process unpickles it without pydantic
+    from calmflow.core.routine import Breathing, Routine
 
 DEFAULT_RATE = 48_000
 
@@ -238,6 +240,8 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
     rules = routine.rules
     restim_index = None
     if rules.restimulate_after is not None:
+        from calmflow.core.routine import DEFAULT_PUMP
+
         # [practice] back to stimulation after 6-8 min without a let-down (EVIDENCE.md)
         restim_index = len(phases)
         hint = DEFAULT_PUMP["stimulation"]

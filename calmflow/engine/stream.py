@@ -39,11 +39,11 @@ import soxr
 
 from calmflow.native_stderr import silenced
 
-HEAD_S = 10.0
+HEAD_S = 8.0
 """Kept in memory from the start of the file: a fresh start never waits."""
-RING_S = 20.0
+RING_S = 12.0
 """The bounded buffer."""
-MARGIN_S = 4.0
+MARGIN_S = 3.0
 """Of the ring, this much is kept behind the play position (what was just played)."""
 CHUNK_S = 0.5
 """Decoded at a time, in seconds of the file."""

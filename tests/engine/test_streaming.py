@@ -20,7 +20,7 @@ from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine import media
 from calmflow.engine.mixer import Engine
-from calmflow.engine.stream import StreamedSound
+from calmflow.engine.stream import HEAD_S, StreamedSound
 from tests.engine.listen import RATE, plan_from_yaml, seconds
 
 FILE_S = 150
@@ -119,7 +119,7 @@ def test_a_streamed_file_sounds_like_the_file_decoded_whole(
 
 @pytest.mark.parametrize(
     ("start_s", "stop_s"),
-    [(9.5, 11.5), (148.5, 151.5)],
+    [(HEAD_S - 0.5, HEAD_S + 1.5), (148.5, 151.5)],
     ids=["from the kept start into the ring", "over the loop point"],
 )
 @pytest.mark.parametrize("block", [64, 65, 1024, 4097])
@@ -133,7 +133,7 @@ def test_blocks_of_any_size_give_the_same_samples(
 
 
 def test_blocks_of_one_frame_give_the_same_samples(plan: Plan, timeline: Timeline) -> None:
-    start, stop = seconds(9.9), seconds(10.1)  # where the ring takes over from the kept start
+    start, stop = seconds(HEAD_S - 0.1), seconds(HEAD_S + 0.1)  # the ring takes over there
     one_go = _render(Engine(plan, max_block=stop - start), timeline, start, stop, stop - start)
     np.testing.assert_array_equal(_render(Engine(plan), timeline, start, stop, 1), one_go)
 

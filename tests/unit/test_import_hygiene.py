@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "scipy", "textual", "sounddevice")
+HEAVY = ("numpy", "scipy", "textual", "sounddevice", "pydantic", "yaml")
 
 
 def _loaded_after_importing(modules: list[str]) -> set[str]:
@@ -41,7 +41,7 @@ CORE = [
 
 
 def test_core_imports_no_numpy_scipy_textual_or_sounddevice():
-    assert _loaded_after_importing(CORE) == set()
+    assert _loaded_after_importing(CORE) == {"pydantic", "yaml"}
 
 
 @pytest.mark.parametrize("module", ["calmflow.engine.mixer", "calmflow.engine.render"])
@@ -56,3 +56,17 @@ def test_player_and_device_output_do_not_import_sounddevice():
     assert "sounddevice" not in _loaded_after_importing(
         ["calmflow.player", "calmflow.audio.device"]
     )
+
+
+def test_the_audio_process_loads_no_routine_validation():
+    """It unpickles a Plan and mixes: pydantic and YAML would only add to its memory."""
+    loaded = _loaded_after_importing(
+        [
+            "calmflow.audio.worker",
+            "calmflow.engine.mixer",
+            "calmflow.engine.stream",
+            "calmflow.core.plan",
+        ]
+    )
+    assert "numpy" in loaded
+    assert loaded.isdisjoint({"pydantic", "yaml", "textual", "scipy"})
