@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from calmflow.audio.output import OutputUnavailable
-from calmflow.audio.shared import COUNTERS_BYTES, FAULTS, FRAMES, UNDERRUNS, counters_view
+from calmflow.audio.shared import (
+    COUNTERS_BYTES,
+    FAULTS,
+    FRAMES,
+    LATE_READS,
+    UNDERRUNS,
+    counters_view,
+)
 from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
 
@@ -94,18 +101,16 @@ class DeviceOutput:
             if self._proc.poll() is not None:
                 break
         self._stop_process(wait_s=0.0)
-        raise OutputUnavailable(self._why_it_ended("did not start"))
+        raise OutputUnavailable(self._why_it_ended("did not start", "opening the sound output"))
 
-    def _why_it_ended(self, what: str) -> str:
+    def _why_it_ended(self, what: str, when: str = "while playing") -> str:
         code = self._proc.poll() if self._proc is not None else None
         if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            return (
-                f"the audio process crashed ({name}) opening the sound output; see {self.log_path}"
-            )
+            return f"the audio process crashed ({name}) {when}; see {self.log_path}"
         return f"the audio process {what}; see {self.log_path}"
 
     def frames(self) -> int:
@@ -160,7 +165,8 @@ class DeviceOutput:
         return self._problem
 
     def underruns(self) -> int:
-        return int(self._counters[UNDERRUNS])
+        """Times the sound skipped: the device ran dry, or a long file was read too late."""
+        return int(self._counters[UNDERRUNS]) + int(self._counters[LATE_READS])
 
     def faults(self) -> int:
         return int(self._counters[FAULTS])

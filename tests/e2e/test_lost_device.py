@@ -8,6 +8,8 @@ while a session plays through it, as a crash or a logout would.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -116,3 +118,28 @@ def test_a_lost_sound_server_mid_session_keeps_the_routine_and_every_letdown(
     )
     assert len(lost_events) == 1
     assert lost_events[0][0] == pytest.approx(lost_at_s, abs=0.5)
+
+
+def test_a_crashed_audio_process_mid_session_is_said_as_such_and_the_session_goes_on(
+    home, short_routine, pulse
+):
+    loaded = load_routine(short_routine)
+    plan = compile_plan(loaded.routine)
+    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
+    player = Player(loaded, plan, Store(paths.database_path()), output)
+    player.start()
+    assert player.take_notices() == [], "the sound output should have opened"
+    _run_until(player, lambda: player.played_s >= 1.0, 20)
+    assert player.letdown() is not None
+
+    assert output._proc is not None
+    os.kill(output._proc.pid, signal.SIGKILL)
+    _run_until(player, lambda: player.ended, 30)
+    player.finish()
+
+    told = [n.text for n in player.take_notices() if n.kind == "warning"]
+    assert len(told) == 1, told
+    assert "the audio process crashed (SIGKILL) while playing" in told[0]
+    status, problem = db_rows(home, "SELECT status, audio_problem FROM sessions")[0]
+    assert status == "completed" and "crashed (SIGKILL)" in str(problem)
+    assert db_rows(home, "SELECT number FROM letdowns") == [(1,)]
