@@ -9,9 +9,11 @@ from __future__ import annotations
 import mmap
 from typing import Any
 
-FRAMES, UNDERRUNS, FAULTS, CALLBACKS = range(4)
-"""Frames played, underruns reported by PortAudio, callbacks that failed, callbacks."""
-COUNTERS = 4
+FRAMES, UNDERRUNS, FAULTS, CALLBACKS, LATE_READS = range(5)
+"""Frames played, underruns reported by PortAudio, callbacks that failed,
+callbacks, and blocks where a long file's reader had not brought its samples in
+time (they played as silence)."""
+COUNTERS = 5
 COUNTERS_BYTES = 8 * COUNTERS
 
 

@@ -7,7 +7,7 @@ the UI's Python work never starves the audio callback of the GIL.
 Threads inside this process and what they share (who writes, who reads):
 - `_Playback.pending`, `.want_paused`: written by the main thread (commands
   from the parent), read by the callback.
-- `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`: written by the callback only,
+- `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`, `[LATE_READS]`: written by the callback only,
   read by the parent process (a shared mmap, one aligned int64 each).
 - `_Playback.finished`: set by PortAudio's finished callback, read by main.
 
@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from calmflow.audio.shared import CALLBACKS, FAULTS, FRAMES, UNDERRUNS, counters_view
+from calmflow.audio.shared import (
+    CALLBACKS,
+    FAULTS,
+    FRAMES,
+    LATE_READS,
+    UNDERRUNS,
+    counters_view,
+)
 from calmflow.core.timeline import Timeline
 
 FADE_S = 0.03
@@ -76,6 +83,7 @@ class _Playback:
                 outdata.fill(0.0)
                 return
             self.engine.render(self.timeline, self.pos, outdata)
+            self.counters[LATE_READS] = self.engine.late_reads()
             advance = frames
             if self.mode in ("fading_out", "fading_in"):
                 ramp = self.ramp_down if self.mode == "fading_out" else self.ramp_up

@@ -74,6 +74,10 @@ class SoundSource(Protocol):
     @property
     def frames(self) -> int: ...
 
+    @property
+    def misses(self) -> int:
+        """Reads that could not be served in time (played as silence)."""
+
     def read(self, offset: int, dest: np.ndarray) -> None:
         """dest[:] = the sound from `offset`, wrapping round its end."""
 
@@ -89,6 +93,7 @@ class InMemorySound:
     def __init__(self, wave: np.ndarray) -> None:
         self.wave = wave
         self.frames = int(wave.shape[0])
+        self.misses = 0
 
     def read(self, offset: int, dest: np.ndarray) -> None:
         copy_looped(dest, self.wave, offset)

@@ -135,6 +135,13 @@ class Engine:
             for source in self._sources:
                 source.start()
 
+    def late_reads(self) -> int:
+        """Reads of long files that found their samples not there yet (live only)."""
+        total = 0
+        for source in self._sources:
+            total += source.misses
+        return total
+
     def close(self) -> None:
         """Stop reading files (streams' threads)."""
         for source in self._sources:

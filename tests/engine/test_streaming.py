@@ -166,6 +166,7 @@ def test_live_a_jump_the_ring_cannot_serve_is_silence_until_the_reader_catches_u
     block = np.zeros((1024, 2), dtype=np.float32)
     live.render(timeline, at, block)
     assert guide.misses == 1
+    assert live.late_reads() == 1, "the player counts it as the sound skipping"
     assert not block.any(), "what is not there yet is silence, never old samples"
     deadline = time.monotonic() + 5
     while guide.misses and time.monotonic() < deadline:
