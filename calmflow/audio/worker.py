@@ -135,6 +135,7 @@ def run(conn: Connection, counters: Any) -> None:
         conn.send(("error", str(exc)))
         return
     playback = _Playback(engine, Timeline.initial(plan), counters)
+    engine.prepare(playback.timeline)
     try:
         stream = sd.OutputStream(
             samplerate=plan.rate,
@@ -174,6 +175,7 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
                     return  # the parent is gone: stop playing
                 kind = message[0]
                 if kind == "timeline":
+                    playback.engine.prepare(message[1])  # here, not in the callback
                     playback.pending = message[1]
                 elif kind == "pause":
                     playback.want_paused = True

@@ -79,6 +79,8 @@ class _Placed:
     ducks: list[tuple[int, int]]
     """[start, end) of each voice that plays, sorted by start."""
     duck_reach: list[int]
+    segment_ends: list[int]
+    """End frame of each segment of the timeline (they never decrease)."""
 
 
 class Engine:
@@ -129,7 +131,9 @@ class Engine:
         # Written and read only by the thread that calls render(): the timeline
         # last rendered and what sounds on it, worked out once per timeline.
         self._placed_for: Timeline | None = None
-        self._placed = _Placed([], [], [], [])
+        self._placed = _Placed([], [], [], [], [])
+        # Written by prepare() in another thread (one assignment), read by render().
+        self._prepared: tuple[Timeline, _Placed] | None = None
         self._sources = [s.source for s in (*self._cues.values(), *self._voices.values())]
         if live:
             for source in self._sources:
@@ -175,9 +179,24 @@ class Engine:
         _, ramp_out = self._ramp_pair(cue.fade_out_frames)
         return _Sound(source, gain, loop, plays * length, ramp_in, ramp_out, cue.background)
 
+    def prepare(self, timeline: Timeline) -> None:
+        """Work out what sounds on `timeline` before it is rendered, so that the
+        first render() of it, in the audio callback, does not (it is Python
+        loops over every cue occurrence: milliseconds for an hour's routine)."""
+        self._prepared = (timeline, self._placing(timeline))
+
     def _place(self, timeline: Timeline) -> _Placed:
         if timeline is self._placed_for:
             return self._placed
+        prepared = self._prepared
+        if prepared is not None and prepared[0] is timeline:
+            self._placed = prepared[1]
+        else:
+            self._placed = self._placing(timeline)
+        self._placed_for = timeline
+        return self._placed
+
+    def _placing(self, timeline: Timeline) -> _Placed:
         sounds: list[tuple[int, int, int, _Sound]] = []
         for occ in timeline.cue_occurrences:
             cue = self._cues.get(occ.cue)
@@ -199,14 +218,13 @@ class Engine:
                 ducks.append((span.start_frame, extent))
         sounds.sort(key=lambda s: s[0])
         ducks.sort()
-        self._placed = _Placed(
+        return _Placed(
             sounds,
             _running_max(s[2] for s in sounds),
             ducks,
             _running_max(self._duck_extent(*d) for d in ducks),
+            [seg.end_frame for seg in timeline.segments],
         )
-        self._placed_for = timeline
-        return self._placed
 
     def _duck_extent(self, start: int, end: int) -> int:
         return max(end, start + self._duck_ramp) + self._duck_ramp
@@ -223,7 +241,13 @@ class Engine:
         end = start_frame + n
         horizon = max(self._breath_tail, self._chime.shape[0])
         chime = timeline.plan.chime
-        for seg in timeline.segments:
+        placed = self._place(timeline)
+        segments = timeline.segments
+        # the first segment that can still sound here (its breath tail or chime)
+        for i in range(
+            bisect.bisect_right(placed.segment_ends, start_frame - horizon), len(segments)
+        ):
+            seg = segments[i]
             if seg.start_frame >= end:
                 break
             if seg.end_frame + horizon <= start_frame:
@@ -242,7 +266,6 @@ class Engine:
                 )
             if chime and seg.end_frame > seg.start_frame:  # a phase cut before it began: none
                 self._add_mono(out, start_frame, self._chime, seg.start_frame, None, loop=False)
-        placed = self._place(timeline)
         duck = self._duck_gain(placed, start_frame, n) if self._has_background else None
         for i in range(bisect.bisect_right(placed.reach, start_frame), len(placed.sounds)):
             start, stop, extent, sound = placed.sounds[i]
