@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pulse_server import private_pulse
+
 BARE_APP = """
 from textual.app import App
 from textual.widgets import Static
@@ -64,32 +66,8 @@ def measure(tmux: list[str], name: str, command: str, seconds: float) -> dict[st
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
-    with tempfile.TemporaryDirectory() as tmp:
-        runtime = Path(tmp) / "pulse"
-        runtime.mkdir()
-        env = {
-            **os.environ,
-            "PULSE_RUNTIME_PATH": str(runtime),
-            "PULSE_SERVER": f"unix:{runtime}/native",
-            "CALMFLOW_HOME": f"{tmp}/home",
-        }
-        subprocess.run(
-            [
-                "pulseaudio",
-                "-n",
-                "--daemonize=yes",
-                "--exit-idle-time=-1",
-                "-L",
-                f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
-                "-L",
-                "module-null-sink sink_name=bench rate=48000",
-                "-L",
-                "module-always-sink",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with tempfile.TemporaryDirectory() as tmp, private_pulse() as env:
+        env = {**env, "CALMFLOW_HOME": f"{tmp}/home"}
         tmux = ["tmux", "-S", f"{tmp}/tmux.sock"]
         exports = " ".join(
             f"{k}={shlex.quote(env[k])}"
@@ -104,7 +82,6 @@ def main() -> None:
             bare = measure(tmux, "bare", f"{sys.executable} {bare_py}", seconds)
         finally:
             subprocess.run([*tmux, "kill-server"], capture_output=True)
-            subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
     print(f"over {seconds:.0f} s at 80x24, share of one core:")
     print(f"  calmflow play, player process: {ours['main']:.1%}")
     print(f"  calmflow play, audio process:  {ours['children']:.1%}")

@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+from pulse_server import CHANNELS, RATE, private_pulse
 
-RATE = 48_000
-CHANNELS = 2
 TICK_S = 0.05
 MIN_GAP_FRAMES = RATE // 1000
 """A run of exact zeros this long (1 ms) in the recording is a gap."""
@@ -140,32 +139,6 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def start_pulse(runtime: Path, env: dict[str, str]) -> None:
-    subprocess.run(
-        [
-            "pulseaudio",
-            "-n",
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "--use-pid-file=yes",
-            "-L",
-            f"module-native-protocol-unix socket={runtime}/native auth-anonymous=1",
-            "-L",
-            f"module-null-sink sink_name=bench rate={RATE} channels={CHANNELS} format=float32le",
-            "-L",
-            "module-always-sink",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    for _ in range(100):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            return
-        time.sleep(0.05)
-    raise SystemExit("the benchmark's PulseAudio server did not start")
-
-
 def share(frames: int, elapsed_s: float) -> str:
     expected = elapsed_s * RATE
     short = expected - frames
@@ -256,19 +229,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--routine", default="power-pumping")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        runtime = Path(tmp) / "pulse"
-        runtime.mkdir()
-        os.environ.update(
-            {
-                "PULSE_RUNTIME_PATH": str(runtime),
-                "PULSE_SERVER": f"unix:{runtime}/native",
-                "PULSE_STATE_PATH": str(runtime / "state"),
-                "CALMFLOW_HOME": f"{tmp}/home",
-            }
-        )
-        env = dict(os.environ)
-        start_pulse(runtime, env)
+    with tempfile.TemporaryDirectory() as tmp, private_pulse() as env:
+        os.environ["CALMFLOW_HOME"] = f"{tmp}/home"
+        env = {**env, "CALMFLOW_HOME": f"{tmp}/home"}
         busy: subprocess.Popen[bytes] | None = None
         recorder: Recorder | None = None
         try:
@@ -285,7 +248,6 @@ def main() -> None:
             if busy is not None:
                 busy.kill()
                 busy.wait()
-            subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
     sys.exit(0 if ok else 1)
 
 
