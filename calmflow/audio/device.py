@@ -9,6 +9,7 @@ played are read from a shared mapped file without any round trip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -38,6 +39,8 @@ BLOCK_FRAMES = 1024
 START_TIMEOUT_S = 20.0
 STALL_S = 4.0
 """No frames consumed for this long while playing means the sound is gone."""
+EXIT_WAIT_S = 0.5
+"""How long an audio process that went away is given to report how it ended."""
 
 
 class DeviceOutput:
@@ -100,11 +103,16 @@ class DeviceOutput:
                 raise OutputUnavailable(detail)
             if self._proc.poll() is not None:
                 break
-        self._stop_process(wait_s=0.0)
-        raise OutputUnavailable(self._why_it_ended("did not start", "opening the sound output"))
+        why = self._why_it_ended("did not start", "opening the sound output")
+        self._stop_process(wait_s=0.0)  # a process that hung is killed after it is described
+        raise OutputUnavailable(why)
 
     def _why_it_ended(self, what: str, when: str = "while playing") -> str:
-        code = self._proc.poll() if self._proc is not None else None
+        code = None
+        if self._proc is not None:
+            # Its end of the socket closes a moment before its exit status is known.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self._proc.wait(timeout=EXIT_WAIT_S)
         if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
