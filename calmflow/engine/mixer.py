@@ -45,6 +45,8 @@ VOICE_GAIN = 0.8
 """Spoken prompts sit above the cues: they are what the person is listening for."""
 VOICE_STOP_S = 0.1
 """A voice still speaking when its phase ends stops over this long."""
+LIMIT_KNEE = 0.8
+"""Below this the mix passes untouched; above it the soft limiter bends it under full scale."""
 FULL_SCALE = 32767 / 32768
 """The loudest sample: the top of 16-bit, so a file or device converting it never wraps."""
 DUCK_RAMP_S = 0.3
@@ -128,6 +130,8 @@ class Engine:
         self._mono = np.zeros(max_block, dtype=np.float32)
         self._duck = np.zeros(max_block, dtype=np.float32)
         self._stereo = np.zeros((max_block, channels), dtype=np.float32)
+        self._level = np.zeros((max_block, channels), dtype=np.float32)
+        self._over = np.zeros((max_block, channels), dtype=bool)
         # Written and read only by the thread that calls render(): the timeline
         # last rendered and what sounds on it, worked out once per timeline.
         self._placed_for: Timeline | None = None
@@ -274,7 +278,28 @@ class Engine:
             if extent > start_frame:
                 self._add_sound(out, start_frame, sound, start, stop, extent, duck)
         self._fade_at_end(out, start_frame, timeline.end_frame)
-        np.clip(out, -1.0, FULL_SCALE, out=out)
+        self._soft_limit(out)
+
+    def _soft_limit(self, out: np.ndarray) -> None:
+        """Bend samples beyond LIMIT_KNEE smoothly towards full scale (a tanh
+        knee: the same slope at the knee, never reaching 1), so a loud mix is
+        rounded off instead of clipped flat. Sample by sample, so blocks of any
+        size agree; a mix under the knee (the usual case) costs one pass."""
+        if max(float(out.max(initial=0.0)), -float(out.min(initial=0.0))) <= LIMIT_KNEE:
+            return
+        n = out.shape[0]
+        level, over = self._level[:n], self._over[:n]
+        np.abs(out, out=level)
+        np.greater(level, LIMIT_KNEE, out=over)
+        room = FULL_SCALE - LIMIT_KNEE
+        level -= LIMIT_KNEE
+        level /= room
+        np.tanh(level, out=level)
+        level *= room
+        level += LIMIT_KNEE
+        np.copysign(level, out, out=level)
+        np.copyto(out, level, where=over)
+        np.clip(out, -FULL_SCALE, FULL_SCALE, out=out)  # float32 rounding at the very top
 
     def _fade_at_end(self, out: np.ndarray, block_start: int, stop: int) -> None:
         block_end = block_start + out.shape[0]

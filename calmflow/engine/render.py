@@ -50,7 +50,7 @@ class _Pcm16:
         n = block.shape[0]
         scaled, pcm = self._scaled[:n], self._pcm[:n]
         np.multiply(block, 32768.0, out=scaled)
-        # the mixer keeps samples in [-1, FULL_SCALE], so they round into int16
+        # the mixer keeps samples within ±FULL_SCALE, so they round into int16
         np.rint(scaled, out=pcm, casting="unsafe")
         self._file.writeframesraw(pcm.data)  # contiguous: a slice of whole rows
 
