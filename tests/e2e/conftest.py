@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from calmflow.player import Player
+
 RATE = 48_000
 CALMFLOW = [sys.executable, "-m", "calmflow"]
 
@@ -148,6 +150,24 @@ def run_cli(
         env={**os.environ, **(env or {})},
         cwd=cwd,
     )
+
+
+def live_player(routine: Path) -> Player:
+    """A Player on `routine` playing through the sound card (the test's PulseAudio),
+    as `calmflow play` does; started, with the sound output checked open."""
+    from calmflow import paths
+    from calmflow.audio.device import DeviceOutput
+    from calmflow.core.plan import compile_plan
+    from calmflow.core.routine import load_routine
+    from calmflow.store.store import Store
+
+    loaded = load_routine(routine)
+    plan = compile_plan(loaded.routine)
+    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
+    player = Player(loaded, plan, Store(paths.database_path()), output)
+    player.start()
+    assert player.take_notices() == [], "the sound output should have opened"
+    return player
 
 
 def db_rows(home: Path, query: str) -> list[tuple[object, ...]]:

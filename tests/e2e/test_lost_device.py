@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from calmflow import paths
 from calmflow.audio.device import DeviceOutput
 from calmflow.audio.output import NullOutput
-from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
 from calmflow.player import LETDOWN_DEBOUNCE_S, Player
-from calmflow.store.store import Store
-from tests.e2e.conftest import db_rows
+from tests.e2e.conftest import db_rows, live_player
 
 pytestmark = pytest.mark.e2e
 
@@ -51,12 +47,8 @@ def test_a_lost_sound_server_mid_session_keeps_the_routine_and_every_letdown(
 ):
     routine = tmp_path / "lost.yaml"
     routine.write_text(ROUTINE)
-    loaded = load_routine(routine)
-    plan = compile_plan(loaded.routine)
-    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
-    player = Player(loaded, plan, Store(paths.database_path()), output)
-    player.start()
-    assert player.take_notices() == [], "the sound output should have opened"
+    player = live_player(routine)
+    plan, output = player.plan, player.output
 
     _run_until(player, lambda: player.played_s >= 1.0, 20)
     first = player.letdown()
@@ -123,12 +115,9 @@ def test_a_lost_sound_server_mid_session_keeps_the_routine_and_every_letdown(
 def test_a_crashed_audio_process_mid_session_is_said_as_such_and_the_session_goes_on(
     home, short_routine, pulse
 ):
-    loaded = load_routine(short_routine)
-    plan = compile_plan(loaded.routine)
-    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
-    player = Player(loaded, plan, Store(paths.database_path()), output)
-    player.start()
-    assert player.take_notices() == [], "the sound output should have opened"
+    player = live_player(short_routine)
+    output = player.output
+    assert isinstance(output, DeviceOutput)
     _run_until(player, lambda: player.played_s >= 1.0, 20)
     assert player.letdown() is not None
 

@@ -14,26 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calmflow import paths
-from calmflow.audio.device import DeviceOutput
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
 from calmflow.core.session import RuleApplied
 from calmflow.core.timeline import Timeline
 from calmflow.player import Player
-from calmflow.store.store import Store
-from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz
+from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz, live_player
 
 pytestmark = pytest.mark.e2e
 
 
 def _play(short_routine, letdown_after_s: float | None = None) -> Player:  # type: ignore[no-untyped-def]
-    loaded = load_routine(short_routine)
-    plan = compile_plan(loaded.routine)
-    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
-    player = Player(loaded, plan, Store(paths.database_path()), output)
-    player.start()
-    assert player.take_notices() == [], "the sound output should have opened"
+    player = live_player(short_routine)
     marked = False
     deadline = time.monotonic() + 30
     while not player.ended and time.monotonic() < deadline:
@@ -126,12 +117,8 @@ def test_chimes_minutes_into_a_routine_still_sound_within_20_ms_of_the_plan(
 ):
     routine = tmp_path / "long.yaml"
     routine.write_text(LONG_ROUTINE)
-    loaded = load_routine(routine)
-    plan = compile_plan(loaded.routine)
-    output = DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")
-    player = Player(loaded, plan, Store(paths.database_path()), output)
-    player.start()
-    assert player.take_notices() == [], "the sound output should have opened"
+    player = live_player(routine)
+    plan = player.plan
     # The null sink can run a third slower than the wall clock under load.
     deadline = time.monotonic() + 1.6 * plan.seconds(plan.duration_frames) + 20
     while not player.ended and time.monotonic() < deadline:

@@ -121,3 +121,48 @@ def test_unusable_file_names_the_file_and_the_reason(
     message = str(err.value)
     assert str(path) in message
     assert reason in message
+
+
+FORMATS = [
+    ("wav", "WAV", "PCM_16"),
+    ("flac", "FLAC", "PCM_16"),
+    ("ogg", "OGG", "VORBIS"),
+    ("mp3", "MP3", "MPEG_LAYER_III"),
+]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["in memory", "streamed"])
+@pytest.mark.parametrize(("suffix", "container", "subtype"), FORMATS, ids=[f[0] for f in FORMATS])
+def test_every_format_plays_at_its_pitch_and_length_at_the_output_rate(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+    container: str,
+    subtype: str,
+    streamed: bool,
+) -> None:
+    """A 440 Hz recording at 44.1 kHz sounds at 440 Hz, as long, at 48 kHz:
+    read whole, or streamed as a long file is (the threshold lowered for the test)."""
+    from calmflow.engine import media
+    from calmflow.engine.stream import StreamedSound
+
+    path = tmp_path / f"tone.{suffix}"
+    t = np.arange(3 * 44_100) / 44_100
+    sf.write(
+        str(path),
+        (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32),
+        44_100,
+        format=container,
+        subtype=subtype,
+    )
+    monkeypatch.setattr(media, "STREAM_ABOVE_S", 1.0 if streamed else 60.0)
+    source = media.open_sound(path, 48_000)
+    assert isinstance(source, StreamedSound) == streamed
+    # MP3 pads its start and end by a few milliseconds
+    assert abs(source.frames - 3 * 48_000) < (0.1 * 48_000 if suffix == "mp3" else 2)
+    out = np.zeros((source.frames, 2), dtype=np.float32)
+    source.read(0, out)
+    source.close()
+    middle = out[48_000:96_000, 0]
+    assert dominant_hz(middle, 100, 2000) == pytest.approx(440, abs=1)
+    assert np.sqrt(np.mean(middle**2)) == pytest.approx(0.4 / np.sqrt(2), rel=0.1)
