@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.markup import escape
 from textual import work
@@ -19,6 +20,8 @@ from calmflow.player import Player
 from calmflow.store.db import StoreError
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
+from calmflow.ui.widgets.photo import Photo
+from calmflow.ui.widgets.progress import SessionProgress, Shape
 
 EXIT_STORE = 3
 TICK_S = 1 / 15
@@ -33,6 +36,7 @@ class PlayerScreen(Screen[None]):
         Binding("f", "flow_stopped", "Flow stopped", id="flow_stopped"),
         Binding("n", "next_phase", "Next phase", id="next_phase"),
         Binding("q", "finish", "Finish", id="finish"),
+        Binding("h", "toggle_photo", "Hide/show photo", id="toggle_photo"),
     ]
 
     def __init__(self, player: Player) -> None:
@@ -42,14 +46,19 @@ class PlayerScreen(Screen[None]):
         self._finish_asked_at: float | None = None
         self._form_shown = False
         self._shown: dict[str, str] = {}
+        self.photo_on = True
+        """Photo cues are shown; h hides them (and shows them again)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
             yield Static(id="title")
             yield Static(id="times")
-        with Vertical(id="middle"):
-            yield BreathGuide(id="guide")
-            yield Static(id="step")
+        yield SessionProgress(id="progress")
+        with Horizontal(id="middle"):
+            with Vertical(id="breathing"):
+                yield BreathGuide(id="guide")
+                yield Static(id="step")
+            yield Photo(id="photo")
         yield Static(id="pump")
         yield Static(id="prompt")
         yield Static(id="cues")
@@ -146,6 +155,8 @@ class PlayerScreen(Screen[None]):
         timed = session.timeline.prompt_at(session.now_frame)
         self._show("#prompt", escape(timed.text if timed and timed.text else phase.prompt))
         self._show("#cues", self._cue_line())
+        self._show_progress()
+        self._show_photo()
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
         self._show("#underruns", self._underrun_line())
@@ -156,9 +167,40 @@ class PlayerScreen(Screen[None]):
             cue = self.player.plan.cue(name)
             if cue.kind == "text" and cue.text:
                 parts.append(escape(cue.text))
+            elif cue.kind == "photo" and self.photo_on:
+                continue  # it is on the screen
             else:
                 parts.append(f"{cue.kind}: {escape(name)}")
         return "  ·  ".join(parts)
+
+    def _show_progress(self) -> None:
+        session = self.player.session
+        segments = session.timeline.segments
+        self.query_one(SessionProgress).show(
+            Shape(
+                total=session.timeline.end_frame,
+                now=session.now_frame,
+                boundaries=tuple(
+                    s.start_frame for s in segments[1:] if s.end_frame > s.start_frame
+                ),
+                letdowns=tuple(m.frame for m in self.player.letdowns),
+            )
+        )
+
+    def _show_photo(self) -> None:
+        """The first photo cue showing now, unless photos are hidden (h)."""
+        photo = self.query_one(Photo)
+        shown = None
+        for name in self.player.session.cues_now():
+            cue = self.player.plan.cue(name)
+            if cue.kind == "photo" and cue.file:
+                shown = (Path(cue.file), name)
+                break
+        visible = shown is not None and self.photo_on
+        if photo.display != visible:
+            photo.display = visible
+        if visible and shown is not None:
+            photo.show(*shown)
 
     def _letdown_line(self) -> str:
         marks = self.player.letdowns
@@ -185,6 +227,10 @@ class PlayerScreen(Screen[None]):
             at = clock_text(self.player.plan.seconds(mark.frame))
             self.notify(f"Let-down {mark.number} marked at {at}", timeout=3.0)
         self._after_action()
+
+    def action_toggle_photo(self) -> None:
+        self.photo_on = not self.photo_on
+        self.refresh_view()
 
     def action_pause(self) -> None:
         self._act(self.player.toggle_pause)

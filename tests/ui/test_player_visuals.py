@@ -1,0 +1,91 @@
+"""What the player draws beyond words: the session's progress line and photo cues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from calmflow.ui.widgets.photo import Photo
+from calmflow.ui.widgets.progress import BOUNDARY, LETDOWN, PLAYED, SessionProgress
+from tests.ui.driving import after, playing, text
+
+ROUTINE = """\
+name: visuals
+cues:
+  baby: {photo: "bundled:calm.png", at: 5s}
+phases:
+  - {name: Settle, kind: prep, duration: 20s}
+  - {name: Stimulation, kind: stimulation, duration: 20s, cues: [baby]}
+  - {name: Expression, kind: expression, duration: 40s}
+"""
+
+
+@pytest.fixture
+def routine(tmp_path: Path) -> Path:
+    path = tmp_path / "visuals.yaml"
+    path.write_text(ROUTINE)
+    return path
+
+
+def _line(screen) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(SessionProgress).render())
+
+
+async def test_the_progress_line_shows_phases_time_played_and_each_letdown(home, routine, clock):
+    async with playing(routine, clock) as (_app, pilot, screen):
+        await after(1, clock, pilot, screen)
+        line = _line(screen)
+        width = len(line)
+        assert width > 60  # across the screen at 80 columns
+        # two phase changes, at a quarter and at half of the 80 s session
+        assert [i for i, c in enumerate(line) if c == BOUNDARY] == [width // 4, width // 2]
+        assert line.count(PLAYED) <= 1
+
+        await after(29, clock, pilot, screen)  # 30 s in: stimulation
+        screen.action_letdown()
+        await pilot.pause()
+        line = _line(screen)
+        # the let-down moved the session on to expression: the line is redrawn
+        # for the shorter session (70 s), the mark where it was pressed, which
+        # is where expression now begins
+        assert line.count(LETDOWN) == 1
+        assert line.index(LETDOWN) == width * 30 // 70
+        assert [i for i, c in enumerate(line) if c == BOUNDARY] == [width * 20 // 70]
+
+
+async def test_a_photo_cue_is_drawn_at_its_time_and_h_hides_it(home, routine, clock):
+    async with playing(routine, clock, size=(100, 30)) as (_app, pilot, screen):
+        photo = screen.query_one(Photo)
+        await after(21, clock, pilot, screen)  # stimulation, before the photo's 5 s
+        assert not photo.display
+        await after(5, clock, pilot, screen)
+        assert photo.display
+        for _ in range(100):  # decoded in a thread
+            await pilot.pause(0.02)
+            drawn = photo.render()
+            if isinstance(drawn, Text) and "▀" in drawn.plain:
+                break
+        assert isinstance(drawn, Text) and "▀" in drawn.plain
+        colours = {span.style.color for span in drawn.spans if span.style}
+        assert len(colours) > 3, "a picture, not a block of one colour"
+        assert "photo: baby" not in text(screen, "#cues")
+
+        await pilot.press("h")
+        assert not photo.display
+        assert "photo: baby" in text(screen, "#cues")  # still said, just not drawn
+        await pilot.press("h")
+        assert photo.display
+
+
+async def test_with_no_color_a_photo_is_named_not_drawn_in_grey_blocks(
+    home, routine, clock, monkeypatch
+):
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with playing(routine, clock, size=(100, 30)) as (_app, pilot, screen):
+        await after(26, clock, pilot, screen)
+        await pilot.pause(0.05)
+        drawn = screen.query_one(Photo).render()
+        assert isinstance(drawn, Text) and "photo: baby" in drawn.plain
+        assert "▀" not in drawn.plain
