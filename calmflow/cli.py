@@ -109,8 +109,30 @@ def _require_terminal() -> None:
     "--device", default=None, help="Output device, by number or name (see `calmflow devices`)."
 )
 @click.option("--silent", is_flag=True, help="No sound at all: the same as --output null.")
-def play(routine: str, output_spec: str, device: str | None, silent: bool) -> None:
-    """Play ROUTINE (a name, or a path to a YAML file) in the terminal."""
+@click.option(
+    "--reduced-motion",
+    is_flag=True,
+    envvar="CALMFLOW_REDUCED_MOTION",
+    help="A plain count instead of the growing and shrinking shape.",
+)
+@click.option(
+    "--light",
+    is_flag=True,
+    envvar="CALMFLOW_LIGHT",
+    help="Dark text on a light background (for daylight; dark is the default).",
+)
+def play(
+    routine: str,
+    output_spec: str,
+    device: str | None,
+    silent: bool,
+    reduced_motion: bool,
+    light: bool,
+) -> None:
+    """Play ROUTINE (a name, or a path to a YAML file) in the terminal.
+
+    NO_COLOR=1 in the environment turns colours off.
+    """
     loaded = _load(routine)
     output_factory = _output_factory("null" if silent else output_spec, device)
     _require_terminal()
@@ -118,6 +140,9 @@ def play(routine: str, output_spec: str, device: str | None, silent: bool) -> No
     from calmflow.ui.app import make_app
 
     app = make_app(store=store, loaded=loaded, output_factory=output_factory)
+    app.reduced_motion = reduced_motion  # type: ignore[attr-defined]
+    if light:
+        app.theme = "textual-light"
     app.run()
     if app.return_code:
         sys.exit(app.return_code)

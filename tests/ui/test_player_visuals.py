@@ -89,3 +89,19 @@ async def test_with_no_color_a_photo_is_named_not_drawn_in_grey_blocks(
         drawn = screen.query_one(Photo).render()
         assert isinstance(drawn, Text) and "photo: baby" in drawn.plain
         assert "▀" not in drawn.plain
+
+
+async def test_reduced_motion_shows_a_plain_count_and_nothing_that_moves(home, routine, clock):
+    from calmflow.ui.widgets.breath_guide import BreathGuide
+    from tests.ui.driving import app_for, started
+
+    app = app_for(routine, clock)
+    app.reduced_motion = True  # type: ignore[attr-defined]  # --reduced-motion
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        await after(1, clock, pilot, screen)
+        assert not screen.query_one(BreathGuide).display
+        # the resonance pattern: 4 s in, so 3 s still to go 1 s in
+        assert text(screen, "#step") == "breathe in · 3"
+        await after(4, clock, pilot, screen)
+        assert text(screen, "#step") == "breathe out · 5"

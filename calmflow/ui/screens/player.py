@@ -69,6 +69,10 @@ class PlayerScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if getattr(self.app, "reduced_motion", False):
+            # Nothing moves: the step and its count say the same in words.
+            self.query_one(BreathGuide).display = False
+            self.add_class("reduced-motion")
         self.start_player()
 
     @work(thread=True, exclusive=True, group="start")
