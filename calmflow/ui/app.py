@@ -8,26 +8,68 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
 
-from calmflow.audio.output import Output
-from calmflow.core.experiment import choose_arm
-from calmflow.core.plan import Plan, compile_plan
-from calmflow.core.routine import LoadedRoutine
-from calmflow.player import Player
-from calmflow.store.store import Store
+from calmflow.format import clock_text
+from calmflow.ui.screens.help import HelpScreen
 
-OutputFactory = Callable[[Plan], Output]
+if TYPE_CHECKING:
+    from calmflow.audio.output import Output
+    from calmflow.core.plan import Plan
+    from calmflow.core.routine import LoadedRoutine
+    from calmflow.player import Player
+    from calmflow.store.store import Store
+
+OutputFactory = Callable[["Plan"], "Output"]
 """Makes the sound output for the plan of the session about to start."""
 EXIT_INTERNAL = 70
+
+
+OVERLAYS = (HelpScreen, CommandPalette)
+"""Screens a person opens for a moment over another: help and the command palette."""
 
 
 class CalmflowApp(App[None]):
     CSS_PATH = Path(__file__).with_name("calmflow.tcss")
     TITLE = "calmflow"
+    BINDINGS = [
+        # Priority, so that it works on the form too; while a text field has the
+        # focus, ? is typed into it and F1 still opens help.
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="help",
+            key_display="?",
+            priority=True,
+            tooltip="Show or close this list of keys (F1 too)",
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="command_palette",
+            show=False,
+            priority=True,
+            tooltip="Commands: start a routine by name, show help, quit",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="quit",
+            show=False,
+            priority=True,
+            tooltip="Quit calmflow (a session playing is saved as it stands)",
+        ),
+    ]
 
     def __init__(
         self,
@@ -58,6 +100,9 @@ class CalmflowApp(App[None]):
 
     def play(self, loaded: LoadedRoutine, *, then_exit: bool = False) -> None:
         """Start a session of `loaded` on a new player screen."""
+        # Imported here: the home screen opens without the player's modules.
+        from calmflow.core.plan import compile_plan
+        from calmflow.player import Player
         from calmflow.ui.screens.player import PlayerScreen
 
         plan = compile_plan(loaded.routine, arm=self._next_arm(loaded))
@@ -72,11 +117,51 @@ class CalmflowApp(App[None]):
 
     def _next_arm(self, loaded: LoadedRoutine) -> str | None:
         """The cue the routine's experiment slot gets this session, in turn."""
+        from calmflow.core.experiment import choose_arm
+
         experiment = loaded.routine.experiment
         if experiment is None:
             return None
         past = self.store.experiment_arms(loaded.routine.name, experiment.slot)
         return choose_arm(experiment.arms, past)
+
+    # --- help and commands --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Open help on the keys of the screen in front, or close it if it is open."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            screen.dismiss(None)
+        elif not isinstance(screen, CommandPalette):
+            self.push_screen(HelpScreen.for_screen(screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette's commands (ctrl+p): start a routine, help, quit."""
+        from calmflow.ui.screens.home import HomeScreen
+
+        if isinstance(screen, HomeScreen):
+            for row in screen.rows:
+                if row.loaded is None:
+                    continue
+                routine = row.loaded.routine
+                yield SystemCommand(
+                    f"Start {row.entry.name}",
+                    f"{clock_text(routine.duration_s)} · {_first_words(routine.description)}",
+                    lambda name=row.entry.name: screen.start_by_name(name),
+                )
+        yield SystemCommand("Help", "The keys of this screen and what they do", self.action_help)
+        yield SystemCommand(
+            "Quit", "Quit calmflow; a session that is playing is saved", self.action_quit
+        )
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        # A screen that comes by itself (the form at the end of a session) takes
+        # the place of help or the palette; otherwise the form, once done, would
+        # dismiss them instead of the player beneath.
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], OVERLAYS) and not isinstance(screen, OVERLAYS):
+            self.pop_screen()
+        return super().push_screen(screen, *args, **kwargs)
 
     async def action_quit(self) -> None:
         # ctrl+q in the middle of a session still ends it properly in the log;
@@ -108,6 +193,12 @@ class CalmflowApp(App[None]):
             f"calmflow: unexpected error; details are in {log}. Your logged sessions are safe."
         )
         self._close_messages_no_wait()
+
+
+def _first_words(text: str, limit: int = 56) -> str:
+    """The start of a description, to fit on the command palette's one line of help."""
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 1].rstrip(" ,;:") + "…"
 
 
 def make_app(

@@ -1,67 +1,323 @@
-"""Home: the routines, and the last sessions. Enter starts the one selected."""
+"""Home: the routines, the last sessions; Enter starts the routine chosen.
+
+Routines are validated here without looking inside their media (that would
+load the sound libraries, and is done by the audio process when one plays); a
+routine that cannot be played is listed with its first problem, as
+`calmflow check` says it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
 from rich.markup import escape
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 
 from calmflow import catalog
-from calmflow.core.routine import load_routine
-from calmflow.core.yamlsource import SourceError
+from calmflow.catalog import RoutineEntry
+from calmflow.core.records import ML_PER_OZ, SessionRecord
+from calmflow.core.routine import LoadedRoutine, load_routine
+from calmflow.core.yamlsource import Problem, SourceError
 from calmflow.format import clock_text
+from calmflow.store.db import StoreError
+
+if TYPE_CHECKING:
+    from calmflow.ui.app import CalmflowApp
+
+RECENT = 12
+"""The last sessions read; as many as fit are shown, newest first."""
+NAME_WIDTH = (8, 22)
+"""The routine name column: at least, at most (longer names end in an ellipsis)."""
+STATUS_WORDS = {
+    "finished_early": "ended early",
+    "interrupted": "interrupted",
+    "running": "playing now",
+}
+"""A session that did not simply play to its end says so, in 11 letters at most."""
+
+
+@dataclass(frozen=True)
+class RoutineRow:
+    """A routine on the list: loaded, or the problems that keep it from playing."""
+
+    entry: RoutineEntry
+    loaded: LoadedRoutine | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def mine(self) -> bool:
+        return self.entry.source == "user"
+
+
+def read_row(entry: RoutineEntry) -> RoutineRow:
+    try:
+        return RoutineRow(entry, load_routine(entry.path))
+    except SourceError as exc:
+        return RoutineRow(entry, problems=tuple(exc.problems))
+
+
+def problem_text(problem: Problem) -> str:
+    """The problem as `calmflow check` says it, with the file's name rather than its path."""
+    return str(replace(problem, path=Path(problem.path.name)))
+
+
+def when_text(started: datetime, now: datetime) -> str:
+    """'today 08:15', 'yesterday 21:40', 'Mon 3 Nov 06:05': local time, as people say it."""
+    local = started.astimezone()
+    days = (now.astimezone().date() - local.date()).days
+    clock = local.strftime("%H:%M")
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    return f"{local:%a} {local.day} {local:%b} {clock}"
+
+
+def volume_text(record: SessionRecord) -> str:
+    """The volume in the unit it was typed in; '' when none was given."""
+    ml = record.volume_total_ml
+    if ml is None:
+        return ""
+    if record.volume_unit == "oz":
+        return f"{ml / ML_PER_OZ:.1f} oz"
+    return f"{ml:.0f} ml"
+
+
+def letdowns_text(record: SessionRecord) -> str:
+    count = len(record.letdowns)
+    if count == 0:
+        return "no let-down"
+    return f"{count} let-down{'s' if count != 1 else ''}"
 
 
 class HomeScreen(Screen[None]):
-    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
+    BINDINGS = [
+        Binding(
+            "enter", "start", "Start", id="start", priority=True, tooltip="Start the routine chosen"
+        ),
+        Binding(
+            "up",
+            "move(-1)",
+            "Previous",
+            show=False,
+            id="previous_routine",
+            tooltip="Choose the routine above",
+        ),
+        Binding(
+            "down",
+            "move(1)",
+            "Next",
+            show=False,
+            id="next_routine",
+            tooltip="Choose the routine below",
+        ),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
+    ]
+    HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[RoutineRow] = []
+
+    @property
+    def calm_app(self) -> CalmflowApp:
+        return cast("CalmflowApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static("[b]calmflow[/b]  ·  choose a routine, Enter to start", id="home-title")
-        items = []
-        self._entries = catalog.entries()
-        for entry in self._entries:
-            try:
-                routine = catalog.load(entry.name).routine
-                text = f"[b]{entry.name}[/b]  {clock_text(routine.duration_s)}  [dim]{routine.description}[/dim]"
-            except SourceError as exc:
-                text = (
-                    f"[b]{entry.name}[/b]  [red]cannot be played: {exc.problems[0].message}[/red]"
-                )
-            items.append(ListItem(Label(text), name=entry.name))
-        yield ListView(*items, id="routines")
+        yield Static(
+            "[b]calmflow[/b]  [dim]·  choose a routine; Enter starts it[/dim]", id="home-title"
+        )
+        self.rows = [read_row(entry) for entry in catalog.entries()]
+        width = min(max([len(r.entry.name) for r in self.rows] + [NAME_WIDTH[0]]), NAME_WIDTH[1])
+        yield ListView(
+            *(self._item(row, width) for row in self.rows),
+            id="routines",
+        )
+        yield Static(id="routine-about")
+        yield Static(id="next-due")
         yield Static(id="recent")
         yield Footer()
 
+    def _item(self, row: RoutineRow, width: int) -> ListItem:
+        name = row.entry.name
+        if len(name) > width:
+            name = name[: width - 1] + "…"
+        tag = "yours" if row.mine else ""
+        if row.loaded is not None:
+            routine = row.loaded.routine
+            rest = f"{clock_text(routine.duration_s):>7}  [dim]{escape(_one_line(routine.description))}[/dim]"
+        else:
+            rest = f"{'':>7}  cannot be played: {escape(problem_text(row.problems[0]))}"
+        text = f"{escape(name):<{width}}  [dim]{tag:<5}[/dim] {rest}"
+        return ListItem(
+            Label(text, classes="routine-line"),
+            name=row.entry.name,
+            classes="broken" if row.loaded is None else "",
+        )
+
     def on_mount(self) -> None:
+        self.query_one("#routines", ListView).index = self._first_choice()
+        self.show_about()
+        self.show_next_due()
         self.show_recent()
 
     def on_screen_resume(self) -> None:
         self.show_recent()
 
-    def show_recent(self) -> None:
-        records = self.app.store.sessions()[-5:]  # type: ignore[attr-defined]
-        if not records:
-            self.query_one("#recent", Static).update("[dim]No sessions yet.[/dim]")
+    def _first_choice(self) -> int:
+        """The routine played last, or the standard one: what a person most likely wants."""
+        try:
+            records = self.calm_app.store.sessions()
+        except StoreError:
+            records = []
+        names = [row.entry.name for row in self.rows]
+        for wanted in [r.routine for r in reversed(records[-1:])] + ["standard"]:
+            if wanted in names:
+                return names.index(wanted)
+        return 0
+
+    # --- what is shown ----------------------------------------------------------------
+
+    @property
+    def chosen(self) -> RoutineRow | None:
+        index = self.query_one("#routines", ListView).index
+        if index is None or not 0 <= index < len(self.rows):
+            return None
+        return self.rows[index]
+
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        self.show_about()
+
+    def show_about(self) -> None:
+        """The chosen routine in full: its description, or everything wrong with it."""
+        row = self.chosen
+        about = self.query_one("#routine-about", Static)
+        if row is None:
+            about.update("[dim]No routines found.[/dim]")
             return
-        lines = ["[b]Last sessions[/b]"]
+        where = f"yours: {_tilde(row.entry.path)}" if row.mine else "comes with calmflow"
+        if row.loaded is not None:
+            routine = row.loaded.routine
+            head = f"[b]{escape(row.entry.name)}[/b] · {clock_text(routine.duration_s)} · {escape(where)}"
+            about.update(f"{head}\n{escape(_one_line(routine.description))}")
+            return
+        first = row.problems[0]
+        more = len(row.problems) - 1
+        check = escape(f"`calmflow check {row.entry.name}`")
+        about.update(
+            "\n".join(
+                [
+                    f"[b]{escape(row.entry.name)}[/b] cannot be played: "
+                    + escape(problem_text(first)),
+                    f"{more} more; {check} lists them all."
+                    if more
+                    else f"Mend it and press Enter; {check} checks it.",
+                    f"[dim]{escape(where)}[/dim]",
+                ]
+            )
+        )
+
+    def next_due(self) -> str | None:
+        """When the next session is due, once calmflow keeps a schedule; None until then.
+
+        There is no schedule yet, so nothing is said: a guess would mislead.
+        """
+        return None
+
+    def show_next_due(self) -> None:
+        due = self.next_due()
+        line = self.query_one("#next-due", Static)
+        line.display = due is not None
+        line.update(escape(due or ""))
+
+    def show_recent(self) -> None:
+        recent = self.query_one("#recent", Static)
+        try:
+            records = self.calm_app.store.sessions()[-RECENT:]
+        except StoreError as exc:
+            recent.update(f"[b]The log cannot be read[/b]: {escape(str(exc))}")
+            return
+        if not records:
+            recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
+            return
+        now = datetime.now().astimezone()
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim")
+        table.add_column("Last sessions", no_wrap=True)
+        table.add_column("routine", no_wrap=True, overflow="ellipsis", max_width=NAME_WIDTH[1])
+        table.add_column("let-downs", no_wrap=True)
+        table.add_column("first at", justify="right", no_wrap=True)
+        table.add_column("volume", justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True, style="dim")
         for r in reversed(records):
-            when = r.started_at.astimezone().strftime("%a %H:%M")
-            first = clock_text(r.first_letdown_s)
-            lines.append(f"{when}  {r.routine:<12} {len(r.letdowns)} let-down(s), first at {first}")
-        self.query_one("#recent", Static).update("\n".join(lines))
+            first = r.first_letdown_s
+            table.add_row(
+                when_text(r.started_at, now),
+                escape(r.routine),
+                letdowns_text(r),
+                clock_text(first) if first is not None else "",
+                volume_text(r),
+                STATUS_WORDS.get(r.status, ""),
+            )
+        recent.update(table)
+
+    # --- keys -------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        routines = self.query_one("#routines", ListView)
+        routines.focus()
+        if step < 0:
+            routines.action_cursor_up()
+        else:
+            routines.action_cursor_down()
+
+    def action_start(self) -> None:
+        row = self.chosen
+        if row is not None:
+            self.start(row)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
-        name = event.item.name
-        if not name:
+        row = self.chosen  # a click selects and highlights the same item
+        if row is not None:
+            self.start(row)
+
+    def start(self, row: RoutineRow) -> None:
+        """Start `row`'s routine as it is on disk now (it may have been edited since)."""
+        fresh = read_row(row.entry)
+        if fresh.loaded is None:
+            index = self.rows.index(row)
+            self.rows[index] = fresh
+            self.show_about()
+            self.notify(
+                escape(f"{row.entry.name} cannot be played: {fresh.problems[0]}"),
+                severity="error",
+                timeout=8,
+            )
             return
-        entry = next(e for e in self._entries if e.name == name)
-        try:
-            # Media are looked inside by the audio process, not here: probing
-            # them silences stderr, which is where the screen is drawn.
-            loaded = load_routine(entry.path)
-        except SourceError as exc:
-            self.notify(escape(str(exc.problems[0])), severity="error", timeout=8)
-            return
-        self.app.play(loaded)  # type: ignore[attr-defined]
+        self.calm_app.play(fresh.loaded)
+
+    def start_by_name(self, name: str) -> None:
+        """Start the routine listed as `name` (from the command palette)."""
+        for index, row in enumerate(self.rows):
+            if row.entry.name == name:
+                self.query_one("#routines", ListView).index = index
+                self.start(row)
+                return
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tilde(path: Path) -> str:
+    """A path under the home folder written with ~, as it is typed."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

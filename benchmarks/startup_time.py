@@ -1,0 +1,126 @@
+"""Time from typing a calmflow command to its first drawn screen, in a real terminal.
+
+Run:  .venv/bin/python benchmarks/startup_time.py [RUNS]
+Starts a private PulseAudio server with a null sink and, in tmux at 80×24 with
+a temporary CALMFLOW_HOME, launches `calmflow play standard` RUNS times (7 by
+default), polling `tmux capture-pane` until the player's phase title is on the
+screen (the session has started: the sound is open, the first phase drawn).
+Then the same for bare `calmflow` until its home screen is drawn. Prints every
+run, the median and the maximum against the target of 1 s. One run of each is
+made first and not counted, so that every counted run finds the files in the
+page cache, as a person's second launch of the day does. Python may write its
+bytecode cache (PYTHONDONTWRITEBYTECODE is unset for calmflow), as pip does on
+installing: without it every changed module is compiled again at each start
+(~0.25 s here). The load average is printed too: other work on the machine
+slows every figure. Needs pulseaudio and tmux (./bootstrap test installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pulse_server import private_pulse
+
+TARGET_S = 1.0
+TIMEOUT_S = 20.0
+POLL_S = 0.005
+
+
+def calmflow_command() -> str:
+    """The installed `calmflow` script beside this Python, as a person types it."""
+    script = Path(sys.executable).with_name("calmflow")
+    if script.is_file():
+        return str(script)
+    return f"{sys.executable} -m calmflow"
+
+
+def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: str) -> float:
+    """Seconds from starting `command` in a fresh 80×24 tmux window until `marker` shows."""
+    exports = "-u PYTHONDONTWRITEBYTECODE " + " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in env.items()
+    )
+    started = time.monotonic()
+    subprocess.run(
+        [
+            *tmux,
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            "run",
+            f"env {exports} {command}",
+        ],
+        check=True,
+    )
+    try:
+        while time.monotonic() - started < TIMEOUT_S:
+            pane = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "run"], capture_output=True, text=True
+            ).stdout
+            if marker in pane:
+                return time.monotonic() - started
+            time.sleep(POLL_S)
+        raise SystemExit(f"{command!r} showed no {marker!r} in {TIMEOUT_S:.0f} s:\n{pane}")
+    finally:
+        subprocess.run([*tmux, "kill-session", "-t", "run"], capture_output=True)
+        time.sleep(0.3)  # let the killed player and its audio process go
+
+
+def report(label: str, times: list[float]) -> bool:
+    median, worst = statistics.median(times), max(times)
+    runs = "  ".join(f"{t:.3f}" for t in times)
+    ok = worst < TARGET_S
+    print(f"{label}")
+    print(f"  runs (s): {runs}")
+    print(
+        f"  median {median:.3f} s, max {worst:.3f} s; target < {TARGET_S:.1f} s: "
+        + ("met" if ok else "NOT met")
+    )
+    return ok
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    for program in ("tmux", "pulseaudio"):
+        if shutil.which(program) is None:
+            raise SystemExit(f"{program} is needed (./bootstrap test installs it)")
+    calmflow = calmflow_command()
+    with tempfile.TemporaryDirectory() as tmp, private_pulse() as pulse:
+        env = {
+            "PULSE_SERVER": pulse["PULSE_SERVER"],
+            "PULSE_RUNTIME_PATH": pulse["PULSE_RUNTIME_PATH"],
+            "CALMFLOW_HOME": f"{tmp}/home",
+        }
+        tmux = ["tmux", "-S", f"{tmp}/tmux.sock"]
+        cases = [
+            ("calmflow play standard, to the phase title", "play standard", "standard · "),
+            ("calmflow (home), to the routine list", "", "choose a routine"),
+        ]
+        results = []
+        try:
+            for label, args, marker in cases:
+                command = f"{calmflow} {args}".strip()
+                time_to_screen(tmux, command, env, marker)  # warm-up, not counted
+                times = [time_to_screen(tmux, command, env, marker) for _ in range(runs)]
+                results.append((label, times))
+        finally:
+            subprocess.run([*tmux, "kill-server"], capture_output=True)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"time to the first drawn screen, tmux 80x24, {runs} runs each (load average {load}):")
+    ok = [report(label, times) for label, times in results]
+    sys.exit(0 if all(ok) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""The home screen, help and the command palette, as a person uses them."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.widgets import ListView, Static
+
+from calmflow import paths
+from calmflow.audio.output import NullOutput
+from calmflow.store.store import Store
+from calmflow.ui.app import CalmflowApp, make_app
+from calmflow.ui.screens.after_session import AfterSessionScreen
+from calmflow.ui.screens.help import HelpScreen, key_name
+from calmflow.ui.screens.home import HomeScreen
+from calmflow.ui.screens.player import PlayerScreen
+from tests.conftest import ManualClock
+from tests.ui.driving import after, started
+
+BROKEN = """\
+version: 1
+name: broken
+phases:
+  - name: Settle
+    kind: prep
+    duraton: 3s
+"""
+
+
+def user_routine(home: Path, name: str, text: str) -> Path:
+    folder = paths.user_routines_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def mine(home: Path, short_routine: Path) -> Path:
+    """The short test routine, copied into the user's folder as 'mine'."""
+    text = short_routine.read_text().replace(
+        "description: Three short phases for tests.",
+        "description: My own quick one, with the photo of Ada.",
+    )
+    return user_routine(home, "mine", text)
+
+
+@contextlib.asynccontextmanager
+async def at_home(
+    clock: ManualClock, size: tuple[int, int] = (80, 24)
+) -> AsyncIterator[tuple[CalmflowApp, Any, HomeScreen]]:
+    app = make_app(
+        store=Store(paths.database_path()),
+        output_factory=lambda plan: NullOutput(plan.rate, clock=clock),
+        clock=clock,
+    )
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        yield app, pilot, app.screen
+
+
+def rows(screen: HomeScreen) -> dict[str, str]:
+    """Each routine's line on the list, by name."""
+    items = screen.query_one("#routines", ListView).children
+    return {str(item.name): str(item.query_one(".routine-line", Static).render()) for item in items}
+
+
+def shown(screen: HomeScreen, selector: str) -> str:
+    """The text as drawn on the screen, line by line."""
+    widget = screen.query_one(selector, Static)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def choose(pilot: Any, screen: HomeScreen, name: str) -> None:
+    """Move the highlight with the arrow keys until `name` is chosen."""
+    names = [row.entry.name for row in screen.rows]
+    for _ in range(len(names)):
+        chosen = screen.chosen
+        assert chosen is not None
+        if chosen.entry.name == name:
+            return
+        key = "down" if names.index(name) > names.index(chosen.entry.name) else "up"
+        await pilot.press(key)
+    raise AssertionError(f"could not choose {name}")
+
+
+async def test_lists_bundled_and_user_routines_with_length_and_description(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        lines = rows(screen)
+        assert "standard" in lines and "power-pumping" in lines
+        assert re.search(r"standard\s+20:00\s+Two-phase pumping", lines["standard"])
+        assert re.search(r"power-pumping\s+1:00:00\s+An hour", lines["power-pumping"])
+        assert re.search(r"mine\s+yours\s+0:09\s+My own quick one", lines["mine"])
+        assert "yours" not in lines["standard"]
+        # The chosen routine is told in full below the list.
+        await choose(pilot, screen, "mine")
+        about = shown(screen, "#routine-about")
+        assert "mine · 0:09 · yours" in about
+        assert "My own quick one, with the photo of Ada." in about
+
+
+async def test_the_standard_routine_is_chosen_when_nothing_was_played_yet(home, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        chosen = screen.chosen
+        assert chosen is not None and chosen.entry.name == "standard"
+
+
+async def test_enter_starts_the_chosen_routine(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        assert player.player.loaded.path == mine.resolve()
+        assert player.player.plan.routine_name == "short"
+
+
+async def test_the_last_sessions_appear_once_a_session_is_logged(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        assert "No sessions yet" in shown(screen, "#recent")
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        await after(4.0, clock, pilot, player)
+        await pilot.press("space")  # a let-down in stimulation, 4 s in
+        await after(20.0, clock, pilot, player)  # past the end: the form
+        await pilot.pause()
+        assert isinstance(app.screen, AfterSessionScreen)
+        app.screen.query_one("#total").value = "85"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # back home
+        recent = shown(screen, "#recent")
+        assert re.search(r"today \d\d:\d\d\s+short\s+1 let-down\s+0:04\s+85 ml", recent), recent
+        # The routine just played is the one chosen next time.
+        assert screen.chosen is not None and screen.chosen.entry.name == "mine"
+
+
+async def test_a_broken_user_routine_is_shown_with_its_problem(home, clock):
+    path = user_routine(home, "broken", BROKEN)
+    async with at_home(clock, size=(140, 40)) as (
+        app,
+        pilot,
+        screen,
+    ):  # room for a test's long path
+        line = rows(screen)["broken"]
+        assert "cannot be played: broken.yaml:4:5: phases.0.duration: missing" in line
+        await choose(pilot, screen, "broken")
+        about = shown(screen, "#routine-about")
+        assert "broken cannot be played: broken.yaml:4:5: phases.0.duration: missing" in about
+        assert "1 more; `calmflow check broken` lists them all." in about
+        assert f"yours: {path}" in about
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # nothing started
+        assert app.player is None
+        assert any("broken cannot be played" in n.message for n in app._notifications)
+
+
+async def test_a_routine_mended_since_the_list_was_read_starts(home, clock, short_routine):
+    path = user_routine(home, "broken", BROKEN)
+    async with at_home(clock) as (app, pilot, screen):
+        await choose(pilot, screen, "broken")
+        shutil.copy(short_routine, path)
+        await pilot.press("enter")
+        await started(pilot, app)
+
+
+async def test_question_mark_lists_the_keys_of_home_and_escape_closes(home, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        text = help_screen.text
+        for words in (
+            "Enter  Start the routine chosen",
+            "↑  Choose the routine above",
+            "q  Quit calmflow",
+            "?  Show or close this list of keys",
+            "Ctrl+P  Commands: start a routine by name",
+            "Ctrl+Q  Quit calmflow",
+        ):
+            assert words in text
+        await pilot.press("escape")
+        assert app.screen is screen
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")  # ? closes it too
+        assert app.screen is screen
+
+
+async def test_help_on_the_player_lists_every_key_it_binds(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.title_text == "Player"
+        # Whatever keys the player has, now or later, help names each one.
+        told = {name for line in help_screen.screen_keys for name in line.keys.split(" or ")}
+        for binding in Binding.make_bindings(PlayerScreen.BINDINGS):
+            if binding.description:
+                assert (binding.key_display or key_name(binding.key)) in told, binding.key
+        assert "Space  Mark a let-down" in help_screen.text
+        await pilot.press("escape")
+        assert app.screen is player
+
+
+async def test_help_on_the_form_opens_with_f1_and_names_its_keys(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        await after(20.0, clock, pilot, player)
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AfterSessionScreen)
+        await pilot.press("f1")  # ? would be typed into the field that has the focus
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = [line.keys for line in help_screen.screen_keys]
+        assert "Esc" in keys  # skips the form
+        assert "Tab" in keys and "Shift+Tab" in keys  # there are fields to move between
+        await pilot.press("escape")
+        assert app.screen is form
+
+
+async def test_the_form_at_the_end_of_a_session_takes_the_place_of_help(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await after(20.0, clock, pilot, player)  # the session ends while help is open
+        await pilot.pause()
+        assert isinstance(app.screen, AfterSessionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen  # home again, not a player left behind
+
+
+async def test_the_command_palette_starts_a_routine_by_name(home, mine, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"start mine")
+        for _ in range(100):  # the palette searches in the background
+            await pilot.pause(0.02)
+            if "Start mine" in str(app.screen.query_one("CommandList").render_lines):
+                break
+        await pilot.press("down", "enter")
+        player = await started(pilot, app)
+        assert player.player.loaded.path == mine.resolve()
+
+
+async def test_the_command_palette_offers_help_and_quit_and_no_start_while_playing(
+    home, mine, clock
+):
+    async with at_home(clock) as (app, pilot, screen):
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert {"Start standard", "Start mine", "Help", "Quit"} <= set(titles)
+        await choose(pilot, screen, "mine")
+        await pilot.press("enter")
+        player = await started(pilot, app)
+        titles = [c.title for c in app.get_system_commands(player)]
+        assert titles == ["Help", "Quit"]
+
+
+TERMINAL_DEFAULT = "#c5c8c6"
+"""The screenshot's stand-in for the terminal's own text colour (no colour given)."""
+
+
+def _colours(svg: str) -> set[str]:
+    """The colours of the text and backgrounds drawn (not the window around them)."""
+    body = re.sub(r"<circle[^>]*>|<text class=\"[^\"]*-title\"[^>]*>", "", svg)
+    found = {c.lower() for c in re.findall(r"fill[:=]\s*\"?(#[0-9a-fA-F]{6})", body)}
+    return found - {TERMINAL_DEFAULT}
+
+
+def _grey(colour: str) -> bool:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return r == g == b
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+async def test_no_color_draws_home_and_help_without_colour(
+    home, mine, clock, monkeypatch, no_color
+):
+    user_routine(home, "broken", BROKEN)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    async with at_home(clock) as (app, pilot, screen):
+        drawn = _colours(app.export_screenshot())
+        await pilot.press("question_mark")
+        await pilot.pause()
+        drawn |= _colours(app.export_screenshot())
+    coloured = {c for c in drawn if not _grey(c)}
+    if no_color:
+        assert not coloured
+    else:
+        assert coloured  # the check can see colour when there is some
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_home_fits_and_the_list_is_whole(home, mine, clock, size):
+    async with at_home(clock, size) as (app, pilot, screen):
+        listing = screen.query_one("#routines", ListView)
+        assert listing.region.height == len(screen.rows)  # every routine, none scrolled away
+        for selector in ("#home-title", "#routine-about", "#recent"):
+            region = screen.query_one(selector).region
+            assert region.height >= 1 and region.bottom <= size[1] - 1, selector
