@@ -163,24 +163,32 @@ class HomeScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.query_one("#routines", ListView).index = self._first_choice()
+        records = self._records()
+        self.query_one("#routines", ListView).index = self._first_choice(records)
         self.show_about()
         self.show_next_due()
-        self.show_recent()
+        self.show_recent(records)
 
     def on_screen_resume(self) -> None:
         self.show_recent()
 
-    def _first_choice(self) -> int:
-        """The routine played last, or the standard one: what a person most likely wants."""
+    def _records(self) -> list[SessionRecord] | StoreError:
         try:
-            records = self.calm_app.store.sessions()
-        except StoreError:
-            records = []
-        names = [row.entry.name for row in self.rows]
-        for wanted in [r.routine for r in reversed(records[-1:])] + ["standard"]:
-            if wanted in names:
-                return names.index(wanted)
+            return self.calm_app.store.sessions()
+        except StoreError as exc:
+            return exc
+
+    def _first_choice(self, records: list[SessionRecord] | StoreError) -> int:
+        """The routine played last, or the standard one: what a person most likely wants."""
+        last = [] if isinstance(records, StoreError) else [r.routine for r in records[-1:]]
+        for wanted in [*last, "standard"]:
+            # Sessions keep the name written in the routine, usually its file's name.
+            for index, row in enumerate(self.rows):
+                if row.entry.name == wanted:
+                    return index
+            for index, row in enumerate(self.rows):
+                if row.loaded is not None and row.loaded.routine.name == wanted:
+                    return index
         return 0
 
     # --- what is shown ----------------------------------------------------------------
@@ -237,13 +245,14 @@ class HomeScreen(Screen[None]):
         line.display = due is not None
         line.update(escape(due or ""))
 
-    def show_recent(self) -> None:
+    def show_recent(self, records: list[SessionRecord] | StoreError | None = None) -> None:
         recent = self.query_one("#recent", Static)
-        try:
-            records = self.calm_app.store.sessions()[-RECENT:]
-        except StoreError as exc:
-            recent.update(f"[b]The log cannot be read[/b]: {escape(str(exc))}")
+        if records is None:
+            records = self._records()
+        if isinstance(records, StoreError):
+            recent.update(f"[b]The log cannot be read[/b]: {escape(str(records))}")
             return
+        records = records[-RECENT:]
         if not records:
             recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
             return
