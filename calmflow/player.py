@@ -26,6 +26,7 @@ from calmflow.core.routine import LoadedRoutine
 from calmflow.core.session import (
     Event,
     LetdownMarked,
+    LetdownUndone,
     PhaseStarted,
     RuleApplied,
     Session,
@@ -39,6 +40,13 @@ HEARTBEAT_S = 5.0
 LETDOWN_DEBOUNCE_S = 5.0
 """A second press this soon after a let-down is a held or doubled key, not a new
 let-down (each one lasts 45 s or more: EVIDENCE.md)."""
+UNDO_WINDOW_S = 10.0
+"""A let-down mark can be taken back this long after its key press (wall clock)."""
+VOLUME_STEP_DB = 3.0
+VOLUME_MIN_DB = -30.0
+"""The quietest the sound goes before `m` mutes it altogether."""
+VOLUME_MAX_DB = 0.0
+"""The routine's own level, as it was mixed: `+` goes no louder (and the default)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,10 @@ class Player:
         self._last_heartbeat_frame = 0
         self._last_mark_at: float | None = None
         """When (on the clock) the last let-down key press was taken."""
+        self.volume_db = VOLUME_MAX_DB
+        """The sound's level, set by `+` and `-`; remembered for the next session."""
+        self.muted = False
+        """`m`: no sound, while the guide on screen and the session go on."""
         self._closed = False
         self._aborted = False
         self._underruns_before = 0
@@ -92,11 +104,14 @@ class Player:
         Raises StoreError (after closing the sound) if the session's row cannot
         be written: better to say so now than to play a session nobody keeps.
         """
+        with contextlib.suppress(StoreError):
+            self.volume_db = self._clamp(self.store.last_sound_volume_db() or VOLUME_MAX_DB)
         try:
             self.output.start(self.session.timeline)
         except OutputUnavailable as exc:
             self._fall_back(str(exc))
             self.output.start(self.session.timeline)
+        self._send_gain()
         if self._aborted:  # the person quit while the sound was opening
             self._close()
             return
@@ -178,6 +193,39 @@ class Player:
         marks = [e for e in events if isinstance(e, LetdownMarked)]
         return marks[0] if marks else None
 
+    def undo_letdown(self) -> LetdownUndone | None:
+        """Take back the let-down just marked, within UNDO_WINDOW_S of its key press.
+
+        It is removed from the session and the log (through the same queue as
+        every write, so on a full disk it is removed after it is added), and if
+        it had switched stimulation to expression, stimulation comes back. Later,
+        or a second time, the person is told the mark stays.
+        """
+        self.tick()
+        if self.ended or self.session_id is None:
+            return None
+        now = self._clock()
+        if not self.letdowns:
+            self.notices.append(Notice("No let-down is marked: nothing to undo"))
+            return None
+        last = self.letdowns[-1]
+        at = clock_text(self.plan.seconds(last.frame))
+        if not self.session.can_undo_letdown or self._last_mark_at is None:
+            self.notices.append(
+                Notice(f"Let-down {last.number} ({at}) stays marked: u undoes only the latest mark")
+            )
+            return None
+        if now - self._last_mark_at > UNDO_WINDOW_S:
+            self.notices.append(
+                Notice(f"Too late to undo: let-down {last.number} ({at}) stays marked")
+            )
+            return None
+        events = self.session.undo_letdown(self._change_frame())
+        self._last_mark_at = None  # the next press of space is a new let-down
+        self._handle(events)
+        undone = [e for e in events if isinstance(e, LetdownUndone)]
+        return undone[0] if undone else None
+
     def next_phase(self) -> None:
         """Skip the rest of this phase; in the last phase, that finishes the session."""
         self.tick()
@@ -211,6 +259,36 @@ class Player:
             self.output.resume()
         self._log_event("pause" if self.paused else "resume")
         return self.paused
+
+    def change_volume(self, steps: int) -> float:
+        """Turn the sound up (+) or down (-) by VOLUME_STEP_DB a step, within
+        [VOLUME_MIN_DB, VOLUME_MAX_DB]; this unmutes. Return the new level in dB.
+
+        Only the loudness changes: the audio process ramps to it over a few
+        milliseconds, and the session's timing does not move."""
+        level = self._clamp(self.volume_db + steps * VOLUME_STEP_DB)
+        if self.ended or self.session_id is None or (level == self.volume_db and not self.muted):
+            return self.volume_db
+        self.volume_db = level
+        self.muted = False
+        self._send_gain()
+        self._log_event("volume", f"{level:g} dB")
+        return level
+
+    def toggle_mute(self) -> bool:
+        """Silence the sound, or bring it back; the guide and the clock go on.
+        Return whether muted now."""
+        if self.ended or self.session_id is None:
+            return self.muted
+        self.muted = not self.muted
+        self._send_gain()
+        self._log_event("mute" if self.muted else "unmute")
+        return self.muted
+
+    @property
+    def gain(self) -> float:
+        """The factor the sound is multiplied by (0 when muted)."""
+        return 0.0 if self.muted else 10 ** (self.volume_db / 20)
 
     def finish(self) -> None:
         """End the session now (the routine's end, or the person's choice)."""
@@ -275,6 +353,14 @@ class Player:
     def _change_frame(self) -> int:
         return self.session.now_frame + self.output.guard_frames
 
+    @staticmethod
+    def _clamp(level_db: float) -> float:
+        return min(VOLUME_MAX_DB, max(VOLUME_MIN_DB, level_db))
+
+    def _send_gain(self) -> None:
+        if not self._closed:
+            self.output.set_gain(self.gain)
+
     def _fall_back(self, why: str, frames: int = 0) -> int:
         if not isinstance(self.output, NullOutput):
             with contextlib.suppress(Exception):
@@ -316,6 +402,13 @@ class Player:
                     cues=list(event.cues),
                     marked_at=self.store.now_iso(),
                 )
+            elif isinstance(event, LetdownUndone):
+                self.letdowns.pop()
+                self._write("remove_letdown", session_id=self.session_id, number=event.number)
+                detail = f"let-down {event.number} at {clock_text(self.plan.seconds(event.marked_frame))}"
+                if event.back_to is not None:
+                    detail += f"; back to {event.back_to.name}"
+                self._log_event("letdown_undone", detail, t_s)
             elif isinstance(event, PhaseStarted):
                 self._log_event("phase", event.phase.name, t_s)
                 if event.phase.caution and event.segment == self._first_with(event.phase):

@@ -164,6 +164,9 @@ class DeviceOutput:
         self._paused = True
         self._send("pause")
 
+    def set_gain(self, gain: float) -> None:
+        self._send("gain", float(gain))
+
     def resume(self) -> None:
         self._paused = False
         self._last_change = time.monotonic()

@@ -43,6 +43,11 @@ class Output(Protocol):
 
     def resume(self) -> None: ...
 
+    def set_gain(self, gain: float) -> None:
+        """Play everything at `gain` (0 mutes, 1 as mixed) from now on, ramped so
+        that it does not click; the frames go on being consumed as before."""
+        ...
+
     def problem(self) -> str | None:
         """Why sound stopped working, once it has; None while all is well."""
         ...
@@ -95,6 +100,9 @@ class NullOutput:
             self._started_at += self._clock() - self._paused_at
             self._paused_at = None
 
+    def set_gain(self, gain: float) -> None:
+        pass  # nothing is heard
+
     def problem(self) -> str | None:
         return None
 
@@ -106,7 +114,12 @@ class NullOutput:
 
 
 class WavOutput(NullOutput):
-    """Plays in real time like `NullOutput`, then writes what was played to a WAV file."""
+    """Plays in real time like `NullOutput`, then writes what was played to a WAV file.
+
+    The file is the routine's sound as the session's timeline played it, the
+    same as `calmflow render` gives; the listener's volume and mute are not in
+    it, as a recording does not hold the position of the volume knob.
+    """
 
     def __init__(self, path: Path, rate: int, *, clock: Callable[[], float] = time.monotonic):
         super().__init__(rate, clock=clock, name=f"wav:{path}")

@@ -5,8 +5,8 @@ messages on file descriptor 2 never reach the terminal Textual draws on, and
 the UI's Python work never starves the audio callback of the GIL.
 
 Threads inside this process and what they share (who writes, who reads):
-- `_Playback.pending`, `.want_paused`: written by the main thread (commands
-  from the parent), read by the callback.
+- `_Playback.pending`, `.want_paused`, `.want_gain`: written by the main
+  thread (commands from the parent), read by the callback.
 - `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`, `[LATE_READS]`: written by the callback only,
   read by the parent process (a shared mmap, one aligned int64 each).
 - `_Playback.finished`: set by PortAudio's finished callback, read by main.
@@ -62,8 +62,19 @@ class _Playback:
         ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(self.fade) + 0.5) / self.fade)).astype(
             np.float32
         )
-        self.ramp_up = ramp
-        self.ramp_down = ramp[::-1].copy()
+        # One column per channel: multiplying a block by a same-shaped array
+        # allocates nothing, where broadcasting a column would buffer a block.
+        channels = engine.channels
+        self.ramp_up = np.repeat(ramp[:, None], channels, axis=1)
+        self.ramp_down = self.ramp_up[::-1].copy()
+        # The volume: the callback moves `gain` from `gain_from` to `gain_to`
+        # along `ramp_up`, so a change (even to silence) never clicks.
+        self.want_gain = 1.0
+        self.gain = 1.0
+        self.gain_from = 1.0
+        self.gain_to = 1.0
+        self.gain_done = self.fade
+        self._gains = np.ones((self.fade, channels), dtype=np.float32)
 
     def callback(self, outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
         try:
@@ -75,12 +86,13 @@ class _Playback:
                 self.timeline = pending
                 self.pending = None
             self._steer()
-            if self.mode == "paused":
+            if self.mode == "paused" or self.preroll > 0:
+                if self.mode != "paused":
+                    self.preroll -= frames
                 outdata.fill(0.0)
-                return
-            if self.preroll > 0:
-                self.preroll -= frames
-                outdata.fill(0.0)
+                # Nothing is heard: the volume can change at once.
+                self.gain = self.gain_from = self.gain_to = self.want_gain
+                self.gain_done = self.fade
                 return
             self.engine.render(self.timeline, self.pos, outdata)
             self.counters[LATE_READS] = self.engine.late_reads()
@@ -88,7 +100,7 @@ class _Playback:
             if self.mode in ("fading_out", "fading_in"):
                 ramp = self.ramp_down if self.mode == "fading_out" else self.ramp_up
                 m = min(frames, self.fade - self.fade_done)
-                outdata[:m] *= ramp[self.fade_done : self.fade_done + m, None]
+                outdata[:m] *= ramp[self.fade_done : self.fade_done + m]
                 self.fade_done += m
                 if self.mode == "fading_out":
                     outdata[m:] = 0.0
@@ -97,11 +109,34 @@ class _Playback:
                         self.mode = "paused"
                 elif self.fade_done >= self.fade:
                     self.mode = "play"
+            self._apply_gain(outdata, frames)
             self.pos += advance
             self.counters[FRAMES] = self.pos
         except Exception:
             outdata.fill(0.0)
             self.counters[FAULTS] += 1
+
+    def _apply_gain(self, outdata: np.ndarray, frames: int) -> None:
+        """Scale the block by the volume, ramping over FADE_S to a new one."""
+        target = self.want_gain
+        if target != self.gain_to:
+            self.gain_from, self.gain_to, self.gain_done = self.gain, target, 0
+        if self.gain_done < self.fade:
+            m = min(frames, self.fade - self.gain_done)
+            gains = self._gains[:m]
+            np.multiply(
+                self.ramp_up[self.gain_done : self.gain_done + m],
+                self.gain_to - self.gain_from,
+                out=gains,
+            )
+            gains += self.gain_from
+            outdata[:m] *= gains
+            self.gain_done += m
+            self.gain = self.gain_to if self.gain_done >= self.fade else float(gains[m - 1, 0])
+            if m < frames and self.gain_to != 1.0:
+                outdata[m:] *= self.gain_to
+        elif self.gain != 1.0:
+            outdata *= self.gain
 
     def _steer(self) -> None:
         if self.want_paused and self.mode in ("play", "fading_in"):
@@ -181,6 +216,8 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
                     playback.want_paused = True
                 elif kind == "resume":
                     playback.want_paused = False
+                elif kind == "gain":
+                    playback.want_gain = min(1.0, max(0.0, float(message[1])))
                 elif kind == "stop":
                     _fade_out(playback)
                     return

@@ -45,12 +45,39 @@ class RuleApplied:
 
 
 @dataclass(frozen=True)
+class LetdownUndone:
+    frame: int
+    """When it was undone (the frame played then)."""
+    number: int
+    """The number the removed let-down had; the next one marked gets it again."""
+    marked_frame: int
+    back_to: PlannedPhase | None
+    """The phase the session goes back to, when the mark had changed course."""
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     frame: int
     reason: EndReason
 
 
-Event = PhaseStarted | LetdownMarked | RuleApplied | SessionEnded
+Event = PhaseStarted | LetdownMarked | LetdownUndone | RuleApplied | SessionEnded
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """What the last let-down changed, so that it can be taken back."""
+
+    quiet_before: int | None
+    """The quiet time's start to restore (for restimulation)..."""
+    quiet_set: int | None
+    """...if it is still the one the let-down set."""
+    after: Timeline
+    """The timeline the let-down left: its change of course is undone only if
+    nothing has changed course since."""
+    switch: tuple[Timeline, int, int] | None
+    """If it switched to expression: (timeline before, index of the segment it
+    cut there, frame of the cut)."""
 
 
 class Session:
@@ -75,6 +102,8 @@ class Session:
         self._cap = plan.rules.max_frames
         self._quiet_since: int | None = None
         """Since when no let-down has come in expression (for restimulation)."""
+        self._undo: _Undo | None = None
+        """How to take back the last let-down, until it is taken back."""
 
     # --- what is playing ------------------------------------------------------
 
@@ -221,6 +250,7 @@ class Session:
             LetdownMarked(self.now_frame, len(self.letdown_frames), self.phase, self.cues_now())
         ]
         at = self._change_frame(at_frame)
+        quiet_before = self._quiet_since
         if self._quiet_since is not None:
             self._quiet_since = at
         nxt = self.segment_index + 1
@@ -232,8 +262,12 @@ class Session:
             and segments[nxt].start_frame >= at
         ):
             # A restimulation placed a moment ahead is not wanted any more.
+            # Were the mark undone, it would be due again from its frame.
+            after_frames = self.plan.rules.restimulate_after_frames or 0
+            quiet_before = segments[nxt].start_frame - after_frames
             self._set_timeline(self.timeline.without(nxt))
             self._quiet_since = at
+        switch = None
         index = self.timeline.index_at(at)
         seg = self.timeline.segments[index]
         if (
@@ -245,6 +279,7 @@ class Session:
             rest = self._rest_after(index)
             kinds = [self.plan.phases[p].kind for p, _, _ in rest]
             if "expression" in kinds:
+                switch = (self.timeline, index, at)
                 self._set_timeline(
                     self.timeline.cut(
                         at, rest[kinds.index("expression") :], keep=self.segment_index
@@ -255,6 +290,50 @@ class Session:
                         at, "letdown_to_expression", "let-down marked: switch to expression mode"
                     )
                 )
+        self._undo = _Undo(quiet_before, self._quiet_since, self.timeline, switch)
+        return events + self.advance_to(self.now_frame)
+
+    @property
+    def can_undo_letdown(self) -> bool:
+        """Whether the last let-down can still be taken back (once, and not after the end)."""
+        return self._undo is not None and not self.ended
+
+    def undo_letdown(self, at_frame: int | None = None) -> list[Event]:
+        """Take back the last let-down, marked by mistake.
+
+        The mark is removed and the next one gets its number. The rules go on
+        as if it had never been marked: restimulation counts from the let-down
+        before it again, and if the mark had switched stimulation to expression,
+        stimulation comes back at `at_frame` for the time it had left, followed
+        by what was to follow it. What has been played stays as played; if the
+        session has changed course since the mark (`n`, a restimulation) or
+        moved past the phase it switched to, only the mark is removed.
+        """
+        undo = self._undo
+        if undo is None or self.ended or self.segment_index < 0:
+            return []
+        self._undo = None
+        marked = self.letdown_frames.pop()
+        number = len(self.letdown_frames) + 1
+        at = self._change_frame(at_frame)
+        if self._quiet_since == undo.quiet_set:
+            self._quiet_since = undo.quiet_before
+        back_to = None
+        if undo.switch is not None and self.timeline is undo.after:
+            before, cut_index, cut_at = undo.switch
+            switched_to = self.timeline.index_at(cut_at)
+            if (
+                self.timeline.index_at(at) == switched_to
+                and at < self.timeline.segments[switched_to].end_frame
+            ):
+                seg = before.segments[cut_index]
+                then = [
+                    (seg.phase, seg.end_frame - cut_at, seg.offset + cut_at - seg.start_frame),
+                    *_rest_of(before, cut_index),
+                ]
+                self._set_timeline(self.timeline.cut(at, then, keep=self.segment_index))
+                back_to = self.plan.phases[seg.phase]
+        events: list[Event] = [LetdownUndone(self.now_frame, number, marked, back_to)]
         return events + self.advance_to(self.now_frame)
 
     def next_phase(self, at_frame: int | None = None) -> list[Event]:
@@ -303,10 +382,14 @@ class Session:
 
     def _rest_after(self, index: int) -> list[tuple[int, int, int]]:
         """The segments after `index`, to place again: (phase, frames, offset)."""
-        return [
-            (s.phase, s.end_frame - s.start_frame, s.offset)
-            for s in self.timeline.segments[index + 1 :]
-        ]
+        return _rest_of(self.timeline, index)
 
     def _set_timeline(self, timeline: Timeline) -> None:
         self.timeline = timeline.capped(self._cap)
+
+
+def _rest_of(timeline: Timeline, index: int) -> list[tuple[int, int, int]]:
+    """The segments of `timeline` after `index`, to place again: (phase, frames, offset)."""
+    return [
+        (s.phase, s.end_frame - s.start_frame, s.offset) for s in timeline.segments[index + 1 :]
+    ]

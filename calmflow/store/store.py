@@ -90,7 +90,7 @@ class Store:
 
     # --- writes by name: what the player queues when the disk is full ----------------
 
-    OPS = ("add_letdown", "add_event", "heartbeat", "end_session", "save_form")
+    OPS = ("add_letdown", "remove_letdown", "add_event", "heartbeat", "end_session", "save_form")
 
     def apply(self, op: str, args: dict[str, Any]) -> None:
         """Run the write `op` with JSON-able `args` (as queued or journalled)."""
@@ -194,6 +194,17 @@ class Store:
             db.execute(
                 "UPDATE sessions SET played_s = max(played_s, ?), updated_at = ? WHERE id = ?",
                 (t_s, now, session_id),
+            )
+
+    def remove_letdown(self, session_id: int, *, number: int) -> None:
+        """Take back let-down `number` (marked by mistake); the next one may reuse
+        the number. Queued in order with the other writes, so it follows its add."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM letdowns WHERE session_id = ? AND number = ?", (session_id, number)
+            )
+            db.execute(
+                "UPDATE sessions SET updated_at = ? WHERE id = ?", (_iso(self._now()), session_id)
             )
 
     def add_event(self, session_id: int, *, t_s: float, kind: str, detail: str = "") -> None:
@@ -352,6 +363,17 @@ class Store:
             " ORDER BY started_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return row[0] if row else None
+
+    def last_sound_volume_db(self) -> float | None:
+        """The sound volume (dB) the person chose last, with `+`/`-`, to start with again."""
+        with translated(self.path):
+            row = self._conn.execute(
+                "SELECT detail FROM session_events WHERE kind = 'volume' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        try:
+            return float(row[0].removesuffix(" dB")) if row else None
+        except ValueError:
+            return None
 
     def events(self, session_id: int) -> list[tuple[float, str, str]]:
         """(t_s, kind, detail) of a session's events, in order."""

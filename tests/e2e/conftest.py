@@ -236,13 +236,18 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     term.kill()
 
 
-def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
-    """Seconds at which a chime (880 Hz partial) starts in `audio`."""
+def chime_envelope(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """How loud the chimes' 880 Hz partial is in `audio`, sample by sample."""
     from scipy import signal
 
     band = signal.sosfilt(signal.butter(4, [800, 960], btype="band", fs=rate, output="sos"), audio)
     smooth = signal.sosfilt(signal.butter(2, 30, fs=rate, output="sos"), band**2)
-    envelope = np.sqrt(np.clip(smooth, 0, None))
+    return np.sqrt(np.clip(smooth, 0, None))
+
+
+def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """Seconds at which a chime (880 Hz partial) starts in `audio`."""
+    envelope = chime_envelope(audio, rate)
     threshold = envelope.max() * 0.3
     rising = np.flatnonzero((envelope[1:] > threshold) & (envelope[:-1] <= threshold))
     onsets: list[int] = []

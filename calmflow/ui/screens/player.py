@@ -29,13 +29,50 @@ CONFIRM_S = 3.0
 STEP_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
 
 
+VOLUME = Binding.Group("Volume", compact=True)
+
+
 class PlayerScreen(Screen[None]):
+    # The footer shows them in this order and cuts off what does not fit (at
+    # 80 columns, up to q); ? lists them all, each with its tooltip if it has one.
     BINDINGS = [
         Binding("space", "letdown", "Let-down", id="letdown"),
+        Binding(
+            "u",
+            "undo_letdown",
+            "Undo",
+            id="undo_letdown",
+            tooltip="Undo the let-down just marked (within 10 seconds)",
+        ),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("f", "flow_stopped", "Flow stopped", id="flow_stopped"),
-        Binding("n", "next_phase", "Next phase", id="next_phase"),
+        Binding("n", "next_phase", "Next", id="next_phase"),
         Binding("q", "finish", "Finish", id="finish"),
+        Binding(
+            "plus,equals_sign",
+            "volume_up",
+            "Louder",
+            id="volume_up",
+            key_display="+",
+            group=VOLUME,
+            tooltip="Sound louder, up to the routine's own level",
+        ),
+        Binding(
+            "minus",
+            "volume_down",
+            "Quieter",
+            id="volume_down",
+            key_display="-",
+            group=VOLUME,
+            tooltip="Sound quieter; the level is kept for next time",
+        ),
+        Binding(
+            "m",
+            "mute",
+            "Mute",
+            id="mute",
+            tooltip="Mute or unmute the sound; the guide on screen goes on",
+        ),
         Binding("h", "toggle_photo", "Hide/show photo", id="toggle_photo"),
     ]
 
@@ -46,6 +83,8 @@ class PlayerScreen(Screen[None]):
         self._finish_asked_at: float | None = None
         self._form_shown = False
         self._shown: dict[str, str] = {}
+        self._volume_touched = False
+        """Once a volume key is pressed, the level stays on the status line."""
         self.photo_on = True
         """Photo cues are shown; h hides them (and shows them again)."""
 
@@ -102,7 +141,16 @@ class PlayerScreen(Screen[None]):
         if self.player.unsaved:
             return "[b]Not saved yet[/b] (the disk is full?): calmflow keeps trying"
         device = getattr(self.player.output, "device_name", None)
-        return f"[dim]sound: {escape(device)}[/dim]" if device else ""
+        level = ""
+        if self.player.muted:
+            level = "muted (m turns it on)"
+        elif self._volume_touched or self.player.volume_db != 0:
+            level = f"{round(100 * self.player.gain)}%"
+        if device:
+            line = f"sound: {escape(device)}" + (f" · {level}" if level else "")
+        else:
+            line = f"sound {level}" if level else ""
+        return f"[dim]{line}[/dim]" if line else ""
 
     def _underrun_line(self) -> str:
         # Underruns, in a tired person's words: quiet, and absent while there are
@@ -236,8 +284,30 @@ class PlayerScreen(Screen[None]):
         self.photo_on = not self.photo_on
         self.refresh_view()
 
+    def action_undo_letdown(self) -> None:
+        if not self._ticking or self.player.ended:
+            return
+        undone = self.player.undo_letdown()
+        if undone is not None:
+            message = f"Let-down mark removed · {len(self.player.letdowns)} so far"
+            if undone.back_to is not None:
+                message += f" · back to {undone.back_to.kind} mode"
+            self.notify(message, timeout=3.0)
+        self._after_action()
+
     def action_pause(self) -> None:
         self._act(self.player.toggle_pause)
+
+    def action_volume_up(self) -> None:
+        self._volume_touched = True
+        self._act(lambda: self.player.change_volume(+1))
+
+    def action_volume_down(self) -> None:
+        self._volume_touched = True
+        self._act(lambda: self.player.change_volume(-1))
+
+    def action_mute(self) -> None:
+        self._act(self.player.toggle_mute)
 
     def action_flow_stopped(self) -> None:
         self._act(self.player.flow_stopped)
