@@ -390,6 +390,9 @@ def _record_dict(r: Any) -> dict[str, Any]:
         "notes": r.notes,
         "experiment": r.experiment,
         "experiment_arm": r.experiment_arm,
+        "comfort": r.comfort,
+        "relaxation": r.relaxation,
+        "dmer": r.dmer,
         "letdowns": [
             {
                 "number": ld.number,

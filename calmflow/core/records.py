@@ -49,6 +49,12 @@ class SessionRecord:
     """The routine's experiment slot, if it ran one..."""
     experiment_arm: str | None = None
     """...and the cue that filled it in this session."""
+    comfort: int | None = None
+    """1 (painful) to 5 (comfortable), from the form."""
+    relaxation: int | None = None
+    """1 (tense) to 5 (relaxed), from the form."""
+    dmer: bool | None = None
+    """Whether D-MER was felt, if the person said."""
     letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
 
     @property
@@ -66,6 +72,9 @@ class AfterSession:
     unit: str = "ml"
     """The unit the person typed in, kept to show their numbers back the same way."""
     notes: str = ""
+    comfort: int | None = None
+    relaxation: int | None = None
+    dmer: bool | None = None
 
     @classmethod
     def from_entry(
@@ -75,6 +84,10 @@ class AfterSession:
         total: float | None,
         unit: str,
         notes: str = "",
+        *,
+        comfort: int | None = None,
+        relaxation: int | None = None,
+        dmer: bool | None = None,
     ) -> AfterSession:
         """Convert what was typed (in ml or oz) to ml; total is left + right when not given."""
         if unit not in ("ml", "oz"):
@@ -93,4 +106,7 @@ class AfterSession:
             total_ml = round(left_ml + right_ml, 1)
         elif total_ml is None:
             total_ml = left_ml if right_ml is None else right_ml
-        return cls(left_ml, right_ml, total_ml, unit, notes.strip())
+        for name, score in (("comfort", comfort), ("relaxation", relaxation)):
+            if score is not None and not 1 <= score <= 5:
+                raise ValueError(f"{name} goes from 1 to 5, not {score}")
+        return cls(left_ml, right_ml, total_ml, unit, notes.strip(), comfort, relaxation, dmer)

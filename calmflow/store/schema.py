@@ -82,7 +82,19 @@ def _v2_experiments(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX sessions_experiment ON sessions (routine, experiment)")
 
 
+def _v3_how_it_felt(conn: sqlite3.Connection) -> None:
+    # The after-session form's questions on how the session felt: comfort and
+    # relaxation from 1 to 5, and whether D-MER (a wave of low mood or dread
+    # just before the let-down) was felt; all optional.
+    conn.execute("ALTER TABLE sessions ADD COLUMN comfort INTEGER CHECK (comfort BETWEEN 1 AND 5)")
+    conn.execute(
+        "ALTER TABLE sessions ADD COLUMN relaxation INTEGER CHECK (relaxation BETWEEN 1 AND 5)"
+    )
+    conn.execute("ALTER TABLE sessions ADD COLUMN dmer INTEGER CHECK (dmer IN (0, 1))")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
+    ("comfort, relaxation and D-MER from the after-session form", _v3_how_it_felt),
 ]

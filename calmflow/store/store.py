@@ -246,13 +246,17 @@ class Store:
         with self._write() as db:
             db.execute(
                 "UPDATE sessions SET volume_left_ml = ?, volume_right_ml = ?, volume_total_ml = ?,"
-                " volume_unit = ?, notes = ?, updated_at = ? WHERE id = ?",
+                " volume_unit = ?, notes = ?, comfort = ?, relaxation = ?, dmer = ?,"
+                " updated_at = ? WHERE id = ?",
                 (
                     answers.volume_left_ml,
                     answers.volume_right_ml,
                     answers.volume_total_ml,
                     answers.unit,
                     answers.notes or None,
+                    answers.comfort,
+                    answers.relaxation,
+                    None if answers.dmer is None else int(answers.dmer),
                     _iso(self._now()),
                     session_id,
                 ),
@@ -303,7 +307,7 @@ class Store:
         rows = self._conn.execute(
             "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
             " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
-            " volume_unit, notes, experiment, experiment_arm"
+            " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer"
             f" FROM sessions {where} ORDER BY started_at, id",
             args,
         ).fetchall()
@@ -341,6 +345,9 @@ class Store:
                     notes=row[14],
                     experiment=row[15],
                     experiment_arm=row[16],
+                    comfort=row[17],
+                    relaxation=row[18],
+                    dmer=None if row[19] is None else bool(row[19]),
                     letdowns=tuple(letdowns.get(row[0], ())),
                 )
             )

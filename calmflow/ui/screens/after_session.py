@@ -1,7 +1,8 @@
-"""The short form after a session: volume per side or total, and notes.
+"""The short form after a session: volume per side or total, how it felt, notes.
 
-Tab moves between fields, Enter saves from any of them, Esc skips the form
-(the session itself is already saved).
+Tab moves between fields, Enter saves from any box, Esc skips the form (the
+session itself is already saved). Comfort and relaxation take one key, 1 to 5;
+space ticks D-MER. Everything is optional.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from calmflow.core.records import AfterSession
 
@@ -38,6 +39,12 @@ class AfterSessionScreen(ModalScreen[AfterSession | None]):
                     yield RadioButton("ml", value=self.unit == "ml", id="unit-ml")
                     yield RadioButton("oz", value=self.unit == "oz", id="unit-oz")
             with Horizontal(classes="form-row"):
+                yield Label("Comfort 1-5")
+                yield Input(restrict="[1-5]", max_length=1, id="comfort", classes="score")
+                yield Label("Relaxed 1-5")
+                yield Input(restrict="[1-5]", max_length=1, id="relaxation", classes="score")
+                yield Checkbox("D-MER felt", id="dmer")
+            with Horizontal(classes="form-row"):
                 yield Label("Notes")
                 yield Input(id="notes")
             yield Static("", id="form-error")
@@ -52,6 +59,10 @@ class AfterSessionScreen(ModalScreen[AfterSession | None]):
         text = self.query_one(f"#{field}", Input).value.strip()
         return float(text) if text else None
 
+    def _score(self, field: str) -> int | None:
+        text = self.query_one(f"#{field}", Input).value.strip()
+        return int(text) if text else None
+
     def answers(self) -> AfterSession:
         unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
         return AfterSession.from_entry(
@@ -60,6 +71,9 @@ class AfterSessionScreen(ModalScreen[AfterSession | None]):
             self._number("total"),
             unit,
             self.query_one("#notes", Input).value,
+            comfort=self._score("comfort"),
+            relaxation=self._score("relaxation"),
+            dmer=self.query_one("#dmer", Checkbox).value,  # asked, so unticked is a no
         )
 
     def action_save(self) -> None:
