@@ -105,3 +105,16 @@ async def test_reduced_motion_shows_a_plain_count_and_nothing_that_moves(home, r
         assert text(screen, "#step") == "breathe in · 3"
         await after(4, clock, pilot, screen)
         assert text(screen, "#step") == "breathe out · 5"
+
+
+async def test_the_pump_setting_is_large_as_a_phase_begins_then_settles(home, routine, clock):
+    async with playing(routine, clock) as (_app, pilot, screen):
+        pump = screen.query_one("#pump")
+        await after(1, clock, pilot, screen)
+        assert pump.has_class("fresh")
+        await after(10, clock, pilot, screen)
+        assert not pump.has_class("fresh")
+        await after(10, clock, pilot, screen)  # 21 s: stimulation has begun
+        assert pump.has_class("fresh")
+        assert "stimulation" in text(screen, "#pump").lower()
+        assert pump.region.height == 3  # a framed line, not a plain one

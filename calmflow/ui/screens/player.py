@@ -26,6 +26,8 @@ from calmflow.ui.widgets.progress import SessionProgress, Shape
 EXIT_STORE = 3
 TICK_S = 1 / 15
 CONFIRM_S = 3.0
+PUMP_LARGE_S = 8.0
+"""How long the pump setting stays large after a phase begins."""
 STEP_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
 
 
@@ -204,6 +206,10 @@ class PlayerScreen(Screen[None]):
             step = f"{STEP_WORDS[breath.step]} · {count}"
         self._show("#step", step)
         self._show("#pump", escape(phase.pump_hint))
+        # Large for the first seconds of a phase: the moment to change the pump.
+        segment = session.timeline.segments[session.segment_index]
+        fresh = plan.seconds(session.now_frame - segment.start_frame) < PUMP_LARGE_S
+        self.query_one("#pump").set_class(fresh and not self.player.ended, "fresh")
         timed = session.timeline.prompt_at(session.now_frame)
         self._show("#prompt", escape(timed.text if timed and timed.text else phase.prompt))
         self._show("#cues", self._cue_line())
