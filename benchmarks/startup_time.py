@@ -18,6 +18,7 @@ slows every figure. Needs pulseaudio and tmux (./bootstrap test installs them).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -43,7 +44,8 @@ def calmflow_command() -> str:
 
 
 def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: str) -> float:
-    """Seconds from starting `command` in a fresh 80×24 tmux window until `marker` shows."""
+    """Seconds from starting `command` in a fresh 80×24 tmux window until `marker` (a
+    regular expression) matches what the window shows."""
     exports = "-u PYTHONDONTWRITEBYTECODE " + " ".join(
         f"{k}={shlex.quote(v)}" for k, v in env.items()
     )
@@ -68,7 +70,7 @@ def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: s
             pane = subprocess.run(
                 [*tmux, "capture-pane", "-p", "-t", "run"], capture_output=True, text=True
             ).stdout
-            if marker in pane:
+            if re.search(marker, pane):
                 return time.monotonic() - started
             time.sleep(POLL_S)
         raise SystemExit(f"{command!r} showed no {marker!r} in {TIMEOUT_S:.0f} s:\n{pane}")
@@ -104,8 +106,10 @@ def main() -> None:
         }
         tmux = ["tmux", "-S", f"{tmp}/tmux.sock"]
         cases = [
-            ("calmflow play standard, to the phase title", "play standard", "standard · "),
-            ("calmflow (home), to the routine list", "", "choose a routine"),
+            # The player's title: the routine, then its first phase's name.
+            ("calmflow play standard, to the phase title", "play standard", r"standard · \w"),
+            # The list drawn: the standard routine with its length.
+            ("calmflow (home), to the routine list", "", r"standard +20:00"),
         ]
         results = []
         try:
