@@ -88,7 +88,7 @@ def key_name(key: str) -> str:
 def keys_of(node: DOMNode, *, fields: int = 0) -> list[KeyHelp]:
     """The keys `node` binds (a screen's or the app's), one line per action, in order."""
     by_action: dict[str, tuple[list[str], Binding]] = {}
-    for key, binding in node._bindings:  # with any keymap the person set applied
+    for key, binding in node._bindings:  # its BINDINGS and those it inherits
         action = binding.action
         if binding.system or action in LEFT_OUT or not binding.description:
             continue
