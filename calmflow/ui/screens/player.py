@@ -107,7 +107,7 @@ class PlayerScreen(Screen[None]):
         with Horizontal(id="bottombar"):
             yield Static("Starting sound…", id="status")
             yield Static(id="underruns")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it; ? lists it
 
     def on_mount(self) -> None:
         if getattr(self.app, "reduced_motion", False):
