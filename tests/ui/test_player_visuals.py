@@ -118,3 +118,26 @@ async def test_the_pump_setting_is_large_as_a_phase_begins_then_settles(home, ro
         assert pump.has_class("fresh")
         assert "stimulation" in text(screen, "#pump").lower()
         assert pump.region.height == 3  # a framed line, not a plain one
+
+
+async def test_the_first_phase_is_drawn_before_the_sound_has_opened(home, routine, clock):
+    """Opening a sound card takes half a second or more: the screen does not wait."""
+    import threading
+
+    from calmflow.audio.output import NullOutput
+    from tests.ui.driving import app_for
+
+    opened = threading.Event()
+
+    class SlowToOpen(NullOutput):
+        def start(self, timeline):  # type: ignore[no-untyped-def]
+            opened.wait(5)
+            super().start(timeline)
+
+    app = app_for(routine, clock, output=lambda: SlowToOpen(48_000, clock=clock))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert "visuals · Settle (1 of 3)" in text(screen, "#title")
+        assert "Starting sound" in text(screen, "#status")
+        opened.set()

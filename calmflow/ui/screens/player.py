@@ -114,7 +114,20 @@ class PlayerScreen(Screen[None]):
             # Nothing moves: the step and its count say the same in words.
             self.query_one(BreathGuide).display = False
             self.add_class("reduced-motion")
+        # Draw the first phase now: opening the sound takes half a second or more.
+        plan = self.player.plan
+        first = plan.phases[0]
+        self._show_title(first.name, 1, len(plan.sequence))
+        self._show("#pump", escape(first.pump_hint))
+        self._show("#prompt", escape(first.prompt))
         self.start_player()
+
+    def _show_title(self, phase_name: str, number: int, count: int) -> None:
+        self._show(
+            "#title",
+            f"[b]{escape(self.player.plan.routine_name)}[/b] · {escape(phase_name)}"
+            f" [dim]({number} of {count})[/dim]",
+        )
 
     @work(thread=True, exclusive=True, group="start")
     def start_player(self) -> None:
@@ -183,11 +196,7 @@ class PlayerScreen(Screen[None]):
         session = self.player.session
         plan = self.player.plan
         phase = session.phase
-        position = f"{session.segment_index + 1} of {len(session.timeline.segments)}"
-        self._show(
-            "#title",
-            f"[b]{escape(plan.routine_name)}[/b] · {escape(phase.name)} [dim]({position})[/dim]",
-        )
+        self._show_title(phase.name, session.segment_index + 1, len(session.timeline.segments))
         # Countdowns show whole seconds still to go, as a kitchen timer does.
         phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
         session_left = math.ceil(plan.seconds(session.session_frames_left()))
