@@ -135,3 +135,71 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+TWO_LETDOWNS = """\
+version: 1
+name: two-letdowns
+description: A short settle, stimulation until the let-down, a long expression.
+breathing:
+  inhale_s: 1
+  exhale_s: 2
+phases:
+  - name: Settle
+    kind: prep
+    duration: 2s
+    prompt: Settle in.
+  - name: Stimulation
+    kind: stimulation
+    duration: 20s
+    prompt: Light and fast.
+  - name: Expression
+    kind: expression
+    duration: 2m
+    prompt: Slow and deep.
+"""
+
+
+def test_two_letdowns_finished_early_and_the_form_typed_in(home, tmp_path, tmux, pulse):
+    routine = tmp_path / "two-letdowns.yaml"
+    routine.write_text(TWO_LETDOWNS)
+    tmux.start(f"{PLAY} {routine}; sleep 30", {"CALMFLOW_HOME": str(home), **pulse})
+    tmux.wait_for("sound: ")
+    tmux.wait_for("Stimulation")
+    tmux.keys("Space")  # the let-down moves the pump on to expression
+    tmux.wait_for("Let-downs: 1")
+    tmux.wait_for("Expression")
+    time.sleep(5.5)  # a second let-down, not a doubled key press
+    tmux.keys("Space")
+    tmux.wait_for("Let-downs: 2")
+    _wait_rows(
+        home,
+        "SELECT number, phase, phase_kind FROM letdowns ORDER BY number",
+        [(1, "Stimulation", "stimulation"), (2, "Expression", "expression")],
+    )
+
+    tmux.keys("q")
+    tmux.wait_for("Press q again")
+    tmux.keys("q")
+    tmux.wait_for("How did it go?")
+    # Left, right, total, unit, comfort, relaxation: the form's order. One key
+    # at a time, as a person types: in one burst, the keys after a Tab reach the
+    # field it left.
+    for key in ("60", "Tab", "45", "Tab", "Tab", "Tab", "4", "Tab", "5"):
+        tmux.keys(key)
+        time.sleep(0.3)
+    screen = tmux.wait_for("Relaxed 1-5  5")
+    assert "Left  60" in screen and "Right  45" in screen and "Comfort 1-5  4" in screen
+    tmux.keys("Enter")
+    screen = tmux.wait_for("Session saved")
+    assert "2 let-downs, the first at 0:0" in screen
+    assert "Traceback" not in screen
+
+    rows = db_rows(
+        home,
+        "SELECT status, output, volume_left_ml, volume_right_ml, volume_total_ml, volume_unit,"
+        " comfort, relaxation, dmer FROM sessions",
+    )
+    assert rows == [("finished_early", "device", 60.0, 45.0, 105.0, "ml", 4, 5, 0)]
+    times = [t_s for (t_s,) in db_rows(home, "SELECT t_s FROM letdowns ORDER BY number")]
+    assert 0 < times[0] < times[1]
