@@ -62,7 +62,7 @@ async def test_a_photo_cue_is_drawn_at_its_time_and_h_hides_it(home, routine, cl
         assert not photo.display
         await after(5, clock, pilot, screen)
         assert photo.display
-        for _ in range(100):  # decoded in a thread
+        for _ in range(400):  # decoded in a thread: give a busy machine time
             await pilot.pause(0.02)
             drawn = photo.render()
             if isinstance(drawn, Text) and "▀" in drawn.plain:
