@@ -102,6 +102,10 @@ class Store:
             args["answers"] = AfterSession(**args["answers"])
         getattr(self, op)(session_id, **args)
 
+    def now(self) -> datetime:
+        """The time now by the store's clock (tests give it a fixed one)."""
+        return self._now()
+
     def now_iso(self) -> str:
         """The time now as stored, so a write that waits keeps the moment it happened."""
         return _iso(self._now())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,22 +96,13 @@ Snap = Callable[..., bool]
 
 @pytest.fixture(autouse=True)
 def same_everywhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Colours on whatever NO_COLOR says; dates in one time zone; 'now' fixed."""
+    """Colours on whatever NO_COLOR says; dates in one time zone ('now' is the store's clock)."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    # The home screen reads the wall clock for 'today' and 'yesterday', not the
-    # store's clock: it is frozen here.
-    monkeypatch.setattr("calmflow.ui.screens.home.datetime", _FrozenDatetime, raising=False)
     yield
     monkeypatch.undo()
     time.tzset()
-
-
-class _FrozenDatetime(datetime):
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> Any:
-        return NOW.astimezone(tz) if tz is not None else NOW.astimezone().replace(tzinfo=None)
 
 
 @pytest.fixture

@@ -256,7 +256,7 @@ class HomeScreen(Screen[None]):
         if not records:
             recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
             return
-        now = datetime.now().astimezone()
+        now = self.calm_app.store.now().astimezone()  # the store's clock: fixed in tests
         table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim")
         table.add_column("Last sessions", no_wrap=True)
         table.add_column("routine", no_wrap=True, overflow="ellipsis", max_width=NAME_WIDTH[1])
