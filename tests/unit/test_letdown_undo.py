@@ -6,10 +6,6 @@ Plans here run at 100 frames a second, so 1 s is 100 frames and 1 min 6000.
 
 from __future__ import annotations
 
-from typing import Any
-
-from calmflow.core.plan import Plan, compile_plan
-from calmflow.core.routine import Routine
 from calmflow.core.session import (
     Event,
     LetdownMarked,
@@ -18,48 +14,20 @@ from calmflow.core.session import (
     RuleApplied,
     Session,
 )
+from tests.unit.session_driving import (
+    EXPR,
+    HANDS,
+    MIN,
+    RATE,
+    RESTIM,
+    STIM,
+)
+from tests.unit.session_driving import plan_of as _plan
+from tests.unit.session_driving import play as _play
+from tests.unit.session_driving import segments as _segments
+from tests.unit.session_driving import started as _started
 
-RATE = 100
 S = RATE
-MIN = 60 * RATE
-
-STIM, EXPR, HANDS, RESTIM = 0, 1, 2, 3
-"""Phase indexes in the plan of `_plan`: the restimulation block comes last."""
-
-
-def _plan(rules: dict[str, Any] | None = None, expression: str = "10m") -> Plan:
-    """2 min stimulation, `expression` of expression, 3 min hands-on; restimulation
-    after 6 quiet minutes."""
-    routine = Routine.model_validate(
-        {
-            "name": "t",
-            "rules": {"restimulate_after": "6m", **(rules or {})},
-            "phases": [
-                {"name": "Stim", "kind": "stimulation", "duration": "2m"},
-                {"name": "Expr", "kind": "expression", "duration": expression},
-                {"name": "Hands", "kind": "hands_on", "duration": "3m"},
-            ],
-        }
-    )
-    return compile_plan(routine, RATE)
-
-
-def _started(plan: Plan, lead_frames: int = 0) -> Session:
-    session = Session(plan, lead_frames=lead_frames)
-    session.start()
-    return session
-
-
-def _segments(session: Session) -> list[tuple[int, int, int, int]]:
-    return [(s.phase, s.start_frame, s.end_frame, s.offset) for s in session.timeline.segments]
-
-
-def _play(session: Session, until: int, step: int = 50) -> list[Event]:
-    """Advance as live audio does, a block of `step` frames at a time."""
-    events: list[Event] = []
-    for frame in range(session.now_frame, until + 1, step):
-        events += session.advance_to(frame)
-    return events + session.advance_to(until)
 
 
 def _rules(events: list[Event]) -> list[tuple[int, str]]:
