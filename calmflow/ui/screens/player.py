@@ -110,6 +110,11 @@ class PlayerScreen(Screen[None]):
         yield Footer(show_command_palette=False)  # ctrl+p still opens it; ? lists it
 
     def on_mount(self) -> None:
+        # Looked up once: each tick (15 a second) uses them.
+        self._guide = self.query_one(BreathGuide)
+        self._progress = self.query_one(SessionProgress)
+        self._photo = self.query_one(Photo)
+        self._pump_fresh = False
         if getattr(self.app, "reduced_motion", False):
             # Nothing moves: the step and its count say the same in words.
             self.query_one(BreathGuide).display = False
@@ -205,7 +210,7 @@ class PlayerScreen(Screen[None]):
             f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left",
         )
         breath = session.breath()
-        self.query_one(BreathGuide).set_fullness(breath.fullness if breath else 0.0)
+        self._guide.set_fullness(breath.fullness if breath else 0.0)
         if self.player.paused:
             step = "paused"
         elif breath is None:
@@ -218,7 +223,10 @@ class PlayerScreen(Screen[None]):
         # Large for the first seconds of a phase: the moment to change the pump.
         segment = session.timeline.segments[session.segment_index]
         fresh = plan.seconds(session.now_frame - segment.start_frame) < PUMP_LARGE_S
-        self.query_one("#pump").set_class(fresh and not self.player.ended, "fresh")
+        fresh = fresh and not self.player.ended
+        if fresh != self._pump_fresh:
+            self._pump_fresh = fresh
+            self.query_one("#pump").set_class(fresh, "fresh")
         timed = session.timeline.prompt_at(session.now_frame)
         self._show("#prompt", escape(timed.text if timed and timed.text else phase.prompt))
         self._show("#cues", self._cue_line())
@@ -243,7 +251,7 @@ class PlayerScreen(Screen[None]):
     def _show_progress(self) -> None:
         session = self.player.session
         segments = session.timeline.segments
-        self.query_one(SessionProgress).show(
+        self._progress.show(
             Shape(
                 total=session.timeline.end_frame,
                 now=session.now_frame,
@@ -256,7 +264,7 @@ class PlayerScreen(Screen[None]):
 
     def _show_photo(self) -> None:
         """The first photo cue showing now, unless photos are hidden (h)."""
-        photo = self.query_one(Photo)
+        photo = self._photo
         shown = None
         for name in self.player.session.cues_now():
             cue = self.player.plan.cue(name)
