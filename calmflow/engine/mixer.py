@@ -139,6 +139,8 @@ class Engine:
         # Written by prepare() in another thread (one assignment), read by render().
         self._prepared: tuple[Timeline, _Placed] | None = None
         self._sources = [s.source for s in (*self._cues.values(), *self._voices.values())]
+        self._streamed = [s for s in self._sources if not isinstance(s, InMemorySound)]
+        """The sources that can be read too late: the callback sums only theirs."""
         if live:
             for source in self._sources:
                 source.start()
@@ -146,7 +148,7 @@ class Engine:
     def late_reads(self) -> int:
         """Reads of long files that found their samples not there yet (live only)."""
         total = 0
-        for source in self._sources:
+        for source in self._streamed:
             total += source.misses
         return total
 

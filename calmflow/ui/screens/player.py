@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from calmflow.core.plan import CueSpec
 from calmflow.format import clock_text, skips_text
 from calmflow.player import Player
 from calmflow.store.db import StoreError
@@ -229,17 +230,18 @@ class PlayerScreen(Screen[None]):
             self.query_one("#pump").set_class(fresh, "fresh")
         timed = session.timeline.prompt_at(session.now_frame)
         self._show("#prompt", escape(timed.text if timed and timed.text else phase.prompt))
-        self._show("#cues", self._cue_line())
+        # What shows now, looked up once a tick for the cue line and the photo.
+        cues = [(name, plan.cue(name)) for name in session.cues_now()]
+        self._show("#cues", self._cue_line(cues))
         self._show_progress()
-        self._show_photo()
+        self._show_photo(cues)
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
         self._show("#underruns", self._underrun_line())
 
-    def _cue_line(self) -> str:
+    def _cue_line(self, cues: list[tuple[str, CueSpec]]) -> str:
         parts = []
-        for name in self.player.session.cues_now():
-            cue = self.player.plan.cue(name)
+        for name, cue in cues:
             if cue.kind == "text" and cue.text:
                 parts.append(escape(cue.text))
             elif cue.kind == "photo" and self.photo_on:
@@ -262,12 +264,11 @@ class PlayerScreen(Screen[None]):
             )
         )
 
-    def _show_photo(self) -> None:
+    def _show_photo(self, cues: list[tuple[str, CueSpec]]) -> None:
         """The first photo cue showing now, unless photos are hidden (h)."""
         photo = self._photo
         shown = None
-        for name in self.player.session.cues_now():
-            cue = self.player.plan.cue(name)
+        for name, cue in cues:
             if cue.kind == "photo" and cue.file:
                 shown = (Path(cue.file), name)
                 break
