@@ -16,6 +16,10 @@ MAX_SESSION_ML = 2000.0
 SessionStatus = str
 """'running', 'completed', 'finished_early' or 'interrupted'."""
 
+MANUAL = "manual"
+"""The routine and output of a session logged by hand (`calmflow log add`): it was
+pumped without calmflow, so it has no let-down times and no sound."""
+
 
 @dataclass(frozen=True)
 class LetdownRecord:
@@ -56,10 +60,25 @@ class SessionRecord:
     dmer: bool | None = None
     """Whether D-MER was felt, if the person said."""
     letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
+    counted_letdowns: int | None = None
+    """Let-downs the person counted, for a session logged by hand (no times then);
+    None when each let-down was marked as it came (see `letdowns`)."""
 
     @property
     def first_letdown_s(self) -> float | None:
         return min((ld.t_s for ld in self.letdowns), default=None)
+
+    @property
+    def letdown_count(self) -> int:
+        """How many let-downs the session had, marked or counted by hand."""
+        if self.counted_letdowns is not None:
+            return self.counted_letdowns
+        return len(self.letdowns)
+
+    @property
+    def is_manual(self) -> bool:
+        """Logged by hand afterwards, not played with calmflow."""
+        return self.output == MANUAL
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,18 @@ def _v3_how_it_felt(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sessions ADD COLUMN dmer INTEGER CHECK (dmer IN (0, 1))")
 
 
+def _v4_counted_letdowns(conn: sqlite3.Connection) -> None:
+    # A session pumped without calmflow and logged afterwards (`calmflow log add`)
+    # has let-downs the person counted but no times for them: their number is
+    # kept here, NULL for sessions whose let-downs were marked as they came.
+    conn.execute(
+        "ALTER TABLE sessions ADD COLUMN counted_letdowns INTEGER CHECK (counted_letdowns >= 0)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
     ("comfort, relaxation and D-MER from the after-session form", _v3_how_it_felt),
+    ("let-downs counted by hand for a session logged afterwards", _v4_counted_letdowns),
 ]

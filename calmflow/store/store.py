@@ -7,19 +7,21 @@ are marked 'interrupted' the next time the log is opened.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from calmflow.core.records import AfterSession, LetdownRecord, SessionRecord
+from calmflow.core.records import MAX_SESSION_ML, AfterSession, LetdownRecord, SessionRecord
 from calmflow.store.db import StoreError, connect, explain, translated
+from calmflow.store.dump import add_sessions, dump_sessions
 
 Clock = Callable[[], datetime]
 
@@ -28,7 +30,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """A moment as the log stores it: UTC, to the millisecond, ending in Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -36,6 +39,15 @@ def _parse(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Keep(enum.Enum):
+    """`edit_session`'s default: leave the field as it is."""
+
+    KEEP = enum.auto()
+
+
+KEEP = Keep.KEEP
 
 
 def _owner_tag() -> str:
@@ -90,7 +102,16 @@ class Store:
 
     # --- writes by name: what the player queues when the disk is full ----------------
 
-    OPS = ("add_letdown", "remove_letdown", "add_event", "heartbeat", "end_session", "save_form")
+    OPS = (
+        "add_letdown",
+        "remove_letdown",
+        "add_event",
+        "heartbeat",
+        "end_session",
+        "save_form",
+        "edit_session",
+        "delete_session",
+    )
 
     def apply(self, op: str, args: dict[str, Any]) -> None:
         """Run the write `op` with JSON-able `args` (as queued or journalled)."""
@@ -108,7 +129,7 @@ class Store:
 
     def now_iso(self) -> str:
         """The time now as stored, so a write that waits keeps the moment it happened."""
-        return _iso(self._now())
+        return iso_time(self._now())
 
     def journal(self, lines: str) -> None:
         """Append pending writes (JSON lines) to the journal; raise OSError if impossible."""
@@ -147,7 +168,7 @@ class Store:
 
         `experiment` is (slot, arm) when the routine runs an experiment.
         """
-        now = _iso(self._now())
+        now = iso_time(self._now())
         slot, arm = experiment or (None, None)
         with self._write() as db:
             cur = db.execute(
@@ -188,7 +209,7 @@ class Store:
         marked_at: str | None = None,
     ) -> None:
         """Record a let-down; `marked_at` (ISO time of the key press) defaults to now."""
-        now = marked_at or _iso(self._now())
+        now = marked_at or iso_time(self._now())
         with self._write() as db:
             db.execute(
                 "INSERT INTO letdowns (session_id, number, t_s, phase, phase_kind, cues, marked_at)"
@@ -208,7 +229,8 @@ class Store:
                 "DELETE FROM letdowns WHERE session_id = ? AND number = ?", (session_id, number)
             )
             db.execute(
-                "UPDATE sessions SET updated_at = ? WHERE id = ?", (_iso(self._now()), session_id)
+                "UPDATE sessions SET updated_at = ? WHERE id = ?",
+                (iso_time(self._now()), session_id),
             )
 
     def add_event(self, session_id: int, *, t_s: float, kind: str, detail: str = "") -> None:
@@ -217,7 +239,7 @@ class Store:
             db.execute(
                 "INSERT INTO session_events (session_id, t_s, kind, detail, at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (session_id, t_s, kind, detail, _iso(self._now())),
+                (session_id, t_s, kind, detail, iso_time(self._now())),
             )
 
     def heartbeat(self, session_id: int, *, played_s: float, underruns: int = 0) -> None:
@@ -225,7 +247,7 @@ class Store:
         with self._write() as db:
             db.execute(
                 "UPDATE sessions SET played_s = ?, underruns = ?, updated_at = ? WHERE id = ?",
-                (played_s, underruns, _iso(self._now()), session_id),
+                (played_s, underruns, iso_time(self._now()), session_id),
             )
 
     def end_session(
@@ -238,7 +260,7 @@ class Store:
         audio_problem: str | None = None,
         ended_at: str | None = None,
     ) -> None:
-        now = ended_at or _iso(self._now())
+        now = ended_at or iso_time(self._now())
         with self._write() as db:
             db.execute(
                 "UPDATE sessions SET status = ?, played_s = ?, underruns = ?, audio_problem = ?,"
@@ -261,10 +283,79 @@ class Store:
                     answers.comfort,
                     answers.relaxation,
                     None if answers.dmer is None else int(answers.dmer),
-                    _iso(self._now()),
+                    iso_time(self._now()),
                     session_id,
                 ),
             )
+
+    # --- changed afterwards -------------------------------------------------------
+
+    def edit_session(
+        self,
+        session_id: int,
+        *,
+        volume_left_ml: float | None | Keep = KEEP,
+        volume_right_ml: float | None | Keep = KEEP,
+        volume_total_ml: float | None | Keep = KEEP,
+        volume_unit: str | None | Keep = KEEP,
+        notes: str | None | Keep = KEEP,
+        comfort: int | None | Keep = KEEP,
+        relaxation: int | None | Keep = KEEP,
+        dmer: bool | None | Keep = KEEP,
+        counted_letdowns: int | None | Keep = KEEP,
+    ) -> None:
+        """Change what was said about a session after it (a forgotten volume, a note);
+        fields not given stay as they are, None clears one. Volumes are in ml.
+
+        Raises KeyError if there is no such session, ValueError for a value that
+        cannot be right (nothing is changed then).
+        """
+        given: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("volume_left_ml", volume_left_ml),
+                ("volume_right_ml", volume_right_ml),
+                ("volume_total_ml", volume_total_ml),
+                ("volume_unit", volume_unit),
+                ("notes", notes),
+                ("comfort", comfort),
+                ("relaxation", relaxation),
+                ("dmer", dmer),
+                ("counted_letdowns", counted_letdowns),
+            )
+            if value is not KEEP
+        }
+        changes = {name: _checked_edit(name, value) for name, value in given.items()}
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise KeyError(session_id)
+            if changes:
+                columns = ", ".join(f"{name} = ?" for name in changes)
+                db.execute(
+                    f"UPDATE sessions SET {columns}, updated_at = ? WHERE id = ?",
+                    (*changes.values(), iso_time(self._now()), session_id),
+                )
+
+    def delete_session(self, session_id: int) -> bool:
+        """Delete a session with its let-downs and events; False if there was none."""
+        with self._write() as db:
+            cur = db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return cur.rowcount > 0
+
+    # --- whole sessions in and out (export, import, a session logged by hand) -----
+
+    def dump_sessions(self) -> list[dict[str, Any]]:
+        """Every session, oldest first, with all the log holds about it (see
+        `calmflow.store.dump`); `add_sessions` of it into an empty log gives the same."""
+        with translated(self.path):
+            return dump_sessions(self._conn)
+
+    def add_sessions(self, sessions: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+        """Add whole sessions shaped as `dump_sessions` gives them (already checked),
+        in one transaction: all or none. A session whose uuid the log has already is
+        left out and the one in the log is not touched. Return (added, already there)."""
+        with self._write() as db:
+            return add_sessions(db, sessions)
 
     # --- housekeeping -----------------------------------------------------------
 
@@ -295,7 +386,7 @@ class Store:
         """Every session (oldest first) with its let-downs."""
         if since is None:
             return self._records("", [])
-        return self._records("WHERE started_at >= ?", [_iso(since)])
+        return self._records("WHERE started_at >= ?", [iso_time(since)])
 
     def session(self, session_id: int) -> SessionRecord:
         found = self._records("WHERE id = ?", [session_id])
@@ -311,8 +402,8 @@ class Store:
         rows = self._conn.execute(
             "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
             " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
-            " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer"
-            f" FROM sessions {where} ORDER BY started_at, id",
+            " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer,"
+            f" counted_letdowns FROM sessions {where} ORDER BY started_at, id",
             args,
         ).fetchall()
         letdowns: dict[int, list[LetdownRecord]] = {}
@@ -353,6 +444,7 @@ class Store:
                     relaxation=row[18],
                     dmer=None if row[19] is None else bool(row[19]),
                     letdowns=tuple(letdowns.get(row[0], ())),
+                    counted_letdowns=row[20],
                 )
             )
         return out
@@ -412,3 +504,34 @@ def _alive(pid: int | None) -> bool:
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except (FileNotFoundError, IndexError):
         return True
+
+
+def _checked_edit(name: str, value: Any) -> Any:
+    """`value` as stored in column `name`, or ValueError if it cannot be right."""
+    if value is None:
+        return None
+    if name.startswith("volume_") and name.endswith("_ml"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number of ml")
+        if not 0 <= value <= MAX_SESSION_ML:
+            raise ValueError(f"a volume of {value:g} ml cannot be right")
+        return float(value)
+    if name == "volume_unit":
+        if value not in ("ml", "oz"):
+            raise ValueError(f"unit must be ml or oz, not {value!r}")
+        return value
+    if name == "notes":
+        if not isinstance(value, str):
+            raise ValueError("notes must be text")
+        return value.strip() or None
+    if name == "dmer":
+        if not isinstance(value, bool):
+            raise ValueError("dmer must be true or false")
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number")
+    if name in ("comfort", "relaxation") and not 1 <= value <= 5:
+        raise ValueError(f"{name} goes from 1 to 5, not {value}")
+    if name == "counted_letdowns" and value < 0:
+        raise ValueError(f"{name} cannot be negative")
+    return value
