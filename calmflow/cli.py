@@ -7,9 +7,12 @@ value); 2 usage (click); 3 the database cannot be used; 70 an unexpected error
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -338,10 +341,13 @@ def _copy_relative_media(loaded: Any, folder: Path) -> None:
             shutil.copy2(source, dest)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def log(as_json: bool) -> None:
-    """List past sessions."""
+@click.pass_context
+def log(ctx: click.Context, as_json: bool) -> None:
+    """List past sessions; `calmflow log add` logs one pumped without calmflow."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = _open_store()
     records = store.sessions()
     if as_json:
@@ -356,7 +362,7 @@ def log(as_json: bool) -> None:
         volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
         line = (
             f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
-            f"{len(r.letdowns)} let-down(s), first {first:>5}  {r.status:<14} {volume}"
+            f"{r.letdown_count} let-down(s), first {first:>5}  {r.status:<14} {volume}"
         )
         click.echo("  ".join([line.rstrip(), *_sound_notes(r)]))
 
@@ -393,6 +399,7 @@ def _record_dict(r: Any) -> dict[str, Any]:
         "comfort": r.comfort,
         "relaxation": r.relaxation,
         "dmer": r.dmer,
+        "counted_letdowns": r.counted_letdowns,
         "letdowns": [
             {
                 "number": ld.number,
@@ -405,6 +412,179 @@ def _record_dict(r: Any) -> dict[str, Any]:
             for ld in r.letdowns
         ],
     }
+
+
+@log.command("add")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="WHEN",
+    help="When it started: 2026-11-23 14:05 (local time), or 14:05 for the last one. "
+    "Default: it has just ended.",
+)
+@click.option(
+    "--minutes", type=click.FloatRange(min=0, min_open=True, max=600), help="How long it lasted."
+)
+@click.option("--left", type=click.FloatRange(min=0), help="Volume from the left side.")
+@click.option("--right", type=click.FloatRange(min=0), help="Volume from the right side.")
+@click.option("--total", type=click.FloatRange(min=0), help="Total volume (default: left + right).")
+@click.option(
+    "--unit",
+    type=click.Choice(["ml", "oz"]),
+    default=None,
+    help="The unit of the volumes (default: the one you used last, else ml).",
+)
+@click.option(
+    "--letdowns",
+    type=click.IntRange(min=0, max=99),
+    help="How many let-downs you felt (a count only: there are no times for them).",
+)
+@click.option("--notes", default="", help="Anything to remember about it.")
+def log_add(
+    at_text: str | None,
+    minutes: float | None,
+    left: float | None,
+    right: float | None,
+    total: float | None,
+    unit: str | None,
+    letdowns: int | None,
+    notes: str,
+) -> None:
+    """Log a session pumped without calmflow (routine "manual" in the log)."""
+    from calmflow.exchange import manual_session, parse_when
+
+    store = _open_store()
+    now = store.now()
+    unit = unit or store.last_volume_unit() or "ml"
+    try:
+        at = parse_when(at_text, now=now) if at_text is not None else None
+    except ValueError as exc:
+        fail(f"--at {exc}")
+    try:
+        session = manual_session(
+            now=now,
+            at=at,
+            minutes=minutes,
+            left=left,
+            right=right,
+            total=total,
+            unit=unit,
+            letdowns=letdowns,
+            notes=notes,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    store.add_sessions([session])
+    started = datetime.fromisoformat(session["started_at"].replace("Z", "+00:00"))
+    said = [started.astimezone().strftime("%Y-%m-%d %H:%M")]
+    if minutes:
+        said.append(f"{minutes:g} min")
+    if session["volume_total_ml"] is not None:
+        said.append(f"{total if total is not None else _typed_total(left, right):g} {unit}")
+    if letdowns is not None:
+        said.append(f"{letdowns} let-down{'s' if letdowns != 1 else ''}")
+    click.echo(f"Logged a session pumped without calmflow: {', '.join(said)}.")
+
+
+def _typed_total(left: float | None, right: float | None) -> float:
+    return (left or 0.0) + (right or 0.0)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json keeps everything; csv has a row per session and fits Baby Buddy's pumping import.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE, readable by you only (0600), instead of printing.",
+)
+@click.option(
+    "--child-id",
+    type=click.IntRange(min=1),
+    help="CSV: the child's id in Baby Buddy, for its child_id column (its import needs it).",
+)
+def export(fmt: str, out: Path | None, child_id: int | None) -> None:
+    """Write every session, its let-downs and events out, to keep or to move.
+
+    CSV columns: start, end (local time), amount (the total in the unit you logged
+    it in: see the unit column), notes and child_id as Baby Buddy's pumping import
+    reads them; then routine, status, let-downs, first_letdown_s, volumes in ml,
+    unit, how it felt, the experiment, output and uuid. CSV leaves out each
+    let-down's time, phase and cues and the session's events; JSON keeps them.
+    """
+    from calmflow.exchange import to_csv, to_json
+
+    if child_id is not None and fmt != "csv":
+        fail("--child-id is for --format csv")
+    sessions = _open_store().dump_sessions()
+    text = to_json(sessions) if fmt == "json" else to_csv(sessions, child_id=child_id)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    if not out.parent.is_dir():
+        fail(f"{out.parent} does not exist; create the folder or choose another path")
+    try:
+        _write_private(out, text)
+    except OSError as exc:
+        fail(f"could not write {out}: {exc.strerror or exc}")
+    count = len(sessions)
+    click.echo(
+        f"exported {count} session{'s' if count != 1 else ''} to {out} (readable by you only)"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` as a new file only its owner can read (0600), whole or
+    not at all: it is a health record."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_(file: Path) -> None:
+    """Add the sessions in FILE, a `calmflow export` (JSON, or CSV).
+
+    Sessions are matched by their uuid: those already in your log are left as they
+    are, so importing a file twice adds nothing twice. A file with anything wrong
+    in it is refused whole, naming the place (JSON path, or CSV line and column).
+    A CSV cannot carry each let-down's time, phase and cues, nor the session's
+    events: a session imported from one keeps only how many let-downs it had.
+    """
+    from calmflow.exchange import ImportProblem, read_export
+
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        fail(f"{file}: no such file")
+    except OSError as exc:
+        fail(f"{file}: cannot be read ({exc.strerror or exc})")
+    try:
+        sessions = read_export(data.decode("utf-8"), name=file.name)
+    except UnicodeDecodeError:
+        fail(f"{file}: not a calmflow export (not UTF-8 text); nothing was imported")
+    except ImportProblem as exc:
+        fail(f"{file}: {exc}; nothing was imported")
+    added, already = _open_store().add_sessions(sessions)
+    click.echo(f"added {added}, already there {already}")
 
 
 @main.command()
