@@ -6,7 +6,7 @@ of 10 s, each opening with the phase chime and a spoken (voice) prompt, over
 the breath tone, a tone cue, a looping sound (with a fade-in at its start), a
 sound restarted every 5 s with a fade-in, a short clip repeated back to back
 (`min_length`) and a background sound ducked under the voice. It times `Engine.render` of one
-1024-frame block at 48 kHz (what the audio callback does) in two runs:
+block of the player's size (2048 frames at 48 kHz: what the audio callback does) in two runs:
 
 - "all sources": BLOCKS blocks at random positions where every source above
   sounds through the whole block (checked against the mixer's placed sounds,
@@ -17,7 +17,7 @@ sound restarted every 5 s with a fade-in, a short clip repeated back to back
   its own.
 
 For each it prints the median, 99th and 99.9th percentile and the largest
-time as a share of the block's duration (1024 / 48000 s = 21.3 ms), on the
+time as a share of the block's duration (2048 / 48000 s = 42.7 ms), on the
 wall clock and in the thread's CPU time, and whether the wall-clock 99.9th
 percentile meets the target: under 5%. The wall clock is what the callback
 has; CPU time leaves out preemption, so where the two differ the machine was
@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from calmflow.audio.device import BLOCK_FRAMES
 from calmflow.core.plan import compile_plan
 from calmflow.core.routine import load_routine
 from calmflow.core.session import Session
@@ -45,7 +46,6 @@ from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
 
 RATE = 48_000
-BLOCK_FRAMES = 1024
 BLOCK_NS = BLOCK_FRAMES / RATE * 1e9
 TARGET = 0.05
 """The 99.9th percentile of one block's mixing time (wall clock), as a share of BLOCK_NS."""

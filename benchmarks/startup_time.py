@@ -32,7 +32,8 @@ from pulse_server import private_pulse
 
 TARGET_S = 1.0
 TIMEOUT_S = 20.0
-POLL_S = 0.005
+POLL_S = 0.02
+"""Each look is a tmux client started: looking more often takes CPU from what is measured."""
 
 
 def calmflow_command() -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,15 +68,60 @@ def find(name_or_path: str) -> Path:
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF", b"BM")
 
 
+GOOD_SOUNDS_FILE = "sounds-checked.json"
+"""Sound files found good, each with the size and time of change it had then."""
+
+_good_sounds: dict[str, list[int]] | None = None
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _known_good_sounds() -> dict[str, list[int]]:
+    global _good_sounds
+    if _good_sounds is None:
+        try:
+            found = json.loads((paths.cache_dir() / GOOD_SOUNDS_FILE).read_text())
+        except (OSError, ValueError):
+            found = {}
+        _good_sounds = found if isinstance(found, dict) else {}
+    return _good_sounds
+
+
+def _remember_good_sound(path: Path, stamp: list[int]) -> None:
+    good = _known_good_sounds()
+    good[str(path)] = stamp
+    # Only a shortcut: a folder that cannot be written costs the next start a look.
+    with contextlib.suppress(OSError):
+        target = paths.cache_dir() / GOOD_SOUNDS_FILE
+        fresh = target.with_suffix(".tmp")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(good, f)
+        os.replace(fresh, target)
+
+
 def check_media(kind: str, path: Path) -> str | None:
     """Look inside a media file: is it a sound (or image) calmflow can use?"""
     if kind == "sound":
+        # Decoding needs numpy and libsndfile, a fifth of a second before the first
+        # screen: a file found good before, and unchanged since, is not opened again.
+        stamp = _stamp(path)
+        if stamp is not None and _known_good_sounds().get(str(path)) == stamp:
+            return None
         from calmflow.engine.media import MediaError, probe
 
         try:
             probe(path)
         except MediaError as exc:
             return str(exc).removeprefix(f"{path}: ") + f": {path}"
+        if stamp is not None:
+            _remember_good_sound(path, stamp)
         return None
     if kind == "photo":
         try:

@@ -59,3 +59,10 @@ def log_dir() -> Path:
     path = home() / "logs"
     path.mkdir(mode=0o700, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    """What calmflow can work out again (which media files were found good)."""
+    path = home() / "cache"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path

@@ -35,7 +35,9 @@ from calmflow.core.timeline import Timeline
 
 LATENCY_S = 0.15
 """Latency does not matter here and safety does (DESIGN.md): a large buffer."""
-BLOCK_FRAMES = 1024
+BLOCK_FRAMES = 2048
+"""43 ms at 48 kHz: half the callbacks of 1024 frames and a third less CPU in the
+audio process (benchmarks/player_cpu.py); PITFALLS.md found it safe under load."""
 START_TIMEOUT_S = 20.0
 STALL_S = 4.0
 """No frames consumed for this long while playing means the sound is gone."""
@@ -52,8 +54,8 @@ class DeviceOutput:
         self.plan = plan
         self.device = device
         self.log_path = log_path
-        self.guard_frames = int(0.1 * plan.rate)
-        """Commands reach the callback within a block or two; 0.1 s is ample."""
+        self.guard_frames = 2 * BLOCK_FRAMES + int(0.1 * plan.rate)
+        """Commands reach the callback within a block or two; 0.1 s more is ample."""
         self.device_name: str | None = None
         self._counters_file = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the output)
         self._counters_file.truncate(COUNTERS_BYTES)

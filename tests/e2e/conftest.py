@@ -246,15 +246,14 @@ def chime_envelope(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
 
 
 def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
-    """Seconds at which a chime (880 Hz partial) starts in `audio`."""
-    envelope = chime_envelope(audio, rate)
-    threshold = envelope.max() * 0.3
-    rising = np.flatnonzero((envelope[1:] > threshold) & (envelope[:-1] <= threshold))
-    onsets: list[int] = []
-    for index in rising:
-        if not onsets or index - onsets[-1] > rate // 2:
-            onsets.append(int(index))
-    return np.array(onsets) / rate
+    """Seconds at which a chime starts in `audio`: where its 880 Hz band rises sharply.
+
+    A rise over 5 ms, not a level crossed: the breath tone's third harmonic
+    sweeping through the band, or a chime ringing on, is not a new chime.
+    """
+    from tests.engine.listen import onsets
+
+    return np.array(onsets(audio, 800.0, 960.0, rate=rate)) / rate
 
 
 def dominant_hz(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
@@ -25,7 +26,9 @@ from calmflow.ui.widgets.photo import Photo
 from calmflow.ui.widgets.progress import SessionProgress, Shape
 
 EXIT_STORE = 3
-TICK_S = 1 / 15
+TICK_S = 1 / 12
+"""The guide moves at 12 frames a second: smooth to soft eyes, and each frame costs
+CPU (benchmarks/player_cpu.py: 10 a second saved ~0.5% of a core over 15)."""
 CONFIRM_S = 3.0
 PUMP_LARGE_S = 8.0
 """How long the pump setting stays large after a phase begins."""
@@ -101,17 +104,20 @@ class PlayerScreen(Screen[None]):
                 yield BreathGuide(id="guide")
                 yield Static(id="step")
             yield Photo(id="photo")
-        yield Static(id="pump")
-        yield Static(id="prompt")
-        yield Static(id="cues")
-        yield Static(id="letdowns")
-        with Horizontal(id="bottombar"):
-            yield Static("Starting sound…", id="status")
-            yield Static(id="underruns")
+        # In one container: a redraw of the breathing guide then skips these widgets
+        # (Textual renders every child of the screen whose clip meets the change).
+        with Vertical(id="below"):
+            yield Static(id="pump")
+            yield Static(id="prompt")
+            yield Static(id="cues")
+            yield Static(id="letdowns")
+            with Horizontal(id="bottombar"):
+                yield Static("Starting sound…", id="status")
+                yield Static(id="underruns")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it; ? lists it
 
     def on_mount(self) -> None:
-        # Looked up once: each tick (15 a second) uses them.
+        # Looked up once: each tick (12 a second) uses them.
         self._guide = self.query_one(BreathGuide)
         self._progress = self.query_one(SessionProgress)
         self._photo = self.query_one(Photo)
@@ -126,7 +132,9 @@ class PlayerScreen(Screen[None]):
         self._show_title(first.name, 1, len(plan.sequence))
         self._show("#pump", escape(first.pump_hint))
         self._show("#prompt", escape(first.prompt))
-        self.start_player()
+        # The sound opens once this is on the screen: started at once, its thread
+        # and process slowed the first frame by a tenth of a second.
+        self.call_after_refresh(self.start_player)
 
     def _show_title(self, phase_name: str, number: int, count: int) -> None:
         self._show(
@@ -193,10 +201,19 @@ class PlayerScreen(Screen[None]):
             self._show_form()
 
     def _show(self, selector: str, text: str) -> None:
-        # Redrawing is what costs CPU here: touch a widget only when its text changes.
-        if self._shown.get(selector) != text:
-            self._shown[selector] = text
-            self.query_one(selector, Static).update(text)
+        # Redrawing is what costs CPU here: touch a widget only when its text changes,
+        # and lay the screen out again only when the new text could change its size
+        # (a layout pass repaints every widget: most of the player's CPU).
+        before = self._shown.get(selector)
+        if before == text:
+            return
+        self._shown[selector] = text
+        widget = self.query_one(selector, Static)
+        styles = widget.styles
+        resizes = styles.height is None or styles.height.is_auto
+        if styles.width is None or styles.width.is_auto:
+            resizes = resizes or before is None or cell_len(before) != cell_len(text)
+        widget.update(text, layout=resizes)
 
     def refresh_view(self) -> None:
         session = self.player.session

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rich.text import Text
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 LEVELS = 32
@@ -38,21 +41,56 @@ def draw(width: int, height: int, level: int) -> str:
 
 
 class BreathGuide(Widget):
-    """Shows how full the lungs should be, from 0 (empty) to 1 (full)."""
+    """Shows how full the lungs should be, from 0 (empty) to 1 (full).
+
+    Drawn line by line (Textual's line API) from strips kept for each size: a
+    redraw hands over strips already made instead of laying text out again,
+    which was most of the player's CPU.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.level = 0
+        self._box = (0, 0)
+        """The content size at the last repaint: asking for it each tick costs."""
         self._drawn = ""
+        self._lines: list[Strip] = []
+        self._style = Style()
+        self._strips: dict[tuple[str, Style], list[Strip]] = {}
+
+    def on_resize(self) -> None:
+        self.refresh()
 
     def set_fullness(self, fullness: float) -> None:
         self.level = max(0, min(LEVELS, round(fullness * LEVELS)))
-        width, height = self.content_size
-        # Several levels can draw the same cells; only a visible change is redrawn.
-        if draw(width, height, self.level) != self._drawn:
+        # Several levels can draw the same cells; only the rows that change are redrawn.
+        drawing = draw(*self._box, self.level)
+        if drawing == self._drawn:
+            return
+        before, after = self._drawn.split("\n"), drawing.split("\n")
+        if len(before) != len(after):
             self.refresh()
+            return
+        width = self._box[0]
+        rows = zip(before, after, strict=True)
+        self.refresh(*(Region(0, y, width, 1) for y, (a, b) in enumerate(rows) if a != b))
 
-    def render(self) -> Text:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once for each repaint, not for each line: the size, drawing and colours.
         width, height = self.content_size
-        self._drawn = draw(width, height, self.level)
-        return Text(self._drawn, no_wrap=True)
+        self._box = (width, height)
+        self._drawn = draw(*self._box, self.level)
+        style = self.rich_style
+        key = (self._drawn, style)
+        lines = self._strips.get(key)
+        if lines is None:
+            if len(self._strips) > 2 * (LEVELS + 1):  # the size or the colours changed
+                self._strips.clear()
+            rows = self._drawn.split("\n") if self._drawn else []
+            lines = [Strip([Segment(row, style)], self._box[0]) for row in rows]
+            self._strips[key] = lines
+        self._lines, self._style = lines, style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        return self._lines[y] if y < len(self._lines) else Strip.blank(self._box[0], self._style)

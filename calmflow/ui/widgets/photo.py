@@ -88,7 +88,7 @@ class Photo(Widget):
             self._text = Text()
             self._key = None
             self.refresh()
-        self._want()
+            self._want()
 
     def on_resize(self) -> None:
         self._want()

@@ -63,14 +63,20 @@ class SessionProgress(Widget):
         super().__init__(id=id)
         self.shape = Shape(1, 0, (), ())
         self._drawn: tuple[str, int] | None = None
+        self._width = 0
 
     def show(self, shape: Shape) -> None:
         self.shape = shape
-        if cells(self.content_size.width, shape) != self._drawn:
+        if cells(self._width, shape) != self._drawn:
             self.refresh()
 
+    def on_resize(self) -> None:
+        self.refresh()
+
     def render(self) -> Text:
-        self._drawn = cells(self.content_size.width, self.shape)
+        # The width is kept from here: asking for it each tick costs more than drawing.
+        self._width = self.content_size.width
+        self._drawn = cells(self._width, self.shape)
         line, played = self._drawn
         text = Text(no_wrap=True, overflow="crop")
         text.append(line[:played], style="bold")
