@@ -320,13 +320,15 @@ def _volume(value: Any) -> float:
     return _number(value, 0.0, MAX_SESSION_ML, f"a volume in ml from 0 to {MAX_SESSION_ML:g}")
 
 
-def _whole(low: int, high: int | None = None) -> Check:
-    what = f"a whole number from {low} to {high}" if high else f"a whole number, {low} or more"
+_COUNT_MAX = 1_000_000
+"""More than any session can have, and well inside SQLite's integers."""
+
+
+def _whole(low: int, high: int = _COUNT_MAX) -> Check:
+    what = f"a whole number from {low} to {high}"
 
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected {what}")
-        if value < low or (high is not None and value > high):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"expected {what}")
         return value
 

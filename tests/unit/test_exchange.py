@@ -260,6 +260,7 @@ BAD_JSON = [
     (_set("sessions[0].volume_total_ml", -1), "sessions[0].volume_total_ml: expected a volume"),
     (_set("sessions[0].volume_unit", "cups"), "sessions[0].volume_unit: expected one of ml, oz"),
     (_set("sessions[0].underruns", 1.5), "sessions[0].underruns: expected a whole number"),
+    (_set("sessions[0].underruns", 10**30), "sessions[0].underruns: expected a whole number"),
     (_set("sessions[3].routine", ""), "sessions[3].routine: expected some text"),
     (_set("sessions[3].uuid", "not-a-uuid"), "sessions[3].uuid: expected a uuid"),
     (_set("sessions[3]", 5), "sessions[3]: expected an object"),
