@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -588,43 +588,79 @@ def import_(file: Path) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
 @click.option(
     "--since", type=click.IntRange(min=1), metavar="DAYS", help="Only the last DAYS days."
 )
-def review(as_json: bool, since: int | None) -> None:
-    """How each routine has gone for you: let-downs, and how soon."""
-    from calmflow.core.review import summarize
+@click.option("--routine", metavar="NAME", help="Only the sessions of this routine.")
+@click.option("--cue", metavar="NAME", help="Only this cue's figures and comparison.")
+def review(as_json: bool, since: int | None, routine: str | None, cue: str | None) -> None:
+    """Which routines and cues came with sooner and more let-downs, for you."""
+    from calmflow.core.review import review as make_review
 
     store = _open_store()
-    cutoff = datetime.now(UTC) - timedelta(days=since) if since else None
-    summaries = summarize(store.sessions(since=cutoff))
+    cutoff = store.now() - timedelta(days=since) if since else None
+    result = make_review(store.sessions(since=cutoff), routine=routine, cue=cue)
     if as_json:
-        click.echo(
-            json.dumps(
-                {"since_days": since, "routines": [s.as_dict() for s in summaries]}, indent=2
-            )
-        )
+        filters = {"since_days": since, "routine": routine, "cue": cue}
+        click.echo(json.dumps({"filters": filters, **result.as_dict()}, indent=2))
         return
-    if not summaries:
+    if not result.sessions:
         click.echo("No finished sessions yet. `calmflow play standard` starts one.")
         return
-    click.echo(
-        f"{'routine':<16} {'sessions':>8} {'with let-down':>14} {'median first':>13} "
-        f"{'let-downs/session':>18}"
+    for line in _review_lines(result):
+        click.echo(line)
+
+
+def _figure_row(f: Any) -> str:
+    from calmflow.core.review import duration_words
+
+    share = "-"
+    if f.share_with_letdown is not None:
+        low, high = f.share_interval
+        share = f"{f.share_with_letdown:.0%} ({low:.0%}-{high:.0%})"
+    median = "-"
+    if f.timed_sessions:
+        median = "not reached"
+        if f.median_first_letdown_s is not None:
+            low, high = f.median_interval
+            median = duration_words(f.median_first_letdown_s) + (
+                f" ({duration_words(low) if low is not None else '?'}"
+                f"-{duration_words(high) if high is not None else 'not reached'})"
+            )
+    volume = f"{f.mean_volume_ml:.0f} ml ({f.volume_sessions})" if f.mean_volume_ml else "-"
+    per = f"{f.mean_letdowns:.1f}" if f.mean_letdowns is not None else "-"
+    return f"{f.label[:18]:<18} {f.sessions:>5}  {share:<15} {median:<28} {per:>9}  {volume}"
+
+
+def _review_lines(result: Any) -> list[str]:
+    from calmflow.core.review import duration_words
+
+    header = (
+        f"{'':<18} {'sess.':>5}  {'with let-down':<15} {'first let-down':<28} {'per sess.':>9}"
+        "  volume (sessions)"
     )
-    for s in summaries:
-        median = clock_text(s.median_first_letdown_s)
-        if s.median_first_letdown_s is None and s.with_letdown:
-            median = "not reached"
-        click.echo(
-            f"{s.routine:<16} {s.sessions:>8} {s.share_with_letdown:>13.0%} {median:>13} "
-            f"{s.mean_letdowns:>18.1f}"
+    lines = [header, _figure_row(result.overall), ""]
+    lines += ["By routine:", *(_figure_row(f) for f in result.routines)]
+    if result.cues:
+        lines += ["", "Sessions with each cue before the let-down:"]
+        lines += [_figure_row(f) for f in result.cues]
+    if result.comparisons:
+        lines += ["", *(f"- {c.sentence}" for c in result.comparisons)]
+    parts = ", ".join(f"{n} {part}" for part, n in result.overall.time_of_day.items() if n)
+    lines += ["", f"Time of day: {parts} (output changes through the day)."]
+    if result.typical_letdown_s is not None:
+        lines.append(
+            f"Your typical first let-down: {duration_words(result.typical_letdown_s)}"
+            f" (median of your last {result.typical_of} sessions)."
         )
-    click.echo(
-        "\nMedian time to the first let-down counts sessions without one up to their end "
-        "(Kaplan–Meier).\nThese are your own sessions only; few sessions can mislead."
-    )
+    lines += [
+        "",
+        "Shares and times are given with a 95% interval; the first let-down time counts",
+        "sessions without one up to their end (Kaplan-Meier). These are your own sessions",
+        "only: a guide to what suits you, not a diagnosis.",
+    ]
+    return lines
 
 
 @main.command()

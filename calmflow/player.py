@@ -85,6 +85,7 @@ class Player:
         """Writes the database refused, in order: (Store method, JSON-able arguments)."""
         self._store_failed = False
         self._last_heartbeat_frame = 0
+        self._cues_seen: set[str] = set()
         self._last_mark_at: float | None = None
         """When (on the clock) the last let-down key press was taken."""
         self.volume_db = VOLUME_MAX_DB
@@ -153,6 +154,7 @@ class Player:
             frames = self._fall_back(problem, frames)
         events = self.session.advance_to(frames)
         self._handle(events)
+        self._note_cues()
         if self.session.now_frame - self._last_heartbeat_frame >= HEARTBEAT_S * self.plan.rate:
             self._last_heartbeat_frame = self.session.now_frame
             self._write(
@@ -428,6 +430,16 @@ class Player:
                 )
         if self.ended:
             self._close()
+
+    def _note_cues(self) -> None:
+        """Log each cue the first time it shows: the review compares the sessions
+        that had it before their first let-down with those that did not."""
+        if self.session_id is None:
+            return
+        for name in self.session.cues_now():
+            if name not in self._cues_seen:
+                self._cues_seen.add(name)
+                self._log_event("cue", name)
 
     def _first_with(self, phase: PlannedPhase) -> int:
         """The segment where a phase with this caution first plays: it is said once."""

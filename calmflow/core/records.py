@@ -60,6 +60,8 @@ class SessionRecord:
     dmer: bool | None = None
     """Whether D-MER was felt, if the person said."""
     letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
+    cues_shown: tuple[tuple[str, float], ...] = ()
+    """Each cue the session showed or played, with the seconds played when it first did."""
     counted_letdowns: int | None = None
     """Let-downs the person counted, for a session logged by hand (no times then);
     None when each let-down was marked as it came (see `letdowns`)."""
@@ -67,6 +69,12 @@ class SessionRecord:
     @property
     def first_letdown_s(self) -> float | None:
         return min((ld.t_s for ld in self.letdowns), default=None)
+
+    def cues_before_letdown(self) -> frozenset[str]:
+        """The cues that came before the first let-down (or in a session without one):
+        the ones that could have helped it come."""
+        first = self.first_letdown_s
+        return frozenset(n for n, t in self.cues_shown if first is None or t <= first)
 
     @property
     def letdown_count(self) -> int:

@@ -417,6 +417,13 @@ class Store:
             letdowns.setdefault(sid, []).append(
                 LetdownRecord(number, t_s, phase, kind, tuple(json.loads(cues)), marked)
             )
+        shown: dict[int, list[tuple[str, float]]] = {}
+        for sid, t_s, name in self._conn.execute(
+            "SELECT session_id, t_s, detail FROM session_events WHERE kind = 'cue'"
+            f" AND session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, t_s, id",
+            args,
+        ):
+            shown.setdefault(sid, []).append((name, t_s))
         out = []
         for row in rows:
             started = _parse(row[2])
@@ -444,6 +451,7 @@ class Store:
                     relaxation=row[18],
                     dmer=None if row[19] is None else bool(row[19]),
                     letdowns=tuple(letdowns.get(row[0], ())),
+                    cues_shown=tuple(shown.get(row[0], ())),
                     counted_letdowns=row[20],
                 )
             )

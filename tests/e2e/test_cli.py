@@ -154,7 +154,7 @@ def test_review_json_gives_the_figures_per_routine(home):
     done = run_cli("review", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    by_name = {r["routine"]: r for r in data["routines"]}
+    by_name = {r["label"]: r for r in data["routines"]}
     standard = by_name["standard"]
     assert standard["sessions"] == 4
     assert standard["with_letdown"] == 3
@@ -171,7 +171,9 @@ def test_review_prints_a_readable_table(home):
     done = run_cli("review")
     assert done.returncode == 0, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("standard"))
-    assert row.split() == ["standard", "4", "75%", "1:35", "1.5"]
+    # 4 sessions, 3 with a let-down (Wilson 95%: 30% to 95%), median 95 s, 1.5 each.
+    assert row.split()[:5] == ["standard", "4", "75%", "(30%-95%)", "1"]
+    assert "1 m 35 s" in row and row.split()[-2:] == ["1.5", "-"]
 
 
 def test_review_since_leaves_out_older_sessions(home):
@@ -180,7 +182,7 @@ def test_review_since_leaves_out_older_sessions(home):
         old = (datetime.now(UTC) - timedelta(days=30)).isoformat().replace("+00:00", "Z")
         conn.execute("UPDATE sessions SET started_at = ? WHERE id <= 2", (old,))
     data = json.loads(run_cli("review", "--json", "--since", "7").stdout)
-    standard = next(r for r in data["routines"] if r["routine"] == "standard")
+    standard = next(r for r in data["routines"] if r["label"] == "standard")
     assert standard["sessions"] == 2
 
 

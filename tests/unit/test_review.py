@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from calmflow.core.records import LetdownRecord, SessionRecord
-from calmflow.core.review import RoutineSummary, median_time_to_event, summarize
+from calmflow.core.review import Figures, summarize
+from calmflow.core.survival import KaplanMeier
 
 START = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ def _session(
     )
 
 
-def _only(records: list[SessionRecord]) -> RoutineSummary:
+def _only(records: list[SessionRecord]) -> Figures:
     [summary] = summarize(records)
     return summary
 
@@ -131,13 +132,11 @@ def test_no_letdown_at_all():
     )
 
 
-def test_median_time_to_event_directly():
+def test_median_from_the_curve_directly():
     # Same as the censoring example above, in any order.
-    times = [120.0, 300.0, 60.0, 120.0, 90.0]
-    observed = [False, True, True, False, True]
-    assert median_time_to_event(times, observed) == 300.0
-    assert median_time_to_event([], []) is None
-    assert median_time_to_event([50.0], [False]) is None
+    assert KaplanMeier.fit([300.0, 60.0, 90.0], [120.0, 120.0]).median() == 300.0
+    assert KaplanMeier.fit([], []).median() is None
+    assert KaplanMeier.fit([], [50.0]).median() is None
 
 
 def test_first_letdown_is_the_earliest_one():
@@ -193,10 +192,10 @@ def test_routines_are_kept_apart_and_sorted_by_name():
         _session((), routine="mine", id=6),
     ]
     mine, standard = summarize(records)
-    assert (mine.routine, mine.sessions, mine.with_letdown) == ("mine", 3, 1)
+    assert (mine.label, mine.sessions, mine.with_letdown) == ("mine", 3, 1)
     # mine: S(300) = 2/3, then censored at 1200 -> not reached.
     assert mine.median_first_letdown_s is None
-    assert (standard.routine, standard.sessions, standard.with_letdown) == ("standard", 3, 3)
+    assert (standard.label, standard.sessions, standard.with_letdown) == ("standard", 3, 3)
     # standard: 60, 90, 120 -> S = 2/3, 1/3 -> 90.
     assert standard.median_first_letdown_s == 90.0
     assert standard.share_with_letdown == 1.0
@@ -205,12 +204,23 @@ def test_routines_are_kept_apart_and_sorted_by_name():
 def test_summary_as_json_ready_dict():
     records = [_session((t,), id=i) for i, t in enumerate([100, 200, 300])]
     records += [_session((), id=3), _session((), id=4)]
-    assert _only(records).as_dict() == {
-        "routine": "standard",
+    out = _only(records).as_dict()
+    assert sum(out.pop("time_of_day").values()) == 5  # by the local clock: tested apart
+    assert out == {
+        "label": "standard",
         "sessions": 5,
         "with_letdown": 3,
         "share_with_letdown": 0.6,
+        # Wilson, p = 0.6, n = 5, z² = 3.8415: centre (0.6 + 0.3841) / 1.7683 = 0.5566,
+        # half 1.96 · √(0.048 + 0.0384) / 1.7683 = 0.3258.
+        "share_interval": pytest.approx((0.2307, 0.8824), abs=1e-4),
+        "timed_sessions": 5,
         # S = 0.8, 0.6, 0.4 at 100, 200, 300 -> 300.
         "median_first_letdown_s": 300.0,
+        # The log-log band's lower edge is at 0.20 already at 100 s; its upper edge
+        # stays at 0.75 after 300 s (only censoring follows): not reached.
+        "median_interval": (100.0, None),
         "mean_letdowns": 0.6,
+        "volume_sessions": 0,
+        "mean_volume_ml": None,
     }
