@@ -19,11 +19,12 @@ with a let-down, not for time to let-down or for cues.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from calmflow.core.records import SessionRecord
 from calmflow.core.survival import KaplanMeier, logrank, wilson
@@ -75,42 +76,81 @@ class Figures:
         return asdict(self)
 
 
-def _curve(records: Sequence[SessionRecord]) -> KaplanMeier:
-    observed, censored = [], []
-    for r in records:
-        first = r.first_letdown_s
-        if first is not None:
-            observed.append(first)
+class _Row(NamedTuple):
+    """What the review needs of one session, worked out once (20,000 sessions are
+    grouped many times over: each by cue, arm, routine, week and day)."""
+
+    id: int
+    routine: str
+    manual: bool
+    first: float | None
+    """Seconds to the first let-down; None without one (or logged by hand)."""
+    played: float
+    letdowns: int
+    volume: float | None
+    part: str
+    day: date
+    """The local date it began."""
+    cues: frozenset[str]
+    """The cues shown before its first let-down."""
+    experiment: str | None
+    arm: str | None
+
+
+def _row(r: SessionRecord) -> _Row:
+    local = r.started_local
+    return _Row(
+        r.id,
+        r.routine,
+        r.is_manual,
+        r.first_letdown_s,
+        r.played_s,
+        r.letdown_count,
+        r.volume_total_ml,
+        part_of_day(local.hour),
+        local.date(),
+        r.cues_before_letdown(),
+        r.experiment,
+        r.experiment_arm,
+    )
+
+
+def _curve(rows: Sequence[_Row]) -> KaplanMeier:
+    """Time to the first let-down of the sessions played with calmflow."""
+    observed: list[float] = []
+    censored: list[float] = []
+    for r in rows:
+        if r.manual:
+            continue
+        if r.first is not None:
+            observed.append(r.first)
         else:
-            censored.append(r.played_s)
+            censored.append(r.played)
     return KaplanMeier.fit(observed, censored)
 
 
-def _times(records: Sequence[SessionRecord]) -> tuple[list[float], list[float]]:
-    observed = [r.first_letdown_s for r in records if r.first_letdown_s is not None]
-    censored = [r.played_s for r in records if r.first_letdown_s is None]
-    return observed, censored
-
-
 def figures(label: str, records: Sequence[SessionRecord]) -> Figures:
-    n = len(records)
-    with_letdown = sum(1 for r in records if r.letdown_count > 0)
-    timed = [r for r in records if not r.is_manual]
-    km = _curve(timed)
-    volumes = [r.volume_total_ml for r in records if r.volume_total_ml is not None]
+    return _figures(label, [_row(r) for r in records])
+
+
+def _figures(label: str, rows: Sequence[_Row]) -> Figures:
+    n = len(rows)
+    with_letdown = sum(1 for r in rows if r.letdowns > 0)
+    km = _curve(rows)
+    volumes = [r.volume for r in rows if r.volume is not None]
     parts: dict[str, int] = {part: 0 for part, _ in PARTS_OF_DAY}
-    for r in records:
-        parts[part_of_day(r.started_at.astimezone().hour)] += 1
+    for r in rows:
+        parts[r.part] += 1
     return Figures(
         label=label,
         sessions=n,
         with_letdown=with_letdown,
         share_with_letdown=with_letdown / n if n else None,
         share_interval=wilson(with_letdown, n) if n else None,
-        timed_sessions=len(timed),
+        timed_sessions=km.sessions,
         median_first_letdown_s=km.median(),
         median_interval=km.median_interval(),
-        mean_letdowns=sum(r.letdown_count for r in records) / n if n else None,
+        mean_letdowns=sum(r.letdowns for r in rows) / n if n else None,
         volume_sessions=len(volumes),
         mean_volume_ml=sum(volumes) / len(volumes) if volumes else None,
         time_of_day=parts,
@@ -119,11 +159,14 @@ def figures(label: str, records: Sequence[SessionRecord]) -> Figures:
 
 def summarize(records: Iterable[SessionRecord]) -> list[Figures]:
     """One group per routine, by name, for sessions that have ended."""
-    by_routine: dict[str, list[SessionRecord]] = defaultdict(list)
-    for record in records:
-        if record.status != "running":
-            by_routine[record.routine].append(record)
-    return [figures(name, sessions) for name, sessions in sorted(by_routine.items())]
+    return _by_routine([_row(r) for r in records if r.status != "running"])
+
+
+def _by_routine(rows: Sequence[_Row]) -> list[Figures]:
+    groups: dict[str, list[_Row]] = defaultdict(list)
+    for r in rows:
+        groups[r.routine].append(r)
+    return [_figures(name, group) for name, group in sorted(groups.items())]
 
 
 @dataclass(frozen=True)
@@ -158,47 +201,50 @@ def _median_words(f: Figures) -> str:
     return duration_words(f.median_first_letdown_s)
 
 
-def compare(
+def _compare(
     subject: str,
-    first: Figures,
-    second: Figures,
-    first_records: Sequence[SessionRecord],
-    second_records: Sequence[SessionRecord],
+    first: Sequence[_Row],
+    second: Sequence[_Row],
     *,
-    first_words: str,
-    second_words: str,
+    labels: tuple[str, str],
+    words: tuple[str, str],
 ) -> Comparison:
-    """Compare two groups; `first_words` and `second_words` name them in a sentence
-    ("With baby-photo", "Without it")."""
-    a_timed = [r for r in first_records if not r.is_manual]
-    b_timed = [r for r in second_records if not r.is_manual]
-    fewest = min(len(a_timed), len(b_timed))
-    counts = f"{len(a_timed)} vs {len(b_timed)} sessions"
+    """Compare two groups; `words` name them in a sentence ("With baby-photo",
+    "Without it")."""
+    a, b = _figures(labels[0], first), _figures(labels[1], second)
+    a_km, b_km = _curve(first), _curve(second)
+    fewest = min(a_km.sessions, b_km.sessions)
+    counts = f"{a_km.sessions} vs {b_km.sessions} sessions"
     if fewest < MIN_SESSIONS:
         sentence = (
-            f"{first_words} and {second_words.lower()}: not enough sessions yet to compare"
+            f"{words[0]} and {words[1].lower()}: not enough sessions yet to compare"
             f" ({fewest} of the {MIN_SESSIONS} needed in each; {counts})."
         )
-        return Comparison(subject, first, second, None, False, sentence)
-    a_obs, a_cens = _times(a_timed)
-    b_obs, b_cens = _times(b_timed)
-    test = logrank(a_obs, a_cens, b_obs, b_cens)
-    p = None if test.pvalue != test.pvalue else test.pvalue  # NaN: no let-downs at all
-    medians = f"median {_median_words(first)} vs {_median_words(second)}, {counts}"
+        return Comparison(subject, a, b, None, False, sentence)
+    test = logrank(*_split(first), *_split(second))
+    p = None if math.isnan(test.pvalue) else test.pvalue  # NaN: no let-downs at all
     if p is None:
-        sentence = f"No let-downs to compare yet ({counts})."
-    else:
-        # Fewer let-downs than expected in the first group means later let-downs.
-        sooner = test.statistic > 0
-        direction = "sooner" if sooner else "later"
-        chance = (
-            "this could still be chance"
-            if p >= CHANCE_P
-            else f"unlikely to be chance alone (p = {p:.2g}), though other things can"
-            " differ between these sessions, such as the time of day"
-        )
-        sentence = f"{first_words}, let-down came {direction}: {medians}; {chance}."
-    return Comparison(subject, first, second, p, True, sentence)
+        return Comparison(subject, a, b, None, True, f"No let-downs to compare yet ({counts}).")
+    # More let-downs than expected in the first group means sooner let-downs.
+    direction = "sooner" if test.statistic > 0 else "later"
+    medians = f"median {_median_words(a)} vs {_median_words(b)}, {counts}"
+    chance = (
+        "this could still be chance"
+        if p >= CHANCE_P
+        else f"unlikely to be chance alone (p = {p:.2g}), though other things can"
+        " differ between these sessions, such as the time of day"
+    )
+    sentence = f"{words[0]}, let-down came {direction}: {medians}; {chance}."
+    return Comparison(subject, a, b, p, True, sentence)
+
+
+def _split(rows: Sequence[_Row]) -> tuple[list[float], list[float]]:
+    """Times of the first let-down, and the lengths of sessions without one."""
+    timed = [r for r in rows if not r.manual]
+    return (
+        [r.first for r in timed if r.first is not None],
+        [r.played for r in timed if r.first is None],
+    )
 
 
 @dataclass(frozen=True)
@@ -247,100 +293,88 @@ def review(
     `routine` keeps that routine's sessions only; `cue` keeps the figures and
     comparisons of that cue only (the sessions without it are still needed).
     """
-    ended = [r for r in records if r.status != "running"]
+    rows = [_row(r) for r in records if r.status != "running"]
     if routine is not None:
-        ended = [r for r in ended if r.routine == routine]
-    timed = [r for r in ended if not r.is_manual]
-    before = {r.id: r.cues_before_letdown() for r in timed}
-    names = sorted({name for cues in before.values() for name in cues})
+        rows = [r for r in rows if r.routine == routine]
+    timed = [r for r in rows if not r.manual]
+    names = sorted({name for r in timed for name in r.cues})
     if cue is not None:
         names = [n for n in names if n == cue]
     comparisons: list[Comparison] = []
     cue_figures: list[Figures] = []
     for name in names:
-        had = [r for r in timed if name in before[r.id]]
+        had = [r for r in timed if name in r.cues]
         # Fair: against the sessions of the same routines that did not have it.
         routines_with = {r.routine for r in had}
-        without = [r for r in timed if name not in before[r.id] and r.routine in routines_with]
-        with_f = figures(name, had)
-        cue_figures.append(with_f)
-        comparisons.append(
-            compare(
-                f"cue {name}",
-                with_f,
-                figures(f"without {name}", without),
-                had,
-                without,
-                first_words=f"With {name}",
-                second_words="Without it",
-            )
+        without = [r for r in timed if name not in r.cues and r.routine in routines_with]
+        comparison = _compare(
+            f"cue {name}",
+            had,
+            without,
+            labels=(name, f"without {name}"),
+            words=(f"With {name}", "Without it"),
         )
+        cue_figures.append(comparison.first)
+        comparisons.append(comparison)
     if cue is None:
         comparisons += _arm_comparisons(timed)
     last = timed[-TYPICAL_OF_LAST:]
     return Review(
-        sessions=len(ended),
-        overall=figures("all sessions", ended),
-        routines=summarize(ended),
+        sessions=len(rows),
+        overall=_figures("all sessions", rows),
+        routines=_by_routine(rows),
         cues=cue_figures,
         comparisons=comparisons,
         typical_letdown_s=_curve(last).median() if last else None,
         typical_of=len(last),
         weekly=_weekly(timed),
-        daily_volume=_daily_volume(ended),
+        daily_volume=_daily_volume(rows),
     )
 
 
-def _arm_comparisons(timed: Sequence[SessionRecord]) -> list[Comparison]:
+def _arm_comparisons(timed: Sequence[_Row]) -> list[Comparison]:
     """Each experiment's arms, two at a time (most sessions first)."""
-    arms: dict[tuple[str, str], dict[str, list[SessionRecord]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+    arms: dict[tuple[str, str], dict[str, list[_Row]]] = defaultdict(lambda: defaultdict(list))
     for r in timed:
-        if r.experiment and r.experiment_arm:
-            arms[(r.routine, r.experiment)][r.experiment_arm].append(r)
+        if r.experiment and r.arm:
+            arms[(r.routine, r.experiment)][r.arm].append(r)
     out = []
     for (routine_name, slot), by_arm in sorted(arms.items()):
         ordered = sorted(by_arm.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        for i, (arm_a, recs_a) in enumerate(ordered):
-            for arm_b, recs_b in ordered[i + 1 :]:
+        for i, (arm_a, rows_a) in enumerate(ordered):
+            for arm_b, rows_b in ordered[i + 1 :]:
                 out.append(
-                    compare(
+                    _compare(
                         f"{routine_name} {slot}: {arm_a} or {arm_b}",
-                        figures(arm_a, recs_a),
-                        figures(arm_b, recs_b),
-                        recs_a,
-                        recs_b,
-                        first_words=f"With {arm_a} in {slot}",
-                        second_words=f"With {arm_b}",
+                        rows_a,
+                        rows_b,
+                        labels=(arm_a, arm_b),
+                        words=(f"With {arm_a} in {slot}", f"With {arm_b}"),
                     )
                 )
     return out
 
 
-def _grouped(
-    records: Iterable[SessionRecord], key: Callable[[SessionRecord], date]
-) -> dict[date, list[SessionRecord]]:
-    groups: dict[date, list[SessionRecord]] = defaultdict(list)
-    for r in records:
+def _grouped(rows: Iterable[_Row], key: Callable[[_Row], date]) -> dict[date, list[_Row]]:
+    groups: dict[date, list[_Row]] = defaultdict(list)
+    for r in rows:
         groups[key(r)].append(r)
     return dict(sorted(groups.items()))
 
 
-def _weekly(timed: Sequence[SessionRecord]) -> list[TrendPoint]:
-    def monday(r: SessionRecord) -> date:
-        day = r.started_at.astimezone().date()
-        return day - timedelta(days=day.weekday())
+def _weekly(timed: Sequence[_Row]) -> list[TrendPoint]:
+    def monday(r: _Row) -> date:
+        return r.day - timedelta(days=r.day.weekday())
 
     return [
-        TrendPoint(week, len(recs), _curve(recs).median())
-        for week, recs in _grouped(timed, monday).items()
+        TrendPoint(week, len(rows), _curve(rows).median())
+        for week, rows in _grouped(timed, monday).items()
     ]
 
 
-def _daily_volume(ended: Sequence[SessionRecord]) -> list[DayVolume]:
-    with_volume = [r for r in ended if r.volume_total_ml is not None]
+def _daily_volume(rows: Sequence[_Row]) -> list[DayVolume]:
+    with_volume = [r for r in rows if r.volume is not None]
     return [
-        DayVolume(day, len(recs), round(sum(r.volume_total_ml or 0.0 for r in recs), 1))
-        for day, recs in _grouped(with_volume, lambda r: r.started_at.astimezone().date()).items()
+        DayVolume(day, len(group), round(sum(r.volume or 0.0 for r in group), 1))
+        for day, group in _grouped(with_volume, lambda r: r.day).items()
     ]

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 Z_95 = 1.959963984540054
@@ -56,28 +57,21 @@ class KaplanMeier:
     def fit(cls, observed: Sequence[float], censored: Sequence[float]) -> KaplanMeier:
         """`observed`: times at which the event came; `censored`: times at which
         watching stopped without it."""
-        marks = sorted([(t, 1) for t in observed] + [(t, 0) for t in censored])
-        times: list[float] = []
+        died = Counter(observed)
+        lost = Counter(censored)
+        times = sorted(died.keys() | lost.keys())
         at_risk: list[int] = []
         events: list[int] = []
         survival: list[float] = []
-        remaining = len(marks)
+        remaining = len(observed) + len(censored)
         s = 1.0
-        i = 0
-        while i < len(marks):
-            t = marks[i][0]
-            j = i
-            died = 0
-            while j < len(marks) and marks[j][0] == t:
-                died += marks[j][1]
-                j += 1
-            s *= (remaining - died) / remaining
-            times.append(t)
+        for t in times:
+            d = died.get(t, 0)
+            s *= (remaining - d) / remaining
             at_risk.append(remaining)
-            events.append(died)
+            events.append(d)
             survival.append(s)
-            remaining -= j - i
-            i = j
+            remaining -= d + lost.get(t, 0)
         return cls(tuple(times), tuple(at_risk), tuple(events), tuple(survival))
 
     @property
@@ -87,37 +81,37 @@ class KaplanMeier:
     def interval(self, z: float = Z_95) -> list[tuple[float, float]]:
         """The pointwise "log-log" interval of the survival at each time, as
         scipy's `confidence_interval(method="log-log")` (NaN where undefined)."""
-        out = []
+        return list(self._bands(z))
+
+    def _bands(self, z: float = Z_95) -> Iterator[tuple[float, float]]:
         greenwood = 0.0
         for n, d, s in zip(self.at_risk, self.events, self.survival, strict=True):
             greenwood = greenwood + d / (n * (n - d)) if n > d else math.inf
             if s <= 0.0 or s >= 1.0 or math.isinf(greenwood):
-                out.append((math.nan, math.nan))
+                yield math.nan, math.nan
                 continue
             se = math.sqrt(greenwood) / abs(math.log(s))
             centre = math.log(-math.log(s))
-            out.append((math.exp(-math.exp(centre + z * se)), math.exp(-math.exp(centre - z * se))))
-        return out
-
-    def quantile_time(self, curve: Sequence[float], level: float = 0.5) -> float | None:
-        """The first time at which `curve` (the survival or one of its bounds)
-        is at or below `level`; None if it never gets there ("not reached")."""
-        for t, s in zip(self.times, curve, strict=True):
-            if not math.isnan(s) and s <= level:
-                return t
-        return None
+            yield math.exp(-math.exp(centre + z * se)), math.exp(-math.exp(centre - z * se))
 
     def median(self) -> float | None:
         """The median time to the event; None when fewer than half had it."""
-        return self.quantile_time(self.survival)
+        for t, s in zip(self.times, self.survival, strict=True):
+            if s <= 0.5:
+                return t
+        return None
 
     def median_interval(self) -> tuple[float | None, float | None]:
         """A 95% interval for the median: where the lower and upper bounds of
-        the survival's interval cross one half (Brookmeyer–Crowley style).
+        the survival's interval first reach one half (Brookmeyer–Crowley style).
         None for a bound not reached (the upper one, with few let-downs)."""
-        bounds = self.interval()
-        low = self.quantile_time([lo for lo, _ in bounds])
-        high = self.quantile_time([hi for _, hi in bounds])
+        low = high = None
+        for t, (lo, hi) in zip(self.times, self._bands(), strict=True):
+            if low is None and lo <= 0.5:  # NaN compares False: undefined is skipped
+                low = t
+            if hi <= 0.5:
+                high = t
+                break  # the upper band is above the lower one: both are found
         return low, high
 
     def at_risk_at(self, t: float) -> int:

@@ -38,7 +38,7 @@ def iso_time(moment: datetime) -> str:
 def _parse(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)  # Python 3.11 reads the Z
 
 
 class Keep(enum.Enum):
@@ -407,6 +407,7 @@ class Store:
             args,
         ).fetchall()
         letdowns: dict[int, list[LetdownRecord]] = {}
+        cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
         for sid, number, t_s, phase, kind, cues, marked_at in self._conn.execute(
             "SELECT session_id, number, t_s, phase, phase_kind, cues, marked_at FROM letdowns"
             f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
@@ -415,7 +416,14 @@ class Store:
             marked = _parse(marked_at)
             assert marked is not None
             letdowns.setdefault(sid, []).append(
-                LetdownRecord(number, t_s, phase, kind, tuple(json.loads(cues)), marked)
+                LetdownRecord(
+                    number,
+                    t_s,
+                    phase,
+                    kind,
+                    cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues))),
+                    marked,
+                )
             )
         shown: dict[int, list[tuple[str, float]]] = {}
         for sid, t_s, name in self._conn.execute(
