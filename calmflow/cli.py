@@ -20,9 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from calmflow import catalog, paths
-from calmflow.core.routine import load_routine
-from calmflow.core.yamlsource import SourceError
+from calmflow import paths
 from calmflow.crash import record_crash
 from calmflow.format import clock_text, skips_text
 from calmflow.store.db import StoreError
@@ -47,6 +45,9 @@ def _open_store() -> Any:
 
 
 def _load(routine: str) -> Any:
+    from calmflow import catalog
+    from calmflow.core.yamlsource import SourceError
+
     try:
         return catalog.load(routine)
     except SourceError as exc:
@@ -194,6 +195,9 @@ def _print_session_summary(store: Any, session_id: int | None) -> None:
 @click.argument("routines", nargs=-1, required=True)
 def check(routines: tuple[str, ...]) -> None:
     """Validate routines: exit 0 if all are valid, else list every problem as file:line:col."""
+    from calmflow import catalog
+    from calmflow.core.yamlsource import SourceError
+
     bad = 0
     for name in routines:
         try:
@@ -267,6 +271,10 @@ def render(
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def routines_cmd(as_json: bool) -> None:
     """List bundled and user routines."""
+    from calmflow import catalog
+    from calmflow.core.routine import load_routine
+    from calmflow.core.yamlsource import SourceError
+
     rows: list[dict[str, Any]] = []
     for entry in catalog.entries():
         try:
@@ -597,6 +605,7 @@ def import_(file: Path) -> None:
 def review(as_json: bool, since: int | None, routine: str | None, cue: str | None) -> None:
     """Which routines and cues came with sooner and more let-downs, for you."""
     from calmflow.core.review import review as make_review
+    from calmflow.review_text import review_lines
 
     store = _open_store()
     cutoff = store.now() - timedelta(days=since) if since else None
@@ -608,59 +617,8 @@ def review(as_json: bool, since: int | None, routine: str | None, cue: str | Non
     if not result.sessions:
         click.echo("No finished sessions yet. `calmflow play standard` starts one.")
         return
-    for line in _review_lines(result):
+    for line in review_lines(result):
         click.echo(line)
-
-
-def _figure_row(f: Any) -> str:
-    from calmflow.core.review import duration_words
-
-    share = "-"
-    if f.share_with_letdown is not None:
-        low, high = f.share_interval
-        share = f"{f.share_with_letdown:.0%} ({low:.0%}-{high:.0%})"
-    median = "-"
-    if f.timed_sessions:
-        median = "not reached"
-        if f.median_first_letdown_s is not None:
-            low, high = f.median_interval
-            median = duration_words(f.median_first_letdown_s) + (
-                f" ({duration_words(low) if low is not None else '?'}"
-                f"-{duration_words(high) if high is not None else 'not reached'})"
-            )
-    volume = f"{f.mean_volume_ml:.0f} ml ({f.volume_sessions})" if f.mean_volume_ml else "-"
-    per = f"{f.mean_letdowns:.1f}" if f.mean_letdowns is not None else "-"
-    return f"{f.label[:18]:<18} {f.sessions:>5}  {share:<15} {median:<28} {per:>9}  {volume}"
-
-
-def _review_lines(result: Any) -> list[str]:
-    from calmflow.core.review import duration_words
-
-    header = (
-        f"{'':<18} {'sess.':>5}  {'with let-down':<15} {'first let-down':<28} {'per sess.':>9}"
-        "  volume (sessions)"
-    )
-    lines = [header, _figure_row(result.overall), ""]
-    lines += ["By routine:", *(_figure_row(f) for f in result.routines)]
-    if result.cues:
-        lines += ["", "Sessions with each cue before the let-down:"]
-        lines += [_figure_row(f) for f in result.cues]
-    if result.comparisons:
-        lines += ["", *(f"- {c.sentence}" for c in result.comparisons)]
-    parts = ", ".join(f"{n} {part}" for part, n in result.overall.time_of_day.items() if n)
-    lines += ["", f"Time of day: {parts} (output changes through the day)."]
-    if result.typical_letdown_s is not None:
-        lines.append(
-            f"Your typical first let-down: {duration_words(result.typical_letdown_s)}"
-            f" (median of your last {result.typical_of} sessions)."
-        )
-    lines += [
-        "",
-        "Shares and times are given with a 95% interval; the first let-down time counts",
-        "sessions without one up to their end (Kaplan-Meier). These are your own sessions",
-        "only: a guide to what suits you, not a diagnosis.",
-    ]
-    return lines
 
 
 @main.command()

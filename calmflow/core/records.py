@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 
 ML_PER_OZ = 29.5735
 """US fluid ounce, the unit on bottles and pumps."""
@@ -67,14 +66,9 @@ class SessionRecord:
     """Let-downs the person counted, for a session logged by hand (no times then);
     None when each let-down was marked as it came (see `letdowns`)."""
 
-    @cached_property
+    @property
     def first_letdown_s(self) -> float | None:
         return min((ld.t_s for ld in self.letdowns), default=None)
-
-    @cached_property
-    def started_local(self) -> datetime:
-        """When it began, by the clock of this machine (for the time of day)."""
-        return self.started_at.astimezone()
 
     def cues_before_letdown(self) -> frozenset[str]:
         """The cues that came before the first let-down (or in a session without one):

@@ -98,7 +98,7 @@ class _Row(NamedTuple):
 
 
 def _row(r: SessionRecord) -> _Row:
-    local = r.started_local
+    local = r.started_at.astimezone()
     return _Row(
         r.id,
         r.routine,
@@ -133,10 +133,12 @@ def figures(label: str, records: Sequence[SessionRecord]) -> Figures:
     return _figures(label, [_row(r) for r in records])
 
 
-def _figures(label: str, rows: Sequence[_Row]) -> Figures:
+def _figures(label: str, rows: Sequence[_Row], km: KaplanMeier | None = None) -> Figures:
+    """The figures of `rows`; `km` is their curve when it is already fitted."""
     n = len(rows)
     with_letdown = sum(1 for r in rows if r.letdowns > 0)
-    km = _curve(rows)
+    if km is None:
+        km = _curve(rows)
     volumes = [r.volume for r in rows if r.volume is not None]
     parts: dict[str, int] = {part: 0 for part, _ in PARTS_OF_DAY}
     for r in rows:
@@ -211,8 +213,8 @@ def _compare(
 ) -> Comparison:
     """Compare two groups; `words` name them in a sentence ("With baby-photo",
     "Without it")."""
-    a, b = _figures(labels[0], first), _figures(labels[1], second)
     a_km, b_km = _curve(first), _curve(second)
+    a, b = _figures(labels[0], first, a_km), _figures(labels[1], second, b_km)
     fewest = min(a_km.sessions, b_km.sessions)
     counts = f"{a_km.sessions} vs {b_km.sessions} sessions"
     if fewest < MIN_SESSIONS:
