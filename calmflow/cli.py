@@ -640,3 +640,13 @@ def devices(as_json: bool) -> None:
     for d in outputs:
         mark = "*" if d["default"] else " "
         click.echo(f"{mark} {d['index']:>3}  {d['name']}  ({d['channels']} ch, {d['rate']:g} Hz)")
+
+
+def _register_schedule_commands() -> None:
+    from calmflow.schedule_commands import next_cmd, schedule_cmd
+
+    main.add_command(schedule_cmd)
+    main.add_command(next_cmd)
+
+
+_register_schedule_commands()

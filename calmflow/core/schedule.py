@@ -54,6 +54,7 @@ class Schedule:
             raise ValueError("the same time is given twice")
 
     def in_night(self, moment: datetime) -> bool:
+        """Whether `moment` (in local time) falls in the night gap."""
         if self.night is None:
             return False
         start, end = self.night
@@ -171,7 +172,9 @@ def status(
     """Where things stand at `now`, from the start times of the sessions logged
     (any routine, manual ones included) and of the power-pumping sessions;
     `since` is when the schedule was set up."""
-    sessions = sorted(s for s in sessions if s <= now)
+    # All in local time: the night gap and the times of day are the person's clock.
+    now = now.astimezone(tz)
+    sessions = sorted(s.astimezone(tz) for s in sessions if s <= now)
     # Slots count from a day ago, and not before the schedule was set up or
     # before the first session logged: nobody missed what came before.
     start = max(now - LOOK_BACK, since or now - LOOK_BACK)
@@ -193,11 +196,12 @@ def status(
     catch_up = bool(missed) and (last is None or last < missed[-1])
     power_day = None
     if len(missed) >= POWER_AFTER_MISSES:
-        tomorrow = now.astimezone(tz).date() + timedelta(days=1)
-        done_days = {p.astimezone(tz).date() for p in power_pumping or []}
-        # Never more than one a day: not for a day that already has one.
-        if tomorrow not in done_days:
-            power_day = tomorrow
+        # One session, the day after the misses (today, once that day has come),
+        # and none once a power-pumping session has been pumped since they began.
+        since_misses = [p for p in power_pumping or [] if p >= missed[0]]
+        if not since_misses:
+            day_after = missed[POWER_AFTER_MISSES - 1].astimezone(tz).date() + timedelta(days=1)
+            power_day = max(day_after, now.astimezone(tz).date())
     return Status(
         now=now,
         next_due=upcoming[0] if upcoming else None,

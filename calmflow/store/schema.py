@@ -102,9 +102,35 @@ def _v4_counted_letdowns(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5_schedule(conn: sqlite3.Connection) -> None:
+    # The pumping schedule (one row: fixed times of day, or an interval with a
+    # night gap) and the slots found missed, each kept once.
+    conn.execute(
+        """
+        CREATE TABLE schedule (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            times      TEXT,
+            every_min  INTEGER CHECK (every_min BETWEEN 60 AND 720),
+            night_from TEXT,
+            night_to   TEXT,
+            grace_min  INTEGER NOT NULL CHECK (grace_min BETWEEN 0 AND 240),
+            set_at     TEXT NOT NULL,
+            CHECK ((times IS NULL) != (every_min IS NULL))
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE missed_slots (
+            due_at   TEXT PRIMARY KEY,
+            noted_at TEXT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
     ("comfort, relaxation and D-MER from the after-session form", _v3_how_it_felt),
     ("let-downs counted by hand for a session logged afterwards", _v4_counted_letdowns),
+    ("the pumping schedule and the slots missed", _v5_schedule),
 ]

@@ -74,8 +74,11 @@ def test_two_misses_suggest_power_pumping_tomorrow_once():
     result = status(EVERY_3H, [at(10, 6)], at(10, 13), TZ)
     assert result.missed == [at(10, 9), at(10, 12)]
     assert result.suggest_power_pumping_on == date(2026, 11, 11)
-    # One power-pumping session already on the 11th: never a second that day.
-    done = status(EVERY_3H, [at(10, 6)], at(10, 13), TZ, power_pumping=[at(11, 7)])
+    # The next morning, still within the day of the misses: today is the day.
+    morning = status(EVERY_3H, [at(10, 6), at(11, 6)], at(11, 7), TZ)
+    assert morning.suggest_power_pumping_on == date(2026, 11, 11)
+    # Once it is pumped, it is not suggested again for these misses.
+    done = status(EVERY_3H, [at(10, 6), at(11, 6)], at(11, 8), TZ, power_pumping=[at(11, 7)])
     assert done.suggest_power_pumping_on is None
 
 
