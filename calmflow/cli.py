@@ -604,12 +604,12 @@ def import_(file: Path) -> None:
 @click.option("--cue", metavar="NAME", help="Only this cue's figures and comparison.")
 def review(as_json: bool, since: int | None, routine: str | None, cue: str | None) -> None:
     """Which routines and cues came with sooner and more let-downs, for you."""
-    from calmflow.core.review import review as make_review
+    from calmflow.core.review import review_rows
     from calmflow.review_text import review_lines
 
     store = _open_store()
     cutoff = store.now() - timedelta(days=since) if since else None
-    result = make_review(store.sessions(since=cutoff), routine=routine, cue=cue)
+    result = review_rows(store.review_rows(since=cutoff), routine=routine, cue=cue)
     if as_json:
         filters = {"since_days": since, "routine": routine, "cue": cue}
         click.echo(json.dumps({"filters": filters, **result.as_dict()}, indent=2))

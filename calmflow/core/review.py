@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from calmflow.core.records import SessionRecord
@@ -76,9 +76,11 @@ class Figures:
         return asdict(self)
 
 
-class _Row(NamedTuple):
+class ReviewRow(NamedTuple):
     """What the review needs of one session, worked out once (20,000 sessions are
-    grouped many times over: each by cue, arm, routine, week and day)."""
+    grouped many times over: each by cue, arm, routine, week and day). Made from
+    a SessionRecord by `row_of`, or straight from the database by
+    `Store.review_rows` (faster: no let-down records are built)."""
 
     id: int
     routine: str
@@ -97,9 +99,8 @@ class _Row(NamedTuple):
     arm: str | None
 
 
-def _row(r: SessionRecord) -> _Row:
-    local = r.started_at.astimezone()
-    return _Row(
+def row_of(r: SessionRecord) -> ReviewRow:
+    return make_row(
         r.id,
         r.routine,
         r.is_manual,
@@ -107,15 +108,44 @@ def _row(r: SessionRecord) -> _Row:
         r.played_s,
         r.letdown_count,
         r.volume_total_ml,
-        part_of_day(local.hour),
-        local.date(),
+        r.started_at,
         r.cues_before_letdown(),
         r.experiment,
         r.experiment_arm,
     )
 
 
-def _curve(rows: Sequence[_Row]) -> KaplanMeier:
+def make_row(
+    id: int,
+    routine: str,
+    manual: bool,
+    first: float | None,
+    played: float,
+    letdowns: int,
+    volume: float | None,
+    started_at: datetime,
+    cues: frozenset[str],
+    experiment: str | None,
+    arm: str | None,
+) -> ReviewRow:
+    local = started_at.astimezone()
+    return ReviewRow(
+        id,
+        routine,
+        manual,
+        first,
+        played,
+        letdowns,
+        volume,
+        part_of_day(local.hour),
+        local.date(),
+        cues,
+        experiment,
+        arm,
+    )
+
+
+def _curve(rows: Sequence[ReviewRow]) -> KaplanMeier:
     """Time to the first let-down of the sessions played with calmflow."""
     observed: list[float] = []
     censored: list[float] = []
@@ -130,10 +160,10 @@ def _curve(rows: Sequence[_Row]) -> KaplanMeier:
 
 
 def figures(label: str, records: Sequence[SessionRecord]) -> Figures:
-    return _figures(label, [_row(r) for r in records])
+    return _figures(label, [row_of(r) for r in records])
 
 
-def _figures(label: str, rows: Sequence[_Row], km: KaplanMeier | None = None) -> Figures:
+def _figures(label: str, rows: Sequence[ReviewRow], km: KaplanMeier | None = None) -> Figures:
     """The figures of `rows`; `km` is their curve when it is already fitted."""
     n = len(rows)
     with_letdown = sum(1 for r in rows if r.letdowns > 0)
@@ -161,11 +191,11 @@ def _figures(label: str, rows: Sequence[_Row], km: KaplanMeier | None = None) ->
 
 def summarize(records: Iterable[SessionRecord]) -> list[Figures]:
     """One group per routine, by name, for sessions that have ended."""
-    return _by_routine([_row(r) for r in records if r.status != "running"])
+    return _by_routine([row_of(r) for r in records if r.status != "running"])
 
 
-def _by_routine(rows: Sequence[_Row]) -> list[Figures]:
-    groups: dict[str, list[_Row]] = defaultdict(list)
+def _by_routine(rows: Sequence[ReviewRow]) -> list[Figures]:
+    groups: dict[str, list[ReviewRow]] = defaultdict(list)
     for r in rows:
         groups[r.routine].append(r)
     return [_figures(name, group) for name, group in sorted(groups.items())]
@@ -205,8 +235,8 @@ def _median_words(f: Figures) -> str:
 
 def _compare(
     subject: str,
-    first: Sequence[_Row],
-    second: Sequence[_Row],
+    first: Sequence[ReviewRow],
+    second: Sequence[ReviewRow],
     *,
     labels: tuple[str, str],
     words: tuple[str, str],
@@ -240,7 +270,7 @@ def _compare(
     return Comparison(subject, a, b, p, True, sentence)
 
 
-def _split(rows: Sequence[_Row]) -> tuple[list[float], list[float]]:
+def _split(rows: Sequence[ReviewRow]) -> tuple[list[float], list[float]]:
     """Times of the first let-down, and the lengths of sessions without one."""
     timed = [r for r in rows if not r.manual]
     return (
@@ -295,7 +325,15 @@ def review(
     `routine` keeps that routine's sessions only; `cue` keeps the figures and
     comparisons of that cue only (the sessions without it are still needed).
     """
-    rows = [_row(r) for r in records if r.status != "running"]
+    return review_rows(
+        [row_of(r) for r in records if r.status != "running"], routine=routine, cue=cue
+    )
+
+
+def review_rows(
+    rows: list[ReviewRow], *, routine: str | None = None, cue: str | None = None
+) -> Review:
+    """`review` from rows of ended sessions, oldest first."""
     if routine is not None:
         rows = [r for r in rows if r.routine == routine]
     timed = [r for r in rows if not r.manual]
@@ -334,9 +372,9 @@ def review(
     )
 
 
-def _arm_comparisons(timed: Sequence[_Row]) -> list[Comparison]:
+def _arm_comparisons(timed: Sequence[ReviewRow]) -> list[Comparison]:
     """Each experiment's arms, two at a time (most sessions first)."""
-    arms: dict[tuple[str, str], dict[str, list[_Row]]] = defaultdict(lambda: defaultdict(list))
+    arms: dict[tuple[str, str], dict[str, list[ReviewRow]]] = defaultdict(lambda: defaultdict(list))
     for r in timed:
         if r.experiment and r.arm:
             arms[(r.routine, r.experiment)][r.arm].append(r)
@@ -357,15 +395,17 @@ def _arm_comparisons(timed: Sequence[_Row]) -> list[Comparison]:
     return out
 
 
-def _grouped(rows: Iterable[_Row], key: Callable[[_Row], date]) -> dict[date, list[_Row]]:
-    groups: dict[date, list[_Row]] = defaultdict(list)
+def _grouped(
+    rows: Iterable[ReviewRow], key: Callable[[ReviewRow], date]
+) -> dict[date, list[ReviewRow]]:
+    groups: dict[date, list[ReviewRow]] = defaultdict(list)
     for r in rows:
         groups[key(r)].append(r)
     return dict(sorted(groups.items()))
 
 
-def _weekly(timed: Sequence[_Row]) -> list[TrendPoint]:
-    def monday(r: _Row) -> date:
+def _weekly(timed: Sequence[ReviewRow]) -> list[TrendPoint]:
+    def monday(r: ReviewRow) -> date:
         return r.day - timedelta(days=r.day.weekday())
 
     return [
@@ -374,7 +414,7 @@ def _weekly(timed: Sequence[_Row]) -> list[TrendPoint]:
     ]
 
 
-def _daily_volume(rows: Sequence[_Row]) -> list[DayVolume]:
+def _daily_volume(rows: Sequence[ReviewRow]) -> list[DayVolume]:
     with_volume = [r for r in rows if r.volume is not None]
     return [
         DayVolume(day, len(group), round(sum(r.volume or 0.0 for r in group), 1))
