@@ -127,10 +127,46 @@ def _v5_schedule(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v6_pump_care(conn: sqlite3.Connection) -> None:
+    # Pump care: nipple-base measurements per side (for flange sizes to try), and
+    # the pump parts the person uses with a row per fitting, so replacing a part
+    # keeps its history and the latest fitting is the one in use.
+    conn.execute(
+        """
+        CREATE TABLE fit_measurements (
+            id          INTEGER PRIMARY KEY,
+            side        TEXT NOT NULL CHECK (side IN ('left', 'right')),
+            mm          REAL NOT NULL CHECK (mm > 0),
+            measured_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX fit_measurements_side ON fit_measurements (side, measured_at)")
+    conn.execute(
+        """
+        CREATE TABLE parts (
+            id         INTEGER PRIMARY KEY,
+            kind       TEXT NOT NULL,
+            label      TEXT,
+            every_days INTEGER CHECK (every_days >= 1),
+            added_at   TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE part_fittings (
+            id        INTEGER PRIMARY KEY,
+            part_id   INTEGER NOT NULL REFERENCES parts (id) ON DELETE CASCADE,
+            fitted_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX part_fittings_part ON part_fittings (part_id, fitted_at)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
     ("comfort, relaxation and D-MER from the after-session form", _v3_how_it_felt),
     ("let-downs counted by hand for a session logged afterwards", _v4_counted_letdowns),
     ("the pumping schedule and the slots missed", _v5_schedule),
+    ("flange-fit measurements and pump parts with their fittings", _v6_pump_care),
 ]
