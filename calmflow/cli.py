@@ -189,6 +189,11 @@ def _print_session_summary(store: Any, session_id: int | None) -> None:
         words += f", the first at {clock_text(first)}"
     click.echo(f"Session saved ({clock_text(record.played_s)} played, {words}).")
     click.echo("`calmflow review` shows how your routines compare over time.")
+    from calmflow.care_commands import care_summary_line
+
+    care = care_summary_line(store)
+    if care:
+        click.echo(care)
 
 
 @main.command()
@@ -650,3 +655,13 @@ def _register_schedule_commands() -> None:
 
 
 _register_schedule_commands()
+
+
+def _register_care_commands() -> None:
+    from calmflow.care_commands import fit_cmd, parts_cmd
+
+    main.add_command(fit_cmd)
+    main.add_command(parts_cmd)
+
+
+_register_care_commands()
