@@ -136,7 +136,7 @@ class CalmflowApp(App[None]):
             self.push_screen(HelpScreen.for_screen(screen))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette's commands (ctrl+p): start a routine, help, quit."""
+        """The command palette's commands (ctrl+p): start a routine, review, help, quit."""
         from calmflow.ui.screens.home import HomeScreen
 
         if isinstance(screen, HomeScreen):
@@ -149,6 +149,16 @@ class CalmflowApp(App[None]):
                     f"{clock_text(routine.duration_s)} · {_first_words(routine.description)}",
                     lambda name=row.entry.name: screen.start_by_name(name),
                 )
+            yield SystemCommand(
+                "Review",
+                "How your routines and cues compare, from your own sessions",
+                screen.action_review,
+            )
+            yield SystemCommand(
+                "Sessions",
+                "Your sessions: delete one, fix its volume or a let-down marked by mistake",
+                screen.action_sessions,
+            )
         yield SystemCommand("Help", "The keys of this screen and what they do", self.action_help)
         yield SystemCommand(
             "Quit", "Quit calmflow; a session that is playing is saved", self.action_quit

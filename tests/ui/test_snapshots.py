@@ -30,8 +30,10 @@ from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.help import HelpScreen
 from calmflow.ui.screens.home import HomeScreen
+from calmflow.ui.screens.review import ReviewScreen
 from calmflow.ui.widgets.photo import Photo
 from tests.conftest import ManualClock
+from tests.ui import seeding
 from tests.ui.driving import after, app_for, started
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -308,3 +310,97 @@ class TestAfterSession:
             _input_still(app)
 
         assert snap_compare(app, terminal_size=size, run_before=ended)
+
+
+# --- the review and the sessions list ----------------------------------------------
+
+
+def _at_home_with_a_log() -> CalmflowApp:
+    seeding.log(paths.database_path(), seeding.three_weeks())
+    return make_app(
+        store=Store(paths.database_path(), clock=lambda: seeding.NOW),
+        output_factory=lambda plan: NullOutput(plan.rate),
+    )
+
+
+class TestReview:
+    @SIZES
+    def test_the_review_of_three_weeks(
+        self, snap_compare: Snap, home: Path, size: tuple[int, int]
+    ) -> None:
+        app = _at_home_with_a_log()
+
+        async def opened(pilot: Any) -> None:
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, ReviewScreen) and app.screen.loaded is not None
+
+        assert snap_compare(app, terminal_size=size, run_before=opened)
+
+    def test_the_review_scrolled_to_its_charts(self, snap_compare: Snap, home: Path) -> None:
+        app = _at_home_with_a_log()
+
+        async def charts(pilot: Any) -> None:
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("end")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=charts)
+
+    def test_no_sessions_yet(self, snap_compare: Snap, home: Path) -> None:
+        app = make_app(
+            store=Store(paths.database_path(), clock=lambda: seeding.NOW),
+            output_factory=lambda plan: NullOutput(plan.rate),
+        )
+
+        async def opened(pilot: Any) -> None:
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=opened)
+
+
+class TestSessions:
+    @SIZES
+    def test_the_list_and_a_delete_asked(
+        self, snap_compare: Snap, home: Path, size: tuple[int, int]
+    ) -> None:
+        app = _at_home_with_a_log()
+
+        async def asked(pilot: Any) -> None:
+            await pilot.press("s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("down", "d")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=size, run_before=asked)
+
+    def test_fixing_a_volume(self, snap_compare: Snap, home: Path) -> None:
+        app = _at_home_with_a_log()
+
+        async def volume(pilot: Any) -> None:
+            await pilot.press("s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("down", "down", "v")
+            await pilot.pause()
+            _input_still(app)
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=volume)
+
+    def test_the_letdowns_of_a_session(self, snap_compare: Snap, home: Path) -> None:
+        app = _at_home_with_a_log()
+
+        async def marks(pilot: Any) -> None:
+            await pilot.press("s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("down", "down", "down", "enter")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=marks)

@@ -24,6 +24,10 @@ SCREEN_NAMES = {
     "HomeScreen": "Home",
     "PlayerScreen": "Player",
     "AfterSessionScreen": "After the session",
+    "ReviewScreen": "Review",
+    "SessionsScreen": "Sessions",
+    "VolumeScreen": "Volume",
+    "LetdownsScreen": "Let-downs",
 }
 
 SENTENCES = {

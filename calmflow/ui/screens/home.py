@@ -118,6 +118,20 @@ class HomeScreen(Screen[None]):
             id="next_routine",
             tooltip="Choose the routine below",
         ),
+        Binding(
+            "r",
+            "review",
+            "Review",
+            id="review",
+            tooltip="How your routines and cues compare, from your own sessions",
+        ),
+        Binding(
+            "s",
+            "sessions",
+            "Sessions",
+            id="sessions",
+            tooltip="Your sessions: delete one, fix its volume or a let-down marked by mistake",
+        ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
     ]
     HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."
@@ -310,6 +324,16 @@ class HomeScreen(Screen[None]):
             )
             return
         self.calm_app.play(fresh.loaded)
+
+    def action_review(self) -> None:
+        from calmflow.ui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+
+    def action_sessions(self) -> None:
+        from calmflow.ui.screens.sessions import SessionsScreen
+
+        self.app.push_screen(SessionsScreen())
 
     def start_by_name(self, name: str) -> None:
         """Start the routine listed as `name` (from the command palette)."""
