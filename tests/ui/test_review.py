@@ -19,7 +19,8 @@ from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.help import HelpScreen
 from calmflow.ui.screens.home import HomeScreen
 from calmflow.ui.screens.review import ReviewScreen
-from calmflow.ui.screens.sessions import LetdownsScreen, SessionsScreen, VolumeScreen
+from calmflow.ui.screens.session_edit import LetdownsScreen, VolumeScreen
+from calmflow.ui.screens.sessions import SessionsScreen
 from calmflow.ui.widgets.date_chart import DateChart
 from calmflow.ui.widgets.sentences import Sentences
 from tests.conftest import ManualClock
@@ -363,3 +364,36 @@ async def test_while_the_log_is_read_the_screen_says_so_and_answers_keys(home, c
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_a_session_logged_by_hand_shows_its_counted_letdowns(home, clock):
+    from calmflow.exchange import manual_session
+
+    store = Store(paths.database_path(), clock=lambda: NOW)
+    store.add_sessions(
+        [
+            manual_session(
+                now=NOW,
+                at=NOW - timedelta(hours=1),
+                minutes=15,
+                left=None,
+                right=None,
+                total=90,
+                unit="ml",
+                letdowns=2,
+                notes="",
+            )
+        ]
+    )
+    store.close()
+    async with at_home(clock) as (app, pilot):
+        screen = await open_sessions(app, pilot)
+        [row] = table_rows(screen, "#sessions-table")
+        assert "manual  2 let-downs" in row and row.endswith("90 ml  by hand")
+        await pilot.press("enter")
+        marks = app.screen
+        assert isinstance(marks, LetdownsScreen)
+        assert "Logged by hand: 2 let-downs counted" in shown(marks, "#letdowns-about")
+        await pilot.press("d", "d")  # nothing to take back: nothing happens
+        await pilot.press("escape")
+        assert app.screen is screen

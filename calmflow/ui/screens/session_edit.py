@@ -1,0 +1,235 @@
+"""The two dialogs of the sessions list: a session's volume, and its let-down marks.
+
+A key that deletes something asks once first: `Confirm` acts on the second press
+of the same key on the same thing, as q does to finish a session in the player.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, cast
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static
+
+from calmflow.core.records import ML_PER_OZ, AfterSession, SessionRecord
+from calmflow.format import clock_text
+from calmflow.store.db import StoreError
+from calmflow.ui.screens.home import letdowns_text
+
+if TYPE_CHECKING:
+    from calmflow.store.store import Store
+    from calmflow.ui.app import CalmflowApp
+
+CONFIRM_S = 3.0
+"""A second press within this long confirms a deletion (as q finishes a session)."""
+
+Table = DataTable[str | Text]
+
+
+class Confirm:
+    """A key that acts only when pressed twice on the same thing within CONFIRM_S."""
+
+    def __init__(self) -> None:
+        self._asked: tuple[object, float] | None = None
+
+    def second(self, thing: object) -> bool:
+        """True on the second press for `thing`; otherwise remember this first one."""
+        now = time.monotonic()
+        if self._asked is not None:
+            asked, at = self._asked
+            if asked == thing and now - at <= CONFIRM_S:
+                self._asked = None
+                return True
+        self._asked = (thing, now)
+        return False
+
+
+def _entry(ml: float | None, unit: str) -> str:
+    """A volume as the person would type it in `unit`; '' for none."""
+    if ml is None:
+        return ""
+    value = ml / ML_PER_OZ if unit == "oz" else ml
+    return f"{round(value, 1):g}"
+
+
+class VolumeScreen(ModalScreen[AfterSession | None]):
+    """Left, right or total, in ml or oz, filled in with what the log has."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Change nothing")]
+
+    def __init__(self, record: SessionRecord, unit: str, words: str) -> None:
+        super().__init__()
+        self.record = record
+        self.unit = unit
+        self.words = words
+
+    def compose(self) -> ComposeResult:
+        r, unit = self.record, self.unit
+        # A total that is left + right is left blank: changing a side then changes it too.
+        total = r.volume_total_ml
+        if (
+            total is not None
+            and r.volume_left_ml is not None
+            and r.volume_right_ml is not None
+            and abs(r.volume_left_ml + r.volume_right_ml - total) < 0.05
+        ):
+            total = None
+        with Vertical(id="form", classes="volume-form"):
+            yield Static(
+                f"[b]Volume[/b] · {escape(self.words)}\n"
+                "[dim]Each side, or the total; empty boxes clear it.[/dim]",
+                id="form-title",
+            )
+            with Horizontal(classes="form-row"):
+                yield Label("Left")
+                yield Input(_entry(r.volume_left_ml, unit), type="number", id="left")
+                yield Label("Right")
+                yield Input(_entry(r.volume_right_ml, unit), type="number", id="right")
+                yield Label("or total")
+                yield Input(_entry(total, unit), type="number", id="total")
+            with Horizontal(classes="form-row"):
+                yield Label("Unit")
+                with RadioSet(id="unit"):
+                    yield RadioButton("ml", value=unit == "ml", id="unit-ml")
+                    yield RadioButton("oz", value=unit == "oz", id="unit-oz")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (Enter)", variant="primary", id="save")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#left" if self.record.volume_left_ml is not None else "#total").focus()
+
+    def _number(self, field: str) -> float | None:
+        text = self.query_one(f"#{field}", Input).value.strip()
+        return float(text) if text else None
+
+    def answers(self) -> AfterSession:
+        unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
+        return AfterSession.from_entry(
+            self._number("left"), self._number("right"), self._number("total"), unit
+        )
+
+    def action_save(self) -> None:
+        try:
+            answers = self.answers()
+        except ValueError as exc:
+            self.query_one("#form-error", Static).update(f"[b]{escape(str(exc))}[/b]")
+            return
+        self.dismiss(answers)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+
+class LetdownsScreen(ModalScreen[bool]):
+    """A session's let-down marks; d (twice) takes back the one chosen."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="close", key_display="Esc"),
+        Binding(
+            "d",
+            "remove",
+            "Take back",
+            id="remove_letdown",
+            tooltip="Take back the let-down chosen, marked by mistake (press d again)",
+        ),
+    ]
+
+    def __init__(self, record: SessionRecord, words: str) -> None:
+        super().__init__()
+        self.record = record
+        self.words = words
+        self.changed = False
+        self._remove = Confirm()
+
+    @property
+    def store(self) -> Store:
+        return cast("CalmflowApp", self.app).store
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="letdowns-box") as box:
+            box.border_title = f"Let-downs · {self.words}"
+            box.border_subtitle = "d takes one back · Esc closes"
+            yield Static(id="letdowns-about")
+            table: Table = DataTable(id="letdowns-table", cursor_type="row", zebra_stripes=False)
+            yield table
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.add_column("", key="number")
+        table.add_column(Text("at", justify="right"), key="at")
+        table.add_column("phase", key="phase")
+        table.add_column("cues on", key="cues")
+        for ld in self.record.letdowns:
+            table.add_row(
+                str(ld.number),
+                Text(clock_text(ld.t_s), justify="right"),
+                ld.phase,
+                ", ".join(ld.cues),
+                key=str(ld.number),
+            )
+        self._say()
+        table.focus()
+
+    @property
+    def table(self) -> Table:
+        return cast("Table", self.query_one("#letdowns-table", DataTable))
+
+    def _say(self) -> None:
+        about = self.query_one("#letdowns-about", Static)
+        table = self.table
+        table.display = table.row_count > 0
+        r = self.record
+        if r.counted_letdowns is not None:
+            about.update(
+                f"Logged by hand: {letdowns_text(r)} counted, without times. "
+                "`calmflow log add` logs such sessions."
+            )
+        elif not table.row_count:
+            about.update("No let-down marked in this session.")
+        else:
+            about.update("[dim]Seconds into the session, pauses not counted.[/dim]")
+
+    def action_remove(self) -> None:
+        table = self.table
+        if not table.display or not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is None:
+            return
+        number = int(key)
+        if not self._remove.second(number):
+            self.notify(
+                f"Press d again to take back let-down {number}",
+                title="Take back?",
+                timeout=CONFIRM_S,
+            )
+            return
+        try:
+            self.store.remove_letdown(self.record.id, number=number)
+        except StoreError as exc:
+            self.notify(escape(str(exc)), severity="error", timeout=10)
+            return
+        table.remove_row(key)
+        self.changed = True
+        self._say()
+        self.notify(f"Let-down {number} taken back.", timeout=3)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)
