@@ -8,6 +8,7 @@ are marked 'interrupted' the next time the log is opened.
 from __future__ import annotations
 
 import enum
+import gc
 import json
 import os
 import socket
@@ -42,6 +43,19 @@ def utc_now() -> datetime:
 def iso_time(moment: datetime) -> str:
     """A moment as the log stores it: UTC, to the millisecond, ending in Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No garbage collection while years of records are read: they are all kept,
+    and the collector going over them again and again doubled the time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -404,7 +418,7 @@ class Store:
         return found[0]
 
     def _records(self, where: str, args: list[object]) -> list[SessionRecord]:
-        with translated(self.path):
+        with translated(self.path), _no_collection():
             return self._read_records(where, args)
 
     def _read_records(self, where: str, args: list[object]) -> list[SessionRecord]:
@@ -484,7 +498,7 @@ class Store:
         if since is not None:
             where += " AND s.started_at >= ?"
             args.append(iso_time(since))
-        with translated(self.path):
+        with translated(self.path), _no_collection():
             rows = self._conn.execute(
                 "SELECT s.id, s.routine, s.output, s.played_s, s.started_at, s.volume_total_ml,"
                 " s.experiment, s.experiment_arm, s.counted_letdowns, l.first, l.n"

@@ -158,6 +158,8 @@ class PlayerScreen(Screen[None]):
         self.app.exit(return_code=EXIT_STORE, message=f"calmflow: {why}")
 
     def _started(self) -> None:
+        if not self.is_attached:  # the app closed while the sound was opening
+            return
         self._ticking = True
         self.set_interval(TICK_S, self.tick)
         self.tick()
