@@ -327,3 +327,35 @@ async def test_home_fits_and_the_list_is_whole(home, mine, clock, size):
         for selector in ("#home-title", "#routine-about", "#recent"):
             region = screen.query_one(selector).region
             assert region.height >= 1 and region.bottom <= size[1] - 1, selector
+
+
+async def test_a_missed_session_offers_the_catch_up_routine(home, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from calmflow.core.schedule import Schedule
+    from calmflow.store.planning import save_schedule
+    from tests.store.log import WallClock
+
+    # One session every hour, the last three hours ago: two slots missed since.
+    wall = WallClock(datetime.now(UTC) - timedelta(hours=3, minutes=5))
+    store = Store(paths.database_path(), clock=wall)
+    save_schedule(store, Schedule(every=timedelta(hours=1)))
+    sid = store.start_session(
+        routine="standard", routine_path=None, routine_digest=None, planned_s=1200, output="null"
+    )
+    store.end_session(sid, status="completed", played_s=1200)
+    store.close()
+    async with at_home(clock) as (app, pilot, screen):
+        said = " ".join(shown(screen, "#next-due").split())  # as read, across its wrapping
+        assert said.startswith("A session is due now")
+        assert (
+            "even 10 to 15 minutes helps. The catch-up routine is chosen: Enter starts it." in said
+        )
+        assert screen.chosen is not None and screen.chosen.entry.name == "catch-up"
+        assert "power-pumping session tomorrow can help" in said or "today can help" in said
+
+
+async def test_without_a_schedule_nothing_is_said_about_when_to_pump(home, clock):
+    async with at_home(clock) as (app, pilot, screen):
+        assert not screen.query_one("#next-due", Static).display
+        assert screen.chosen is not None and screen.chosen.entry.name == "standard"

@@ -29,6 +29,8 @@ from calmflow.format import clock_text
 from calmflow.store.db import StoreError
 
 if TYPE_CHECKING:
+    from calmflow.core.schedule import Status
+    from calmflow.store.store import Store
     from calmflow.ui.app import CalmflowApp
 
 RECENT = 12
@@ -140,6 +142,8 @@ class HomeScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RoutineRow] = []
+        self._suggested: str | None = None
+        """The routine the schedule suggests now (catch-up, power pumping), if any."""
 
     @property
     def calm_app(self) -> CalmflowApp:
@@ -185,6 +189,7 @@ class HomeScreen(Screen[None]):
         self.show_recent(records)
 
     def on_screen_resume(self) -> None:
+        self.show_next_due()
         self.show_recent()
 
     def _records(self) -> list[SessionRecord] | StoreError:
@@ -247,18 +252,65 @@ class HomeScreen(Screen[None]):
             )
         )
 
-    def next_due(self) -> str | None:
-        """When the next session is due, once calmflow keeps a schedule; None until then.
+    def next_due(self) -> list[str]:
+        """When the next session is due and what could help now (a catch-up, one
+        power-pumping session, a pump part due): a few calm lines, none without a
+        schedule or anything due."""
+        from calmflow.care_commands import care_summary_line
+        from calmflow.schedule_commands import CATCH_UP_ROUTINE, POWER_ROUTINE, next_lines
 
-        There is no schedule yet, so nothing is said: a guess would mislead.
-        """
-        return None
+        store = self.calm_app.store
+        lines: list[str] = []
+        self._suggested = None
+        try:
+            found = self._status(store)
+            care = care_summary_line(store)
+        except StoreError:
+            return []
+        if found is not None:
+            said = next_lines(found)
+            lines += said[:1]
+            today = found.now.date()
+            if found.suggest_catch_up:
+                self._suggested = CATCH_UP_ROUTINE
+                lines.append(
+                    f"Missed at {', '.join(m.strftime('%H:%M') for m in found.missed[-2:])}:"
+                    " even 10 to 15 minutes helps. The catch-up routine is chosen: Enter starts it."
+                )
+            power_day = found.suggest_power_pumping_on
+            if power_day == today and self._suggested is None:
+                self._suggested = POWER_ROUTINE
+                lines.append(
+                    "After the missed sessions, one power-pumping session today can help;"
+                    " it is chosen: Enter starts it."
+                )
+            elif power_day is not None:
+                when = "today" if power_day == today else "tomorrow"
+                lines.append(
+                    f"After the missed sessions, one power-pumping session {when} can help."
+                )
+        if care:
+            lines.append(care)
+        return lines
+
+    @staticmethod
+    def _status(store: Store) -> Status | None:
+        from calmflow.schedule_commands import current_status
+
+        found = current_status(store)
+        return None if found is None else found[0]
 
     def show_next_due(self) -> None:
-        due = self.next_due()
+        lines = self.next_due()
         line = self.query_one("#next-due", Static)
-        line.display = due is not None
-        line.update(escape(due or ""))
+        line.display = bool(lines)
+        line.update("\n".join(escape(text) for text in lines))
+        if self._suggested is not None:
+            for index, row in enumerate(self.rows):
+                if row.entry.name == self._suggested:
+                    self.query_one("#routines", ListView).index = index
+                    self.show_about()
+                    break
 
     def show_recent(self, records: list[SessionRecord] | StoreError | None = None) -> None:
         recent = self.query_one("#recent", Static)
