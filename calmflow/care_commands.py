@@ -7,11 +7,12 @@ session (`care_summary_line`) is built here too, so cli.py only calls it.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import click
 
+from calmflow import localtime
 from calmflow.core.care import (
     FIT_CHECKLIST,
     FIT_NOTE,
@@ -28,16 +29,10 @@ from calmflow.core.care import (
 )
 
 
-def local_zone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
-
-
 def parse_day(text: str, option: str, now: datetime) -> datetime:
     """The start (local midnight) of the day `text` names: 2026-11-01, today or
     yesterday; ValueError naming `option` if it cannot be read or is still to come."""
-    tz = local_zone()
+    tz = localtime.zone()
     today = now.astimezone(tz).date()
     word = text.strip().lower()
     try:
@@ -57,7 +52,7 @@ def parse_day(text: str, option: str, now: datetime) -> datetime:
 
 
 def _day(moment: datetime) -> str:
-    return moment.astimezone(local_zone()).strftime("%Y-%m-%d")
+    return moment.astimezone(localtime.zone()).strftime("%Y-%m-%d")
 
 
 # --- calmflow fit -----------------------------------------------------------------
@@ -155,7 +150,7 @@ def fit_cmd(left: float | None, right: float | None, both: float | None, as_json
 def _statuses(store: Any) -> list[PartStatus]:
     from calmflow.store.care import part_statuses
 
-    return part_statuses(store, local_zone())
+    return part_statuses(store, localtime.zone())
 
 
 def part_line(s: PartStatus) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
+from calmflow import localtime
 from calmflow.core.schedule import GRACE, Schedule, Status
 
 POWER_ROUTINE = "power-pumping"
@@ -45,12 +46,6 @@ def parse_night(text: str) -> tuple[time, time]:
     if start == end:
         raise ValueError("--night: it must not start and end at the same time")
     return start, end
-
-
-def local_zone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
 
 
 def describe(schedule: Schedule) -> str:
@@ -136,7 +131,7 @@ def schedule_cmd(
 
         last = store.sessions(since=store.now() - timedelta(days=2))
         last_start = last[-1].started_at if last else None
-        count = write_ics(ics_path, sched, store.now(), local_zone(), last_start, days=ICS_DAYS)
+        count = write_ics(ics_path, sched, store.now(), localtime.zone(), last_start, days=ICS_DAYS)
         click.echo(f"wrote {ics_path} ({count} sessions with reminders)")
     if as_json:
         click.echo(json.dumps({"schedule": _schedule_dict(sched, set_at)}, indent=2))
@@ -188,7 +183,7 @@ def current_status(store: Any) -> tuple[Status, Any] | None:
         sched,
         [r.started_at for r in records if r.status != "running"],
         now,
-        local_zone(),
+        localtime.zone(),
         since=set_at,
         power_pumping=[r.started_at for r in records if r.routine == POWER_ROUTINE],
     )
@@ -197,7 +192,7 @@ def current_status(store: Any) -> tuple[Status, Any] | None:
 
 
 def _clock(moment: datetime) -> str:
-    return moment.astimezone(local_zone()).strftime("%H:%M")
+    return moment.astimezone(localtime.zone()).strftime("%H:%M")
 
 
 def next_lines(result: Status) -> list[str]:
@@ -277,7 +272,9 @@ def _supply(store: Any) -> dict[str, Any] | None:
     now = store.now()
     records = store.sessions(since=now - timedelta(days=20))
     volumes = [(r.started_at, r.volume_total_ml) for r in records if r.volume_total_ml is not None]
-    flag = supply_flag(daily_totals(volumes, local_zone()), now.astimezone(local_zone()).date())
+    flag = supply_flag(
+        daily_totals(volumes, localtime.zone()), now.astimezone(localtime.zone()).date()
+    )
     return asdict(flag) if flag else None
 
 

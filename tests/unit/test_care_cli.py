@@ -4,34 +4,21 @@ controlled clock."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from calmflow import care_commands, cli
+from calmflow import cli
 from calmflow.core.records import AfterSession
 from calmflow.store.store import Store
-
-TZ = timezone(timedelta(hours=1))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 10, 13, 0, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.unit.cli_clock import Clock, clocked_cli
 
 
 @pytest.fixture
 def clock(home: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    home.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setattr(cli, "_open_store", lambda: Store(home / "calmflow.sqlite3", clock=clock))
-    monkeypatch.setattr(care_commands, "local_zone", lambda: TZ)
-    return clock
+    return clocked_cli(home, monkeypatch)
 
 
 def _run(*args: str) -> Result:

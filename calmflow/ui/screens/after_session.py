@@ -7,6 +7,7 @@ space ticks D-MER. Everything is optional.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,8 +17,48 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 from calmflow.core.records import AfterSession
 
 
-class AfterSessionScreen(ModalScreen[AfterSession | None]):
-    BINDINGS = [Binding("escape", "skip", "Skip", id="skip")]
+class VolumeForm(ModalScreen[AfterSession | None]):
+    """What the volume forms share: Enter saves from any box (or says what is wrong
+    and keeps the form), Esc or the second button leaves it without saving."""
+
+    def answers(self) -> AfterSession:
+        raise NotImplementedError
+
+    def _number(self, field: str) -> float | None:
+        text = self.query_one(f"#{field}", Input).value.strip()
+        return float(text) if text else None
+
+    def action_save(self) -> None:
+        try:
+            answers = self.answers()
+        except ValueError as exc:
+            self.query_one("#form-error", Static).update(f"[b]{escape(str(exc))}[/b]")
+            return
+        self.dismiss(answers)
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_leave()
+
+
+class AfterSessionScreen(VolumeForm):
+    BINDINGS = [
+        Binding(
+            "escape",
+            "leave",
+            "Skip",
+            id="skip",
+            tooltip="Skip these questions; the session is already saved",
+        )
+    ]
 
     def __init__(self, unit: str = "ml") -> None:
         super().__init__()
@@ -55,10 +96,6 @@ class AfterSessionScreen(ModalScreen[AfterSession | None]):
     def on_mount(self) -> None:
         self.query_one("#left", Input).focus()
 
-    def _number(self, field: str) -> float | None:
-        text = self.query_one(f"#{field}", Input).value.strip()
-        return float(text) if text else None
-
     def _score(self, field: str) -> int | None:
         text = self.query_one(f"#{field}", Input).value.strip()
         return int(text) if text else None
@@ -75,23 +112,3 @@ class AfterSessionScreen(ModalScreen[AfterSession | None]):
             relaxation=self._score("relaxation"),
             dmer=self.query_one("#dmer", Checkbox).value,  # asked, so unticked is a no
         )
-
-    def action_save(self) -> None:
-        try:
-            answers = self.answers()
-        except ValueError as exc:
-            self.query_one("#form-error", Static).update(f"[b]{exc}[/b]")
-            return
-        self.dismiss(answers)
-
-    def action_skip(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_skip()

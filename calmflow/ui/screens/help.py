@@ -37,7 +37,6 @@ SENTENCES = {
     "next_phase": "Go on to the next phase now",
     "finish": "Finish the session (press twice)",
     "toggle_photo": "Hide or show the photo",
-    "skip": "Skip these questions; the session is already saved",
     "app.focus_next": "Go to the next field",
     "app.focus_previous": "Go back to the previous field",
 }

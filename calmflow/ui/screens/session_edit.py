@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioS
 from calmflow.core.records import ML_PER_OZ, AfterSession, SessionRecord
 from calmflow.format import clock_text
 from calmflow.store.db import StoreError
+from calmflow.ui.screens.after_session import VolumeForm
 from calmflow.ui.screens.home import letdowns_text
 
 if TYPE_CHECKING:
@@ -58,10 +59,10 @@ def _entry(ml: float | None, unit: str) -> str:
     return f"{round(value, 1):g}"
 
 
-class VolumeScreen(ModalScreen[AfterSession | None]):
+class VolumeScreen(VolumeForm):
     """Left, right or total, in ml or oz, filled in with what the log has."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Change nothing")]
+    BINDINGS = [Binding("escape", "leave", "Cancel", id="cancel", tooltip="Change nothing")]
 
     def __init__(self, record: SessionRecord, unit: str, words: str) -> None:
         super().__init__()
@@ -106,35 +107,11 @@ class VolumeScreen(ModalScreen[AfterSession | None]):
     def on_mount(self) -> None:
         self.query_one("#left" if self.record.volume_left_ml is not None else "#total").focus()
 
-    def _number(self, field: str) -> float | None:
-        text = self.query_one(f"#{field}", Input).value.strip()
-        return float(text) if text else None
-
     def answers(self) -> AfterSession:
         unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
         return AfterSession.from_entry(
             self._number("left"), self._number("right"), self._number("total"), unit
         )
-
-    def action_save(self) -> None:
-        try:
-            answers = self.answers()
-        except ValueError as exc:
-            self.query_one("#form-error", Static).update(f"[b]{escape(str(exc))}[/b]")
-            return
-        self.dismiss(answers)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
 
 
 class LetdownsScreen(ModalScreen[bool]):
