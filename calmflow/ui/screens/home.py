@@ -27,6 +27,7 @@ from calmflow.core.routine import LoadedRoutine, load_routine
 from calmflow.core.yamlsource import Problem, SourceError
 from calmflow.format import clock_text
 from calmflow.store.db import StoreError
+from calmflow.ui.keys import REVIEW, SESSIONS
 
 if TYPE_CHECKING:
     from calmflow.core.schedule import Status
@@ -121,20 +122,8 @@ class HomeScreen(Screen[None]):
             id="next_routine",
             tooltip="Choose the routine below",
         ),
-        Binding(
-            "r",
-            "review",
-            "Review",
-            id="review",
-            tooltip="How your routines and cues compare, from your own sessions",
-        ),
-        Binding(
-            "s",
-            "sessions",
-            "Sessions",
-            id="sessions",
-            tooltip="Your sessions: delete one, fix its volume or a let-down marked by mistake",
-        ),
+        REVIEW,
+        SESSIONS,
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
     ]
     HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."

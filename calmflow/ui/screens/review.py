@@ -17,7 +17,6 @@ from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -34,6 +33,7 @@ from calmflow.review_text import (
     typical_text,
 )
 from calmflow.store.db import StoreError
+from calmflow.ui.keys import SESSIONS, back
 from calmflow.ui.widgets.date_chart import DateChart, Point
 from calmflow.ui.widgets.sentences import Sentences
 
@@ -94,23 +94,7 @@ def load_review(app: CalmflowApp) -> Loaded | StoreError:
 
 
 class ReviewScreen(Screen[None]):
-    BINDINGS = [
-        Binding(
-            "escape,q",
-            "back",
-            "Back",
-            id="back",
-            key_display="Esc",
-            tooltip="Back to the routines (q too)",
-        ),
-        Binding(
-            "s",
-            "sessions",
-            "Sessions",
-            id="sessions",
-            tooltip="Your sessions: delete one, fix its volume or a let-down marked by mistake",
-        ),
-    ]
+    BINDINGS = [back("the routines"), SESSIONS]
     HELP = (
         "What your own sessions say about each routine and cue. ↑ ↓, PgUp and PgDn scroll the page."
     )

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from calmflow.core.records import AfterSession, SessionRecord
 from calmflow.format import clock_text
 from calmflow.store.db import StoreError
+from calmflow.ui.keys import back
 from calmflow.ui.screens.home import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.screens.session_edit import CONFIRM_S, Confirm, LetdownsScreen, VolumeScreen
 
@@ -44,14 +45,7 @@ class SessionsScreen(Screen[bool]):
     """Dismissed with True if anything was changed, so the review is worked out again."""
 
     BINDINGS = [
-        Binding(
-            "escape,q",
-            "back",
-            "Back",
-            id="back",
-            key_display="Esc",
-            tooltip="Back to the screen before (q too)",
-        ),
+        back("the screen before"),
         Binding(
             "enter",
             "letdowns",
