@@ -108,7 +108,7 @@ def schedule_cmd(
     kept = load_schedule(store)
     if times or every or night or grace:
         try:
-            new = _new_schedule(kept[0] if kept else None, times, every, night, grace)
+            new = schedule_from_options(kept[0] if kept else None, times, every, night, grace)
         except ValueError as exc:
             fail(str(exc))
         save_schedule(store, new)
@@ -139,7 +139,7 @@ def schedule_cmd(
         click.echo(f"You pump {describe(sched)}.")
 
 
-def _new_schedule(
+def schedule_from_options(
     base: Schedule | None,
     times: str | None,
     every: str | None,

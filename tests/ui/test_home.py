@@ -6,13 +6,14 @@ import contextlib
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
-from textual.widgets import ListView, Static
+from textual.widgets import Input, ListView, Static
 
 from calmflow import paths
 from calmflow.audio.output import NullOutput
@@ -359,3 +360,41 @@ async def test_without_a_schedule_nothing_is_said_about_when_to_pump(home, clock
     async with at_home(clock) as (app, pilot, screen):
         assert not screen.query_one("#next-due", Static).display
         assert screen.chosen is not None and screen.chosen.entry.name == "standard"
+
+
+async def test_the_schedule_is_set_from_home(home, clock):
+    from calmflow.store.planning import load_schedule
+    from calmflow.ui.screens.schedule import ScheduleScreen
+
+    async with at_home(clock) as (app, pilot, screen):
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ScheduleScreen)
+        assert "No schedule yet" in str(app.screen.query_one("#schedule-now", Static).render())
+        await pilot.press("tab", *"3h", "tab", *"late", "enter")
+        await pilot.pause()
+        # A mistake is said, and nothing is kept.
+        assert "give it as from-to, like 23:00-05:00" in str(
+            app.screen.query_one("#form-error", Static).render()
+        )
+        assert load_schedule(app.store) is None
+        night = app.screen.query_one("#night", Input)
+        night.value = "23:00-05:00"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        kept = load_schedule(app.store)
+        assert kept is not None
+        assert (kept[0].every, kept[0].night) == (timedelta(hours=3), (time(23), time(5)))
+        # Home now says when one is due (now: nothing is logged since it was set).
+        assert shown(screen, "#next-due").startswith("A session is due now")
+
+
+async def test_escape_leaves_the_schedule_as_it_was(home, clock):
+    from calmflow.store.planning import load_schedule
+
+    async with at_home(clock) as (app, pilot, screen):
+        await pilot.press("t", *"06:00", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert load_schedule(app.store) is None

@@ -7,46 +7,21 @@ space ticks D-MER. Everything is optional.
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from calmflow.core.records import AfterSession
+from calmflow.ui.screens.form import Form
 
 
-class VolumeForm(ModalScreen[AfterSession | None]):
-    """What the volume forms share: Enter saves from any box (or says what is wrong
-    and keeps the form), Esc or the second button leaves it without saving."""
-
-    def answers(self) -> AfterSession:
-        raise NotImplementedError
+class VolumeForm(Form[AfterSession]):
+    """A form that asks for volumes (after a session, or fixing one later)."""
 
     def _number(self, field: str) -> float | None:
         text = self.query_one(f"#{field}", Input).value.strip()
         return float(text) if text else None
-
-    def action_save(self) -> None:
-        try:
-            answers = self.answers()
-        except ValueError as exc:
-            self.query_one("#form-error", Static).update(f"[b]{escape(str(exc))}[/b]")
-            return
-        self.dismiss(answers)
-
-    def action_leave(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_leave()
 
 
 class AfterSessionScreen(VolumeForm):

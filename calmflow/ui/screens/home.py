@@ -124,6 +124,13 @@ class HomeScreen(Screen[None]):
         ),
         REVIEW,
         SESSIONS,
+        Binding(
+            "t",
+            "schedule",
+            "Times",
+            id="schedule",
+            tooltip="When you pump: fixed times, or an interval with a night off",
+        ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
     ]
     HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."
@@ -376,6 +383,11 @@ class HomeScreen(Screen[None]):
         from calmflow.ui.screens.sessions import SessionsScreen
 
         self.app.push_screen(SessionsScreen())
+
+    def action_schedule(self) -> None:
+        from calmflow.ui.screens.schedule import ScheduleScreen
+
+        self.app.push_screen(ScheduleScreen())
 
     def start_by_name(self, name: str) -> None:
         """Start the routine listed as `name` (from the command palette)."""
