@@ -10,12 +10,15 @@ import json
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from calmflow import localtime
 from calmflow.core.schedule import GRACE, Schedule, Status
+
+if TYPE_CHECKING:
+    from calmflow.core.supply import SupplyFlag
 
 POWER_ROUTINE = "power-pumping"
 CATCH_UP_ROUTINE = "catch-up"
@@ -264,17 +267,21 @@ def next_cmd(as_json: bool, notify: bool) -> None:
             click.echo("(no desktop notifications here; the text above is all there is)", err=True)
 
 
-def _supply(store: Any) -> dict[str, Any] | None:
-    from dataclasses import asdict
-
+def current_supply_flag(store: Any) -> SupplyFlag | None:
+    """The gentle supply flag from the last weeks' logged volumes, if it is raised."""
     from calmflow.core.supply import daily_totals, supply_flag
 
     now = store.now()
     records = store.sessions(since=now - timedelta(days=20))
     volumes = [(r.started_at, r.volume_total_ml) for r in records if r.volume_total_ml is not None]
-    flag = supply_flag(
-        daily_totals(volumes, localtime.zone()), now.astimezone(localtime.zone()).date()
-    )
+    zone = localtime.zone()
+    return supply_flag(daily_totals(volumes, zone), now.astimezone(zone).date())
+
+
+def _supply(store: Any) -> dict[str, Any] | None:
+    from dataclasses import asdict
+
+    flag = current_supply_flag(store)
     return asdict(flag) if flag else None
 
 

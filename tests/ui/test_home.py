@@ -398,3 +398,32 @@ async def test_escape_leaves_the_schedule_as_it_was(home, clock):
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert load_schedule(app.store) is None
+
+
+async def test_a_dip_in_supply_is_said_gently(home, clock):
+    from datetime import datetime
+
+    from calmflow.core.records import AfterSession
+    from tests.store.log import WallClock
+
+    today = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
+    wall = WallClock(today)
+    store = Store(paths.database_path(), clock=wall)
+    for days_ago in range(17, 0, -1):
+        wall.now = today - timedelta(days=days_ago)
+        sid = store.start_session(
+            routine="standard",
+            routine_path=None,
+            routine_digest=None,
+            planned_s=1200,
+            output="null",
+        )
+        store.end_session(sid, status="completed", played_s=1200)
+        store.save_form(
+            sid, AfterSession.from_entry(None, None, 800 if days_ago > 3 else 600, "ml")
+        )
+    store.close()
+    async with at_home(clock) as (app, pilot, screen):
+        said = " ".join(shown(screen, "#next-due").split())
+        assert "Your last 3 days averaged 75% of your usual output;" in said
+        assert "`calmflow next` lists what is worth a look." in said

@@ -253,7 +253,12 @@ class HomeScreen(Screen[None]):
         power-pumping session, a pump part due): a few calm lines, none without a
         schedule or anything due."""
         from calmflow.care_commands import care_summary_line
-        from calmflow.schedule_commands import CATCH_UP_ROUTINE, POWER_ROUTINE, next_lines
+        from calmflow.schedule_commands import (
+            CATCH_UP_ROUTINE,
+            POWER_ROUTINE,
+            current_supply_flag,
+            next_lines,
+        )
 
         store = self.calm_app.store
         lines: list[str] = []
@@ -261,6 +266,7 @@ class HomeScreen(Screen[None]):
         try:
             found = self._status(store)
             care = care_summary_line(store)
+            supply = current_supply_flag(store)
         except StoreError:
             return []
         if found is not None:
@@ -285,6 +291,11 @@ class HomeScreen(Screen[None]):
                 lines.append(
                     f"After the missed sessions, one power-pumping session {when} can help."
                 )
+        if supply is not None:
+            lines.append(
+                f"Your last 3 days averaged {supply.share:.0%} of your usual output;"
+                " `calmflow next` lists what is worth a look."
+            )
         if care:
             lines.append(care)
         return lines
