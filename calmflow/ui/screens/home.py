@@ -131,6 +131,13 @@ class HomeScreen(Screen[None]):
             id="schedule",
             tooltip="When you pump: fixed times, or an interval with a night off",
         ),
+        Binding(
+            "c",
+            "care",
+            "Care",
+            id="care",
+            tooltip="Pump care: flange sizes to try, and how long each part has been in use",
+        ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
     ]
     HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."
@@ -394,6 +401,11 @@ class HomeScreen(Screen[None]):
         from calmflow.ui.screens.sessions import SessionsScreen
 
         self.app.push_screen(SessionsScreen())
+
+    def action_care(self) -> None:
+        from calmflow.ui.screens.care import CareScreen
+
+        self.app.push_screen(CareScreen())
 
     def action_schedule(self) -> None:
         from calmflow.ui.screens.schedule import ScheduleScreen
