@@ -19,10 +19,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from review_speed import make_database
+from review_speed import make_home
 
 TARGET_S = 2.0
 TIMEOUT_S = 60.0
@@ -81,13 +80,9 @@ def main() -> None:
     sessions = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        home.mkdir(mode=0o700)
+        home = make_home(tmp, sessions)
         os.environ["CALMFLOW_HOME"] = str(home)
         os.environ["TEXTUAL_ANIMATIONS"] = "none"
-        made = time.perf_counter()
-        make_database(home / "calmflow.sqlite3", sessions)
-        print(f"{sessions} sessions made in {time.perf_counter() - made:.1f} s")
         asyncio.run(time_screen("r", review_drawn))  # imports and caches warm
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         review = measure("review screen, r to its figures drawn", runs, "r", review_drawn)

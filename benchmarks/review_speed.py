@@ -107,15 +107,21 @@ def calmflow_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "calmflow"]
 
 
+def make_home(tmp: str, sessions: int) -> Path:
+    """A private CALMFLOW_HOME in `tmp` holding `sessions` sessions; says how long it took."""
+    home = Path(tmp) / "home"
+    home.mkdir(mode=0o700)
+    made = time.perf_counter()
+    make_database(home / "calmflow.sqlite3", sessions)
+    print(f"{sessions} sessions made in {time.perf_counter() - made:.1f} s")
+    return home
+
+
 def main() -> None:
     sessions = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        home.mkdir(mode=0o700)
-        made = time.perf_counter()
-        make_database(home / "calmflow.sqlite3", sessions)
-        print(f"{sessions} sessions made in {time.perf_counter() - made:.1f} s")
+        home = make_home(tmp, sessions)
         env = {**os.environ, "CALMFLOW_HOME": str(home)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = [*calmflow_command(), "review", "--json"]

@@ -21,6 +21,16 @@ MANUAL = "manual"
 pumped without calmflow, so it has no let-down times and no sound."""
 
 
+def cues_before(
+    shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
+) -> frozenset[str]:
+    """The cues of `shown` (name, seconds first shown) that came at or before the
+    first let-down at `first` seconds, or all of them in a session without one."""
+    if not shown:
+        return frozenset()
+    return frozenset(name for name, t in shown if first is None or t <= first)
+
+
 @dataclass(frozen=True)
 class LetdownRecord:
     number: int
@@ -73,10 +83,7 @@ class SessionRecord:
     def cues_before_letdown(self) -> frozenset[str]:
         """The cues that came before the first let-down (or in a session without one):
         the ones that could have helped it come."""
-        if not self.cues_shown:
-            return frozenset()
-        first = self.first_letdown_s
-        return frozenset(n for n, t in self.cues_shown if first is None or t <= first)
+        return cues_before(self.cues_shown, self.first_letdown_s)
 
     @property
     def letdown_count(self) -> int:

@@ -159,10 +159,6 @@ def _curve(rows: Sequence[ReviewRow]) -> KaplanMeier:
     return KaplanMeier.fit(observed, censored)
 
 
-def figures(label: str, records: Sequence[SessionRecord]) -> Figures:
-    return _figures(label, [row_of(r) for r in records])
-
-
 def _figures(label: str, rows: Sequence[ReviewRow], km: KaplanMeier | None = None) -> Figures:
     """The figures of `rows`; `km` is their curve when it is already fitted."""
     n = len(rows)

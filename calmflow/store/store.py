@@ -26,6 +26,7 @@ from calmflow.core.records import (
     AfterSession,
     LetdownRecord,
     SessionRecord,
+    cues_before,
 )
 from calmflow.store.db import StoreError, connect, explain, translated
 from calmflow.store.dump import add_sessions, dump_sessions
@@ -411,6 +412,13 @@ class Store:
             return self._records("", [])
         return self._records("WHERE started_at >= ?", [iso_time(since)])
 
+    def last_sessions(self, count: int) -> list[SessionRecord]:
+        """The `count` latest sessions (oldest of them first), read without the rest."""
+        return self._records(
+            "WHERE id IN (SELECT id FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?)",
+            [count],
+        )
+
     def session(self, session_id: int) -> SessionRecord:
         found = self._records("WHERE id = ?", [session_id])
         if not found:
@@ -516,8 +524,7 @@ class Store:
                 cues.setdefault(sid, []).append((name, t_s))
         out = []
         for sid, routine, output, played, started, volume, slot, arm, counted, first, n in rows:
-            shown = cues.get(sid, ())
-            before = frozenset(name for name, t in shown if first is None or t <= first)
+            before = cues_before(cues.get(sid, ()), first)
             letdowns = counted if counted is not None else (n or 0)
             at = _parse(started)
             assert at is not None

@@ -60,3 +60,11 @@ def test_rows_from_sqlite_equal_rows_from_records(tmp_path):
         row_of(r) for r in store.sessions(since=since) if r.status != "running"
     ]
     assert review_rows(store.review_rows()).as_dict() == review(records).as_dict()
+
+
+def test_the_last_sessions_are_the_tail_of_all_of_them(tmp_path):
+    path = tmp_path / "calmflow.sqlite3"
+    _varied_log(path, sessions=30)
+    store = Store(path)
+    assert store.last_sessions(12) == store.sessions()[-12:]
+    assert store.last_sessions(1000) == store.sessions()

@@ -197,7 +197,8 @@ class HomeScreen(Screen[None]):
 
     def _records(self) -> list[SessionRecord] | StoreError:
         try:
-            return self.calm_app.store.sessions()
+            # The last few only: a log of years is not read to show twelve lines.
+            return self.calm_app.store.last_sessions(RECENT)
         except StoreError as exc:
             return exc
 
