@@ -255,7 +255,8 @@ def _compare(
         return Comparison(subject, a, b, None, True, f"No let-downs to compare yet ({counts}).")
     # More let-downs than expected in the first group means sooner let-downs.
     direction = "sooner" if test.statistic > 0 else "later"
-    medians = f"median {_median_words(a)} vs {_median_words(b)}, {counts}"
+    # The second group named too: "vs 3 m without it", "vs 3 m with silence".
+    medians = f"median {_median_words(a)} vs {_median_words(b)} {words[1].lower()}, {counts}"
     chance = (
         "this could still be chance"
         if p >= CHANCE_P

@@ -77,7 +77,8 @@ def test_a_clear_difference_is_told_in_words_with_the_tests_p():
     # Medians: with, S drops to 0.5 at the 5th of 10 (100 s); without, at 340 s
     # (S = 1 - 5/11 = 0.545 after 320, 1 - 6/11 = 0.455 after 340).
     assert c.sentence.startswith(
-        "With baby-photo, let-down came sooner: median 1 m 40 s vs 5 m 40 s, 10 vs 11 sessions;"
+        "With baby-photo, let-down came sooner: median 1 m 40 s vs 5 m 40 s without it,"
+        " 10 vs 11 sessions;"
         " unlikely to be chance alone (p = "
     )
 
@@ -126,6 +127,7 @@ def test_experiment_arms_of_unequal_size():
         lullaby_waves.second.sessions,
     ) == (12, 9)
     assert "came sooner" in lullaby_waves.sentence
+    assert " with waves, 12 vs 9 sessions" in lullaby_waves.sentence  # the other arm named
     assert not arms[1].enough and "3 of the 8 needed" in arms[1].sentence
 
 
