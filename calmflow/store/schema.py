@@ -162,6 +162,19 @@ def _v6_pump_care(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX part_fittings_part ON part_fittings (part_id, fitted_at)")
 
 
+def _v7_replayed_journals(conn: sqlite3.Connection) -> None:
+    # Writes kept in the journal during a full disk are replayed in one transaction
+    # that also records the journal's digest: a kill after the commit and before
+    # the file is removed does not replay it twice.
+    conn.execute(
+        """
+        CREATE TABLE replayed_journals (
+            digest      TEXT PRIMARY KEY,
+            replayed_at TEXT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
@@ -169,4 +182,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("let-downs counted by hand for a session logged afterwards", _v4_counted_letdowns),
     ("the pumping schedule and the slots missed", _v5_schedule),
     ("flange-fit measurements and pump parts with their fittings", _v6_pump_care),
+    ("journals of unsaved writes, each replayed once", _v7_replayed_journals),
 ]

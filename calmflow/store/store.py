@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import gc
+import hashlib
 import json
 import os
 import socket
@@ -28,7 +29,7 @@ from calmflow.core.records import (
     SessionRecord,
     cues_before,
 )
-from calmflow.store.db import StoreError, connect, explain, translated
+from calmflow.store.db import StoreError, connect, damaged, explain, translated
 from calmflow.store.dump import add_sessions, dump_sessions
 
 if TYPE_CHECKING:
@@ -100,6 +101,11 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction; inside another one (a journal being replayed),
+        part of that one."""
+        if self._conn.in_transaction:
+            yield self._conn
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -120,7 +126,7 @@ class Store:
                 ) from None
             if "readonly" in text:
                 raise StoreError(f"the database {self.path} has become read-only.") from None
-            if "malformed" in text or "not a database" in text:
+            if damaged(exc):
                 raise StoreError(explain(self.path, exc)) from None
             raise StoreError(f"could not write to {self.path}: {text}") from None
 
@@ -164,16 +170,36 @@ class Store:
             os.fsync(f.fileno())
 
     def _replay_journal(self) -> None:
+        """Add the journal's writes to the log, all in one transaction that records
+        the journal's digest, then remove it: a kill at any point replays it once."""
         try:
             text = self.journal_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return
-        for line in text.splitlines():
-            try:
-                entry = json.loads(line)
-                self.apply(entry["op"], entry["args"])
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line from a crash while journalling
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        unmatched = []
+        with self._write() as db:
+            seen = "SELECT 1 FROM replayed_journals WHERE digest = ?"
+            if db.execute(seen, (digest,)).fetchone() is None:
+                for line in text.splitlines():
+                    try:
+                        entry = json.loads(line)
+                        self.apply(entry["op"], entry["args"])
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a torn last line from a crash while journalling
+                    except sqlite3.IntegrityError:
+                        unmatched.append(line + "\n")  # its session is not in this log
+                db.execute(
+                    "INSERT INTO replayed_journals (digest, replayed_at) VALUES (?, ?)",
+                    (digest, iso_time(self._now())),
+                )
+        if unmatched:
+            kept = self.journal_path.with_name(self.journal_path.name + ".unmatched")
+            fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.writelines(unmatched)
+                f.flush()
+                os.fsync(f.fileno())
         self.journal_path.unlink()
 
     # --- a session as it happens ------------------------------------------------

@@ -114,7 +114,7 @@ def test_a_schema_5_log_keeps_everything_and_gains_pump_care(
     assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0] == 5
 
     store = Store(db_path, clock=clock)
-    assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0] == 6
+    assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     (record,) = store.sessions()
     assert (record.id, record.comfort, record.status) == (sid, 2, "completed")
     kept = load_schedule(store)
@@ -125,4 +125,4 @@ def test_a_schema_5_log_keeps_everything_and_gains_pump_care(
     (status,) = care.part_statuses(store, UTC)
     assert status.sessions_since == 1
     store.close()
-    assert db_path.with_name(f"{db_path.name}.before-schema-6").exists()
+    assert db_path.with_name(f"{db_path.name}.before-schema-{len(MIGRATIONS)}").exists()

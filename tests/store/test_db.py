@@ -207,10 +207,22 @@ def _damaged_pages(db_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_garbage, _damaged_pages], ids=["not sqlite", "damaged pages"])
-def test_a_damaged_database_is_refused_clearly_and_left_for_recovery(
+def test_a_damaged_database_is_moved_aside_untouched_and_a_new_log_begins(
     db_path: Path, damage: Callable[[Path], None]
 ) -> None:
     damage(db_path)
-    message = _refused_untouched(db_path)
-    assert "damaged" in message
-    assert "move it aside" in message
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError) as err:
+        Store(db_path)
+    message = str(err.value)
+    del err  # the traceback holds the half-open connection
+    (aside,) = db_path.parent.glob(f"{db_path.name}.damaged-*")
+    assert f"your log {db_path} is damaged" in message
+    assert f"moved aside, untouched, to {aside}" in message
+    assert "Run calmflow again to start a new log" in message
+    assert aside.read_bytes() == before
+    assert not db_path.exists()
+    store = Store(db_path)  # the next start: a new, empty log; the damaged one kept
+    assert store.sessions() == []
+    store.close()
+    assert aside.read_bytes() == before
