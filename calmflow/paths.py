@@ -40,8 +40,19 @@ def home() -> Path:
 
         path = Path(platformdirs.user_data_dir("calmflow", appauthor=False))
     if not path.is_dir():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        _make_private(path)
     return path
+
+
+def _make_private(path: Path) -> None:
+    """Make `path` and each missing folder above it 0700 (`mkdir -p` would make
+    those above with the umask, 0777 under umask 000; the XDG spec asks for 0700)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def database_path() -> Path:

@@ -10,7 +10,9 @@ soundfile.
 
 from __future__ import annotations
 
+import os
 import queue
+import stat
 import threading
 import wave
 from pathlib import Path
@@ -76,7 +78,20 @@ class _Soundfile:
         self._file.close()
 
 
+def _make_private(path: Path) -> None:
+    """Create `path` (or empty it) readable by its owner only, before any sample is
+    written: a routine's sound can hold the baby's voice. A file already there is
+    tightened to 0600 (a device or a pipe is left as it is)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _open(path: Path, rate: int, channels: int, subtype: str, frames: int) -> _Sink:
+    _make_private(path)
     bytes_per_frame = channels * (2 if subtype == "PCM_16" else 4)
     big = frames * bytes_per_frame > WAV_LIMIT_BYTES
     if subtype == "PCM_16" and not big:
