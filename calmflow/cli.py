@@ -35,11 +35,12 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     sys.exit(code)
 
 
-def _open_store() -> Any:
+def _open_store(*, read_only: bool = False) -> Any:
+    """The log; `read_only` for commands that only read it (they work in a read-only folder)."""
     from calmflow.store.store import Store
 
     try:
-        return Store(paths.database_path())
+        return Store(paths.database_path(), read_only=read_only)
     except StoreError as exc:
         fail(str(exc), EXIT_STORE)
 
@@ -68,6 +69,11 @@ class _Group(click.Group):
             fail(str(exc), EXIT_STORE)
         except KeyboardInterrupt:
             fail("stopped", 130)
+        except BrokenPipeError:
+            # `calmflow log | head`: the reader has all it wanted. Python would
+            # complain while flushing stdout on the way out; point it elsewhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception:
             log = record_crash()
             fail(
@@ -361,7 +367,7 @@ def log(ctx: click.Context, as_json: bool) -> None:
     """List past sessions; `calmflow log add` logs one pumped without calmflow."""
     if ctx.invoked_subcommand is not None:
         return
-    store = _open_store()
+    store = _open_store(read_only=True)
     records = store.sessions()
     if as_json:
         click.echo(json.dumps([_record_dict(r) for r in records], indent=2))
@@ -537,7 +543,7 @@ def export(fmt: str, out: Path | None, child_id: int | None) -> None:
 
     if child_id is not None and fmt != "csv":
         fail("--child-id is for --format csv")
-    sessions = _open_store().dump_sessions()
+    sessions = _open_store(read_only=True).dump_sessions()
     text = to_json(sessions) if fmt == "json" else to_csv(sessions, child_id=child_id)
     if out is None:
         click.echo(text, nl=False)
@@ -612,7 +618,7 @@ def review(as_json: bool, since: int | None, routine: str | None, cue: str | Non
     from calmflow.core.review import review_rows
     from calmflow.review_text import review_lines
 
-    store = _open_store()
+    store = _open_store(read_only=True)
     cutoff = store.now() - timedelta(days=since) if since else None
     result = review_rows(store.review_rows(since=cutoff), routine=routine, cue=cue)
     if as_json:

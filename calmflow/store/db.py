@@ -39,8 +39,22 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database at `path`, migrated to the current schema."""
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the database at `path`, migrated to the current schema.
+
+    In a folder that cannot be written to, `read_only` opens an existing database
+    as it is, for reading only (PRAGMA query_only is then on); otherwise that
+    folder is refused with what to do.
+    """
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        if read_only and path.exists():
+            return _connect_read_only(path)
+        raise StoreError(
+            f"the folder {path.parent} is read-only, so calmflow cannot write your log "
+            f"{path.name} there; nothing in it was changed. Make the folder writable, or set "
+            f"CALMFLOW_HOME to a folder you can write to (copy {path.name} there to keep "
+            "your log)."
+        )
     try:
         _create_private(path)
     except PermissionError:
@@ -76,6 +90,28 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    # Without a -wal file the database is all in the one file and nothing can
+    # change it on a read-only folder: immutable spares SQLite its -shm file.
+    wal = path.with_name(path.name + "-wal").exists()
+    uri = f"{path.as_uri()}?mode=ro{'' if wal else '&immutable=1'}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        with translated(path):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != len(MIGRATIONS):
+                raise StoreError(
+                    f"the log {path} is from another version of calmflow (schema {version}) "
+                    "and its folder is read-only, so it cannot be brought up to date. Make "
+                    "the folder writable and run calmflow again."
+                )
+            conn.execute("PRAGMA query_only=1")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 DAMAGE = ("not a database", "malformed", "file is encrypted")
 
 
@@ -89,7 +125,8 @@ def _refuse_damaged(conn: sqlite3.Connection) -> None:
     sessions; a damaged file must not be written to: writes can spread the damage)."""
     found = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
     if found != ["ok"]:
-        raise sqlite3.DatabaseError(f"database disk image is malformed: {'; '.join(found)}")
+        detail = [line for text in found for line in text.splitlines() if "***" not in line]
+        raise sqlite3.DatabaseError(f"malformed, by SQLite's own check: {detail[0]}")
 
 
 def _set_aside(path: Path, why: str) -> str:
@@ -130,11 +167,29 @@ def explain(path: Path, exc: sqlite3.DatabaseError) -> str:
             f"your log {path} is damaged ({text}); nothing more was written to it. "
             "The next time calmflow starts, it moves it aside, untouched, and says where."
         )
+    if "full" in text or ("disk I/O" in text and _nearly_full(path)):
+        return (
+            f"the disk holding {path} is full; free some space and try again. "
+            "Everything written before this is safe."
+        )
     if "locked" in text or "busy" in text:
-        return f"the database {path} is busy in another calmflow; finish that session first."
+        return (
+            f"the log {path} is being written by another program (another calmflow "
+            "playing?) and did not come free within 5 seconds; nothing was changed. "
+            "Try again when that session has ended."
+        )
     if "readonly" in text or "read-only" in text:
-        return f"the database {path} is read-only; make the folder writable or set CALMFLOW_HOME."
-    return f"the database {path} cannot be used: {text}"
+        return f"the log {path} is read-only; make its folder writable or set CALMFLOW_HOME."
+    return f"the log {path} cannot be used: {text}"
+
+
+def _nearly_full(path: Path) -> bool:
+    """SQLite says "disk I/O error" when its -shm file finds no room: is that why?"""
+    try:
+        fs = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 1 << 20
 
 
 def _refuse_newer(conn: sqlite3.Connection, path: Path) -> None:

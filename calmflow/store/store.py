@@ -29,7 +29,7 @@ from calmflow.core.records import (
     SessionRecord,
     cues_before,
 )
-from calmflow.store.db import StoreError, connect, damaged, explain, translated
+from calmflow.store.db import StoreError, connect, explain, translated
 from calmflow.store.dump import add_sessions, dump_sessions
 
 if TYPE_CHECKING:
@@ -82,12 +82,17 @@ def _owner_tag() -> str:
 class Store:
     """The SQLite log of sessions, let-downs and what happened in them."""
 
-    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, *, clock: Clock = utc_now, read_only: bool = False) -> None:
+        """`read_only`: for commands that only read, the log of a folder that cannot be
+        written to is opened as it is (`self.read_only`); otherwise such a folder is refused."""
         self.path = path
         self._now = clock
-        self._conn = connect(path)
+        self._conn = connect(path, read_only=read_only)
         self.journal_path = path.with_name(path.name + ".unsaved.jsonl")
         """Writes that could not reach the database during a session (a full disk)."""
+        self.read_only = bool(self._conn.execute("PRAGMA query_only").fetchone()[0])
+        if self.read_only:
+            return
         try:
             with translated(path):
                 self._replay_journal()
@@ -118,17 +123,7 @@ class Store:
         except sqlite3.IntegrityError:
             raise  # a bug in calmflow, not something retrying could mend
         except sqlite3.DatabaseError as exc:
-            text = str(exc)
-            if "full" in text:
-                raise StoreError(
-                    f"the disk holding {self.path} is full; free some space. "
-                    "Everything written before this is safe."
-                ) from None
-            if "readonly" in text:
-                raise StoreError(f"the database {self.path} has become read-only.") from None
-            if damaged(exc):
-                raise StoreError(explain(self.path, exc)) from None
-            raise StoreError(f"could not write to {self.path}: {text}") from None
+            raise StoreError(explain(self.path, exc)) from None
 
     # --- writes by name: what the player queues when the disk is full ----------------
 

@@ -29,10 +29,14 @@ class Acked:
     state: dict[str, Any] | None
     doing: str | None
     done: bool
+    unsaved: str | None = None
+    """What the person was told could not be saved, at the end."""
+    most_waiting: int = 0
+    """The most writes that were ever waiting for the log to take them."""
 
     @classmethod
     def read(cls, path: Path) -> Acked:
-        state, doing, done = None, None, False
+        state, doing, done, unsaved, most = None, None, False, None, 0
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         for line in lines:
             try:
@@ -42,10 +46,11 @@ class Acked:
             if "doing" in entry:
                 doing = entry["doing"]
             elif "done" in entry:
-                done = True
+                done, unsaved = True, entry["unsaved"]
             else:
                 state, doing = entry, None
-        return cls(state, doing, done)
+                most = max(most, entry["waiting"])
+        return cls(state, doing, done, unsaved, most)
 
 
 def driver(home: Path, seed: int, acks: Path, kill_at: str | None = None) -> subprocess.Popen[str]:
@@ -88,9 +93,12 @@ def snapshot(home: Path) -> Rows:
     return rows(db) if db.exists() else {}
 
 
-def check_after_kill(home: Path, before: Rows, acks: Path) -> int:
+def check_after_kill(home: Path, before: Rows, acks: Path, *, alone: bool = True) -> int:
     """Open the log as the next start does, then check it against what was shown
-    as done: return the entries checked. Raise AssertionError on any loss."""
+    as done: return the entries checked. Raise AssertionError on any loss.
+
+    `alone`: no other session was played meanwhile. Entries the person was given
+    in the closing message (nowhere on disk could take them) count as kept."""
     db = home / DB_NAME
     Store(db).close()  # the next start: the killed session is marked interrupted
     integrity(db)
@@ -99,18 +107,25 @@ def check_after_kill(home: Path, before: Rows, acks: Path) -> int:
     acked = Acked.read(acks)
     known = {row[0] for row in before.get("sessions", [])}
     new = [row for row in after["sessions"] if row[0] not in known]
-    assert len(new) <= 1, f"one session was played, {len(new)} were logged"
+    assert not alone or len(new) <= 1, f"one session was played, {len(new)} were logged"
     state = acked.state
     if state is None or state["session"] is None:
         # Killed while starting: no session, or one with nothing in it yet.
         ids = {row[0] for row in new}
         assert not [r for r in after["letdowns"] if r[1] in ids]
         return checked
-    assert new, "the session shown as started is not in the log"
     session_id = state["session"]
-    record = dict(zip(_columns(db, "sessions"), new[0], strict=True))
-    assert record["id"] == session_id
-    marks = sorted((r[2], r[3]) for r in after["letdowns"] if r[1] == session_id)
+    mine = [row for row in new if row[0] == session_id]
+    assert mine, "the session shown as started is not in the log"
+    record = dict(zip(_columns(db, "sessions"), mine[0], strict=True))
+    unsaved = _unsaved(acked.unsaved)
+    for op, args in unsaved:  # what the person was handed counts as kept
+        if op in ("end_session", "save_form"):
+            record.update(status=args.get("status", record["status"]), **args.get("answers", {}))
+    marks = sorted(
+        [(r[2], r[3]) for r in after["letdowns"] if r[1] == session_id]
+        + [(a["number"], a["t_s"]) for op, a in unsaved if op == "add_letdown"]
+    )
     shown = [tuple(m) for m in state["letdowns"]]
     if acked.doing == "letdown" and marks != shown:  # the mark being written
         assert set(shown) < set(marks) and len(marks) == len(shown) + 1, (marks, shown)
@@ -141,6 +156,12 @@ def check_after_kill(home: Path, before: Rows, acks: Path) -> int:
     else:
         assert saved == (None, None, None, None), saved
     return checked
+
+
+def _unsaved(message: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The writes spelt out in a message that holds what could not be saved."""
+    lines = (message or "").splitlines()
+    return [(e["op"], e["args"]) for e in map(json.loads, (x for x in lines if x[:1] == "{"))]
 
 
 def _columns(db: Path, table: str) -> list[str]:

@@ -11,6 +11,11 @@ after it is done, and what is about to be done before it:
     {"doing": "letdown"}
     {"session": 3, "letdowns": [[1, 131.2]], "ended": false, "form": null}
 
+CALMFLOW_FAULT_DISK ("FILL:FREE") fills the disk of CALMFLOW_HOME after key FILL
+of the script and frees it after key FREE (never, if FREE is past the end):
+the session goes on with a full disk for a while. What could not be saved by
+the end is in `unsaved` of the last line (the message the person is given).
+
 KILL_AT ("SQL-PREFIX:N") kills the process with SIGKILL right after the Nth
 statement starting with SQL-PREFIX has run, inside its transaction: a kill in
 the middle of a let-down's write, of the form's, of the session's end.
@@ -19,6 +24,7 @@ the middle of a let-down's write, of the form's, of the session's end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -81,6 +87,7 @@ class Acks:
                 "letdowns": [[m.number, plan.seconds(m.frame)] for m in player.letdowns],
                 "ended": player.ended,
                 "form": form,
+                "waiting": len(player._backlog),  # writes the log could not take yet
             }
         )
 
@@ -111,8 +118,29 @@ class KillingConnection:
         return getattr(self._conn, name)
 
 
+def fill_disk(folder: Path) -> None:
+    """Write a file until the disk holding `folder` has no room left."""
+    with (folder / "filler").open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    with contextlib.suppress(OSError), (folder / "filler2").open("wb") as f:
+        while True:  # the last blocks, a byte at a time
+            f.write(b"\0")
+            f.flush()
+
+
+def free_disk(folder: Path) -> None:
+    for name in ("filler", "filler2"):
+        (folder / name).unlink(missing_ok=True)
+
+
 async def drive(seed: int, acks_path: Path, kill_at: str | None) -> None:
     rng = random.Random(seed)
+    fill_at, _, free_at = os.environ.get("CALMFLOW_FAULT_DISK", "-1:-1").partition(":")
     clock = ManualClock()
     store = Store(paths.database_path())
     if kill_at:
@@ -124,7 +152,11 @@ async def drive(seed: int, acks_path: Path, kill_at: str | None) -> None:
         screen = await started(pilot, app)
         player = screen.player
         acks.state(player)
-        for gap_s, action in script(rng):
+        for step, (gap_s, action) in enumerate(script(rng)):
+            if step == int(fill_at):
+                fill_disk(paths.home())
+            if step == int(free_at):
+                free_disk(paths.home())
             await after(gap_s, clock, pilot, screen)
             acks.write({"doing": action})
             await pilot.press(KEYS[action])
@@ -143,7 +175,7 @@ async def drive(seed: int, acks_path: Path, kill_at: str | None) -> None:
         await pilot.press("enter")
         await pilot.pause()
         acks.state(player, form=FORM)
-    acks.write({"done": True})
+    acks.write({"done": True, "unsaved": app.unsaved_message})
 
 
 if __name__ == "__main__":
