@@ -328,7 +328,7 @@ def new(name: str, source: str) -> None:
         fail(f"'{name}': use letters, digits, - and _ only")
     loaded = _load(source)
     folder = paths.user_routines_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(folder)  # a routine can hold the baby's name, photo and voice
     target = folder / f"{name}.yaml"
     if target.exists():
         fail(f"{target} exists already; choose another name or edit that file")
@@ -338,7 +338,7 @@ def new(name: str, source: str) -> None:
         if line.startswith("name:"):
             lines[i] = f"name: {json.dumps(name)}\n"  # quoted: '2024' stays a name
             break
-    target.write_text("".join(lines), encoding="utf-8")
+    _write_private(target, "".join(lines))
     if loaded.path.parent != folder:
         _copy_relative_media(loaded, folder)
     click.echo(f"created {target}; edit it, then `calmflow check {name}`")
@@ -356,8 +356,10 @@ def _copy_relative_media(loaded: Any, folder: Path) -> None:
             continue
         dest = folder / relative
         if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest)
+            paths.make_private_dir(dest.parent)
+            fd = os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+                shutil.copyfileobj(data, out)
 
 
 @main.group(invoke_without_command=True)

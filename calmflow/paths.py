@@ -40,11 +40,11 @@ def home() -> Path:
 
         path = Path(platformdirs.user_data_dir("calmflow", appauthor=False))
     if not path.is_dir():
-        _make_private(path)
+        make_private_dir(path)
     return path
 
 
-def _make_private(path: Path) -> None:
+def make_private_dir(path: Path) -> None:
     """Make `path` and each missing folder above it 0700 (`mkdir -p` would make
     those above with the umask, 0777 under umask 000; the XDG spec asks for 0700)."""
     missing = []

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from calmflow import paths
 from calmflow.store.schema import MIGRATIONS
 
 
@@ -31,12 +32,21 @@ class StoreError(Exception):
 
 
 def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    paths.make_private_dir(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return
     os.close(fd)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy `source` to a new file `target`, readable by its owner only from the start."""
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+        shutil.copyfileobj(data, out)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -207,11 +217,12 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     latest = len(MIGRATIONS)
     if version == latest:
         return
-    if version > 0:
-        backup = path.with_name(f"{path.name}.before-schema-{latest}")
+    backup = path.with_name(f"{path.name}.before-schema-{latest}")
+    if version > 0 and not backup.exists():
+        # An existing copy is of the log as it was before an earlier attempt, killed
+        # after some of its migrations: that one is the copy to keep.
         conn.execute("PRAGMA wal_checkpoint(FULL)")
-        shutil.copy2(path, backup)
-        os.chmod(backup, 0o600)
+        _copy_private(path, backup)
     for number, (name, apply) in enumerate(MIGRATIONS[version:], start=version + 1):
         _apply(conn, number, name, apply)
 

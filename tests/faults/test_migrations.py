@@ -725,11 +725,6 @@ def test_killed_inside_a_later_migration_after_earlier_ones_were_kept(
         fault.checked(checked)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="db.py runs each migration in its own transaction and copies the log aside "
-    "again at the next open, over the copy of the original (see the fault suite's report)",
-)
 def test_killed_after_earlier_migrations_were_kept_the_copy_is_still_the_original(
     db_path: Path, dead_pid: int
 ) -> None:

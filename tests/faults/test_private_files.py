@@ -265,11 +265,6 @@ def test_the_default_data_folder_and_those_above_it_are_made_private(
         fault.checked(len(files))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="cli.py `new` makes the routines folder and writes the copy with the umask "
-    "(0755/0644), and copies the routine's media with their modes: see the report",
-)
 @pytest.mark.usefixtures("umask")
 def test_a_routine_copied_to_edit_is_private(home: Path, tmp_path: Path) -> None:
     # A person's routine can hold the baby's name, photo and voice.
