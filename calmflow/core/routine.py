@@ -318,9 +318,11 @@ class Cue(_Model):
 
 
 def _each_once(names: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
     for name in names:
-        if names.count(name) > 1:
+        if name in seen:
             raise ValueError(f"{what} '{name}' is listed twice; list it once")
+        seen.add(name)
     return names
 
 
@@ -436,6 +438,14 @@ class Experiment(_Model):
         return _each_once(arms, "arm")
 
 
+MAX_PLAYED_PHASES = 1000
+"""Phases a routine plays, blocks repeated: power pumping plays 5 and a long
+routine a few dozen. The cap keeps a mistake from planning a session of
+hundreds of thousands of phases (200 blocks of 20 rounds of 50 could)."""
+MAX_ROUTINE_S = 4 * 3600.0
+"""The phases together, blocks repeated, as `rules.max_duration` at its longest."""
+
+
 class Routine(_Model):
     """A whole routine as written in YAML."""
 
@@ -461,6 +471,30 @@ class Routine(_Model):
     rules: Rules = Rules()
     experiment: Experiment | None = None
     phases: Annotated[list[PhaseItem], Field(min_length=1, max_length=200)]
+
+    @field_validator("phases")
+    @classmethod
+    def _within_a_session(cls, phases: list[Phase | Block]) -> list[Phase | Block]:
+        count, seconds, blocks = 0, 0.0, False
+        for item in phases:
+            if isinstance(item, Block):
+                count += item.repeat * len(item.phases)
+                seconds += item.repeat * sum(p.duration for p in item.phases)
+                blocks = True
+            else:
+                count, seconds = count + 1, seconds + item.duration
+        repeated = ", with blocks repeated" if blocks else ""
+        if count > MAX_PLAYED_PHASES:
+            raise ValueError(
+                f"{count:,} phases are played{repeated}; a routine plays at most"
+                f" {MAX_PLAYED_PHASES:,}"
+            )
+        if seconds > MAX_ROUTINE_S:
+            raise ValueError(
+                f"the phases last {duration_text(seconds)} in all{repeated};"
+                f" a routine lasts at most {duration_text(MAX_ROUTINE_S)}"
+            )
+        return phases
 
     @property
     def flat_phases(self) -> list[tuple[Phase, int, int]]:
@@ -822,6 +856,10 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (str(p.path), p.line, p.col))
 
 
+MAX_GUESSES = 20
+"""Unknown cue names given a 'did you mean' each, at most."""
+
+
 def _unknown_names(src: Source) -> list[Problem]:
     """Cue names used but not defined, and an experiment that does not fit."""
     data = src.data
@@ -845,11 +883,15 @@ def _unknown_names(src: Source) -> list[Problem]:
     def check(name: str, loc: tuple[str | int, ...], *, slot_ok: bool = True) -> None:
         if name in cues or (slot_ok and name == slot):
             return
-        hint = _suggest(name, defined) or (
-            f" (the routine defines: {', '.join(defined)})"
-            if defined
-            else " (the routine defines no cues)"
-        )
+        # A guess costs a comparison with every cue; a file of thousands of
+        # unknown names gets guesses for its first few only.
+        guess = _suggest(name, defined) if len(problems) < MAX_GUESSES else ""
+        if guess or not defined:
+            hint = guess or " (the routine defines no cues)"
+        elif len(defined) <= 12:
+            hint = f" (the routine defines: {', '.join(defined)})"
+        else:
+            hint = f" (the routine defines {len(defined):,} cues; check its spelling)"
         problems.append(src.problem(loc, f"unknown cue '{name}'{hint}"))
 
     in_phases = [used for phase, loc in _raw_phases(data) for used in listed(phase, "cues", loc)]

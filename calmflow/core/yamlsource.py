@@ -9,6 +9,7 @@ while recording the position of each node under its path of keys and indexes.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ MAX_BYTES = 1_000_000
 """A routine is a few kilobytes; refuse anything that could only be a mistake or an attack."""
 MAX_DEPTH = 20
 """A routine nests five or six levels deep; far deeper can only be a mistake or an attack."""
+MAX_VALUES = 10_000
+"""Keys, items and values together. A routine has about a hundred; the cap keeps a
+wrong file (a data dump, a generated list) from taking minutes and gigabytes to
+read, as PyYAML in pure Python spends about 40 µs and a kilobyte on each."""
+MAX_MESSAGE = 400
+"""A problem longer than this (a value a megabyte long, quoted back) is shortened
+in the middle, so one problem stays one readable line."""
 
 Path_ = tuple[str | int, ...]
 
@@ -34,7 +42,12 @@ class Problem:
 
     def __str__(self) -> str:
         # One line per problem, whatever odd characters a key or value held.
-        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in self.message)
+        message = self.message
+        if len(message) > MAX_MESSAGE:
+            head, tail = message[:280], message[-100:]
+            cut = len(message) - len(head) - len(tail)
+            message = f"{head} … ({cut:,} characters left out) … {tail}"
+        message = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
         if self.line:
             return f"{self.path}:{self.line}:{self.col}: {message}"
         return f"{self.path}: {message}"
@@ -92,45 +105,75 @@ class Source:
         base_value = base.data
         for part in at:
             base_value = {part: base_value}
-        out.data = out._merge(base, at, base_value, self.data, ())
+        out.data = out._merge(base, at, base_value, self.data, (), base._subtrees())
         return out
 
-    def _merge(self, base: Source, at: Path_, old: Any, new: Any, loc: Path_) -> Any:
+    def _subtrees(self) -> dict[Path_, list[Path_]]:
+        """Every path that has a mark or a file, listed under each of its prefixes,
+        so that taking a subtree over costs its own size, not the whole file's."""
+        index: dict[Path_, list[Path_]] = {}
+        for key in self.marks.keys() | self.key_marks.keys() | self.files.keys():
+            for n in range(len(key) + 1):
+                index.setdefault(key[:n], []).append(key)
+        return index
+
+    def _merge(
+        self,
+        base: Source,
+        at: Path_,
+        old: Any,
+        new: Any,
+        loc: Path_,
+        subtrees: dict[Path_, list[Path_]],
+    ) -> Any:
         if isinstance(old, dict) and isinstance(new, dict):
             merged = dict(old)
             for key, value in new.items():
-                merged[key] = self._merge(base, at, old.get(key), value, loc + (key,))
+                merged[key] = self._merge(base, at, old.get(key), value, loc + (key,), subtrees)
             for key in old.keys() - new.keys():
-                self._take(base, at, loc + (key,))
+                self._take(base, at, loc + (key,), subtrees)
             return merged
         if new is None and old is not None:
-            self._take(base, at, loc)
+            self._take(base, at, loc, subtrees)
             return old
         return new
 
-    def _take(self, base: Source, at: Path_, loc: Path_) -> None:
+    def _take(
+        self, base: Source, at: Path_, loc: Path_, subtrees: dict[Path_, list[Path_]]
+    ) -> None:
         """Record that the subtree at `loc` comes from `base` (where it is at loc[len(at):])."""
         inner = loc[len(at) :] if loc[: len(at)] == at else None
         if inner is None:
             return
-        for table, source in ((self.marks, base.marks), (self.key_marks, base.key_marks)):
-            for key, mark in source.items():
-                if key[: len(inner)] == inner:
-                    table[at + key] = mark
         self.files[loc] = base.file_of(inner)
-        for key, path in base.files.items():
-            if key[: len(inner)] == inner:
-                self.files[at + key] = path
+        for key in subtrees.get(inner, ()):
+            if key in base.marks:
+                self.marks[at + key] = base.marks[key]
+            if key in base.key_marks:
+                self.key_marks[at + key] = base.key_marks[key]
+            if key in base.files:
+                self.files[at + key] = base.files[key]
+
+
+class _TooMany(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases; duplicates are caught while building.
+    """SafeLoader that refuses aliases and stops after MAX_VALUES nodes;
+    duplicates are caught while building.
 
     Booleans follow YAML 1.2 (only true/false), so `off`, `yes` and `no` stay the
     words a person wrote instead of turning silently into booleans.
     """
 
+    nodes = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise _TooMany(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
@@ -228,18 +271,7 @@ def _scalar(node: yaml.Node) -> Any:
 
 def read_yaml(path: Path) -> Source:
     """Read a YAML file safely into a `Source`, or raise `SourceError`."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError([Problem(path, 0, 0, "no such file")]) from None
-    except IsADirectoryError:
-        raise SourceError([Problem(path, 0, 0, "is a folder, not a routine file")]) from None
-    except OSError as exc:
-        raise SourceError([Problem(path, 0, 0, f"cannot be read: {exc.strerror}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise SourceError(
-            [Problem(path, 0, 0, f"is {len(raw):,} bytes; a routine may be at most {MAX_BYTES:,}")]
-        )
+    raw = _read_bounded(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -275,6 +307,18 @@ def read_yaml(path: Path) -> Source:
         raise SourceError([Problem(path, 0, 0, f"invalid YAML: {said}")]) from None
     except RecursionError:
         raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
+    except _TooMany as exc:
+        raise SourceError(
+            [
+                Problem(
+                    path,
+                    exc.mark.line + 1,
+                    exc.mark.column + 1,
+                    f"holds more than {MAX_VALUES:,} values (keys, items and settings);"
+                    " a routine has about a hundred: is it the right file?",
+                )
+            ]
+        ) from None
     if node is None:
         raise SourceError(
             [Problem(path, 1, 1, "is empty; a routine needs at least name and phases")]
@@ -302,3 +346,35 @@ def read_yaml(path: Path) -> Source:
     if problems:
         raise SourceError(problems)
     return src
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of `path`, read only if it is a regular file of at most MAX_BYTES:
+    a huge file is refused before it fills memory, and a pipe or a device (which
+    could block or never end) is never opened."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError([Problem(path, 0, 0, "is a folder, not a routine file")])
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(
+                [
+                    Problem(
+                        path, 0, 0, "is not a plain file (a device or a pipe?); give a .yaml file"
+                    )
+                ]
+            )
+        size = info.st_size
+        if size <= MAX_BYTES:
+            with path.open("rb") as f:
+                raw = f.read(MAX_BYTES + 1)  # it may have grown since
+            size = max(size, len(raw))
+    except FileNotFoundError:
+        raise SourceError([Problem(path, 0, 0, "no such file")]) from None
+    except OSError as exc:
+        raise SourceError([Problem(path, 0, 0, f"cannot be read: {exc.strerror}")]) from None
+    if size > MAX_BYTES:
+        raise SourceError(
+            [Problem(path, 0, 0, f"is {size:,} bytes; a routine may be at most {MAX_BYTES:,}")]
+        )
+    return raw
