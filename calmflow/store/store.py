@@ -91,12 +91,14 @@ class Store:
         self.journal_path = path.with_name(path.name + ".unsaved.jsonl")
         """Writes that could not reach the database during a session (a full disk)."""
         self.read_only = bool(self._conn.execute("PRAGMA query_only").fetchone()[0])
+        self.cut_off: list[int] = []
+        """Sessions found cut off (their process gone while 'running') at this opening."""
         if self.read_only:
             return
         try:
             with translated(path):
                 self._replay_journal()
-                self.mark_interrupted()
+                self.cut_off = self.mark_interrupted()
         except StoreError:
             self._conn.close()
             raise
@@ -404,8 +406,8 @@ class Store:
 
     # --- housekeeping -----------------------------------------------------------
 
-    def mark_interrupted(self) -> int:
-        """Sessions still 'running' whose process is gone become 'interrupted'."""
+    def mark_interrupted(self) -> list[int]:
+        """Sessions still 'running' whose process is gone become 'interrupted'; their ids."""
         rows = self._conn.execute(
             "SELECT s.id, s.pid, s.updated_at, e.detail FROM sessions s"
             " LEFT JOIN session_events e ON e.session_id = s.id AND e.kind = 'owner'"
@@ -423,7 +425,7 @@ class Store:
                 db.executemany(
                     "UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ?", stale
                 )
-        return len(stale)
+        return [session_id for _, session_id in stale]
 
     # --- reading ------------------------------------------------------------------
 

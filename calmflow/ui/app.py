@@ -6,7 +6,9 @@ a temporary folder and a clock they move by hand.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -91,12 +93,16 @@ class CalmflowApp(App[None]):
         """What could not be written to the log, for the command to report."""
 
     def on_mount(self) -> None:
+        self._end_on_hang_up()
         if self.loaded is not None:
             self.play(self.loaded, then_exit=True)
         else:
             from calmflow.ui.screens.home import HomeScreen
 
             self.push_screen(HomeScreen())
+        if self.store.cut_off:  # on the screen just pushed, once it is there
+            text = cut_off_text(len(self.store.cut_off))
+            self.call_after_refresh(lambda: self.notify(text, timeout=12.0))
 
     def play(self, loaded: LoadedRoutine, *, then_exit: bool = False) -> None:
         """Start a session of `loaded` on a new player screen."""
@@ -179,6 +185,20 @@ class CalmflowApp(App[None]):
         self._end_player()
         self.exit()
 
+    def _end_on_hang_up(self) -> None:
+        """The terminal closed (SIGHUP) or the machine shutting down (SIGTERM): the
+        session is ended in the log as ctrl+q ends it, and calmflow exits 128 + the
+        signal's number."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self._hung_up, int(number))
+
+    def _hung_up(self, number: int) -> None:
+        with contextlib.suppress(Exception):
+            self._end_player()
+        self.exit(return_code=128 + number)
+
     def _end_player(self) -> None:
         player = self.player
         if player is None:
@@ -203,6 +223,16 @@ class CalmflowApp(App[None]):
             f"calmflow: unexpected error; details are in {log}. Your logged sessions are safe."
         )
         self._close_messages_no_wait()
+
+
+def cut_off_text(count: int) -> str:
+    """What to say at the start after sessions were cut off (calmflow killed, the
+    power gone): they are kept as far as they went."""
+    which = "Your last session was" if count == 1 else f"{count} sessions were"
+    return (
+        f"{which} cut off before it ended (calmflow was stopped). Everything marked "
+        "until then is saved; it is listed as interrupted."
+    )
 
 
 def _first_words(text: str, limit: int = 56) -> str:
