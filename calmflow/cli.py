@@ -2,7 +2,8 @@
 
 Exit codes: 0 all well; 1 bad input (a routine, a media file, an argument's
 value); 2 usage (click); 3 the database cannot be used; 70 an unexpected error
-(its details go to the log folder, never a traceback on the screen).
+(its details go to the log folder, never a traceback on the screen); 130 ctrl-c;
+128 + N ended by signal N (SIGHUP, SIGTERM: the session is ended in the log).
 """
 
 from __future__ import annotations
