@@ -6,6 +6,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,11 +66,16 @@ def find(name_or_path: str) -> Path:
     )
 
 
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF", b"BM")
-
-
 GOOD_SOUNDS_FILE = "sounds-checked.json"
-"""Sound files found good, each with the size and time of change it had then."""
+"""Media files found good, each with the size and time of change it had then
+(sounds by their path, pictures as 'photo:' and their path)."""
+
+PICTURE_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
+MAX_PICTURE_PIXELS = 50_000_000
+"""A phone's photo is 12 to 48 megapixels. A picture is decoded whole before it is
+scaled down (JPEG at an eighth of its size), so one of a gigapixel, which a
+file of a few hundred bytes can claim to be, would take gigabytes."""
+NOT_PICTURE = "not an image calmflow can show (PNG, JPEG, GIF, WebP or BMP)"
 
 _good_sounds: dict[str, list[int]] | None = None
 
@@ -82,7 +88,7 @@ def _stamp(path: Path) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns]
 
 
-def _known_good_sounds() -> dict[str, list[int]]:
+def _known_good() -> dict[str, list[int]]:
     global _good_sounds
     if _good_sounds is None:
         try:
@@ -93,9 +99,9 @@ def _known_good_sounds() -> dict[str, list[int]]:
     return _good_sounds
 
 
-def _remember_good_sound(path: Path, stamp: list[int]) -> None:
-    good = _known_good_sounds()
-    good[str(path)] = stamp
+def _remember_good(key: str, stamp: list[int]) -> None:
+    good = _known_good()
+    good[key] = stamp
     # Only a shortcut: a folder that cannot be written costs the next start a look.
     with contextlib.suppress(OSError):
         target = paths.cache_dir() / GOOD_SOUNDS_FILE
@@ -107,33 +113,89 @@ def _remember_good_sound(path: Path, stamp: list[int]) -> None:
 
 
 def check_media(kind: str, path: Path) -> str | None:
-    """Look inside a media file: is it a sound (or image) calmflow can use?"""
-    if kind == "sound":
-        # Decoding needs numpy and libsndfile, a fifth of a second before the first
-        # screen: a file found good before, and unchanged since, is not opened again.
-        stamp = _stamp(path)
-        if stamp is not None and _known_good_sounds().get(str(path)) == stamp:
-            return None
-        from calmflow.engine.media import MediaError, probe
-
-        try:
-            probe(path)
-        except MediaError as exc:
-            return str(exc).removeprefix(f"{path}: ") + f": {path}"
-        if stamp is not None:
-            _remember_good_sound(path, stamp)
+    """Look inside a media file: is it a sound (or picture) calmflow can use, all
+    the way through? A file found good before, and unchanged since (same size
+    and time of change), is not opened again: decoding needs numpy, libsndfile
+    or Pillow, a fifth of a second before the first screen."""
+    if kind not in ("sound", "photo"):
         return None
-    if kind == "photo":
-        try:
-            with path.open("rb") as f:
-                head = f.read(12)
-        except OSError as exc:
-            return f"cannot be read ({exc.strerror}): {path}"
-        if not head.startswith(_IMAGE_MAGIC) or (
-            head.startswith(b"RIFF") and head[8:12] != b"WEBP"
-        ):
-            return f"not an image calmflow can show (PNG, JPEG, GIF, WebP or BMP): {path}"
+    key = str(path) if kind == "sound" else f"photo:{path}"
+    stamp = _stamp(path)
+    if stamp is not None and _known_good().get(key) == stamp:
+        return None
+    problem = _sound_problem(path) if kind == "sound" else picture_problem(path)
+    if problem is None and stamp is not None and _stamp(path) == stamp:
+        _remember_good(key, stamp)
+    return problem
+
+
+def _sound_problem(path: Path) -> str | None:
+    from calmflow.engine.media import MediaError, verify
+
+    try:
+        verify(path)
+    except MediaError as exc:
+        return f"{exc.reason}: {path}"
     return None
+
+
+def picture_problem(path: Path) -> str | None:
+    """What stops the picture in `path` from being shown, in a person's words, or None.
+
+    Reads its header, then reads it through (a PNG's chunks and checksums, other
+    formats decoded, JPEG at an eighth of its size), so a file cut short is
+    caught here, not on screen.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return f"empty (0 bytes), not an image; replace this file: {path}"
+        with path.open("rb") as f:
+            f.read(1)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror}): {path}"
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.format not in PICTURE_FORMATS:
+                    return f"{NOT_PICTURE}: {path}"
+                width, height = image.size
+                if width * height > MAX_PICTURE_PIXELS:
+                    return too_many_pixels(width, height) + f": {path}"
+                if image.format == "PNG":
+                    image.verify()  # every chunk there, checksums right; nothing inflated
+                else:
+                    image.draft("RGB", (64, 64))
+                    image.load()
+    except Image.DecompressionBombError as exc:  # refused by Pillow before its size is known
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(claimed.group(1)):,} pixels" if claimed else "billions of pixels"
+        return (
+            f"claims to be {pixels}, too large to show (at most"
+            f" {MAX_PICTURE_PIXELS // 1_000_000} megapixels); save a smaller copy: {path}"
+        )
+    except UnidentifiedImageError:
+        return f"{NOT_PICTURE}: {path}"
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        # Pillow says "image file is truncated", "Truncated File Read", "broken
+        # PNG file" and the like for a file that ends early or is damaged inside.
+        return f"damaged or cut short: it cannot be shown ({_pillow_words(exc)}); replace this file: {path}"
+    return None
+
+
+def too_many_pixels(width: int, height: int) -> str:
+    return (
+        f"{width:,} × {height:,} pixels, too large to show (at most"
+        f" {MAX_PICTURE_PIXELS // 1_000_000} megapixels); save a smaller copy"
+    )
+
+
+def _pillow_words(exc: BaseException) -> str:
+    return str(exc).strip().rstrip(".") or type(exc).__name__
 
 
 def load(name_or_path: str) -> LoadedRoutine:

@@ -7,6 +7,7 @@ file in memory and streams a long one from disk (engine/stream.py).
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Protocol
 
@@ -22,31 +23,81 @@ STREAM_ABOVE_S = 60.0
 48 kHz stereo, 60 s is 23 MB of samples; an hour would be 1.4 GB)."""
 
 
+VERIFY_BLOCK = 65_536
+"""Frames decoded at a time when a file is checked from end to end."""
+
+
 class MediaError(Exception):
     """A media file that cannot be used; the message says which and why."""
 
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        """What is wrong, in a person's words, without the file's name."""
+
+
+NOT_SOUND = "not a sound file calmflow can read (WAV, FLAC, OGG or MP3)"
+DAMAGED = "damaged or cut short: it cannot be played to its end ({why}); replace this file"
+
 
 def probe(path: Path) -> float:
-    """Seconds of sound in `path`; raise MediaError if it is not a usable sound file."""
-    if not path.exists():
-        raise MediaError(f"{path}: sound file not found")
-    if path.is_dir():
-        raise MediaError(f"{path}: is a folder, not a sound file")
+    """Seconds of sound in `path`, from its header; raise MediaError if it is
+    not a usable sound file. Quick: nothing is decoded (see `verify`)."""
+    try:
+        entry = path.stat()
+    except FileNotFoundError:
+        raise MediaError(path, "sound file not found") from None
+    except OSError as exc:
+        raise MediaError(path, f"cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(entry.st_mode):
+        raise MediaError(path, "is a folder, not a sound file")
+    if not stat.S_ISREG(entry.st_mode):  # a pipe or a device: opening it could wait forever
+        raise MediaError(path, NOT_SOUND)
+    if entry.st_size == 0:
+        raise MediaError(path, "empty (0 bytes), not a sound file; replace this file")
     try:
         with silenced():
             info = sf.info(str(path))
     except FileNotFoundError:
-        raise MediaError(f"{path}: sound file not found") from None
+        raise MediaError(path, "sound file not found") from None
     except (sf.LibsndfileError, RuntimeError, OSError):
-        raise MediaError(
-            f"{path}: not a sound file calmflow can read (WAV, FLAC, OGG or MP3)"
-        ) from None
+        raise MediaError(path, NOT_SOUND) from None
     if info.frames <= 0 or info.samplerate <= 0:
-        raise MediaError(f"{path}: the file holds no sound")
+        raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
     seconds = info.frames / info.samplerate
     if seconds > MAX_SECONDS:
-        raise MediaError(f"{path}: {seconds / 3600:.1f} hours long; at most 4 hours are played")
+        raise MediaError(path, f"{seconds / 3600:.1f} hours long; at most 4 hours are played")
     return float(seconds)
+
+
+def verify(path: Path) -> float:
+    """`probe`, and decode the file as far as playing it will: a file played
+    from memory (up to STREAM_ABOVE_S) from end to end, a longer one at its
+    start and its last second. A file cut short or damaged inside passes the
+    header check and would fail only when played; this says so beforehand.
+    Decoded in blocks, so memory stays small whatever the file's length."""
+    seconds = probe(path)
+    try:
+        with silenced(), sf.SoundFile(str(path)) as f:
+            if seconds <= STREAM_ABOVE_S:
+                while f.read(VERIFY_BLOCK, dtype="float32", always_2d=True).shape[0]:
+                    pass
+            else:
+                f.read(VERIFY_BLOCK, dtype="float32", always_2d=True)
+                f.seek(max(0, f.frames - f.samplerate))
+                f.read(dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
+    return seconds
+
+
+def libsndfile_words(exc: Exception) -> str:
+    """libsndfile's own words ("flac decoder lost sync"), without its prefixes."""
+    text = str(exc).strip().rstrip(".")
+    for prefix in ("Error : ", "Error: ", "Internal "):
+        text = text.removeprefix(prefix)
+    return text or type(exc).__name__
 
 
 def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
@@ -55,10 +106,10 @@ def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
     try:
         with silenced():
             data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise MediaError(f"{path}: could not be decoded ({exc})") from None
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
     if data.shape[0] == 0:
-        raise MediaError(f"{path}: the file holds no sound")
+        raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
     if data.shape[1] >= channels:
         data = data[:, :channels]
     else:
@@ -73,6 +124,9 @@ class SoundSource(Protocol):
 
     @property
     def frames(self) -> int: ...
+
+    failed: str | None
+    """Why its file stopped being readable while playing; None while all is well."""
 
     @property
     def misses(self) -> int:
@@ -94,6 +148,7 @@ class InMemorySound:
         self.wave = wave
         self.frames = int(wave.shape[0])
         self.misses = 0
+        self.failed: str | None = None
 
     def read(self, offset: int, dest: np.ndarray) -> None:
         copy_looped(dest, self.wave, offset)
@@ -115,7 +170,7 @@ def open_sound(path: Path, rate: int, channels: int = 2) -> SoundSource:
     try:
         return StreamedSound(path, rate, channels)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise MediaError(f"{path}: could not be decoded ({exc})") from None
+        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
 
 
 def copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:

@@ -29,11 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from calmflow.core.plan import BreathPlan, CueSpec, Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine import synth
-from calmflow.engine.media import InMemorySound, SoundSource, copy_looped, open_sound
+from calmflow.engine.media import (
+    DAMAGED,
+    InMemorySound,
+    MediaError,
+    SoundSource,
+    copy_looped,
+    libsndfile_words,
+    open_sound,
+)
 
 BREATH_TAIL_S = 0.05
 END_FADE_S = 1.5
@@ -104,6 +113,8 @@ class Engine:
                 if cycle is not None:
                     self._breath[phase.breath] = cycle
         self._chime = synth.chime(self.rate)
+        self._files: list[tuple[str, SoundSource]] = []
+        """Each sound file opened, with its source (for `problems`)."""
         self._cues: dict[str, _Sound] = {}
         for cue in plan.cues:
             sound = self._cue_sound(cue)
@@ -116,6 +127,7 @@ class Engine:
             for prompt in phase.prompts:
                 if prompt.voice is not None and prompt.voice not in self._voices:
                     source = open_sound(Path(prompt.voice), self.rate, channels)
+                    self._files.append((prompt.voice, source))
                     self._voices[prompt.voice] = _Sound(
                         source, VOICE_GAIN, False, source.frames, voice_in, voice_out
                     )
@@ -141,6 +153,9 @@ class Engine:
         self._sources = [s.source for s in (*self._cues.values(), *self._voices.values())]
         self._streamed = [s for s in self._sources if not isinstance(s, InMemorySound)]
         """The sources that can be read too late: the callback sums only theirs."""
+        self._live = live
+        self._failed_at: dict[SoundSource, int] = {}
+        """The frame from which each source whose file failed fades out (live)."""
         if live:
             for source in self._sources:
                 source.start()
@@ -151,6 +166,17 @@ class Engine:
         for source in self._streamed:
             total += source.misses
         return total
+
+    def problems(self) -> list[str]:
+        """Each sound file that failed while playing, in a person's words: it
+        fades out and stays silent, and the rest plays on. For the thread that
+        tells the person, not the audio callback (it builds strings)."""
+        return [
+            f"{Path(path).name} stopped playing: the file is damaged or was cut short"
+            " while playing; the session goes on without it"
+            for path, source in self._files
+            if source.failed is not None
+        ]
 
     def close(self) -> None:
         """Stop reading files (streams' threads)."""
@@ -171,6 +197,7 @@ class Engine:
         source: SoundSource
         if cue.kind == "sound" and cue.file:
             source = open_sound(Path(cue.file), self.rate, self.channels)
+            self._files.append((cue.file, source))
             gain, loop = SOUND_GAIN * cue.volume, cue.loop
         elif cue.kind == "tone" and cue.tone_hz:
             period = synth.tone_loop(cue.tone_hz, self.rate)
@@ -402,8 +429,24 @@ class Engine:
         hi = min(block_start + out.shape[0], extent)
         if lo >= hi:
             return
+        source = sound.source
+        failed_at = None
+        if source.failed is not None:
+            # Its file failed under it (cut short, damaged): it fades out from
+            # the first block that sees it, on what was read ahead, and is
+            # silent after, which is one fault, not a skip at every block.
+            failed_at = self._failed_at.get(source)
+            if failed_at is None:
+                failed_at = self._failed_at[source] = lo  # once per file: the fault path
+            hi = min(hi, failed_at + sound.ramp_out.shape[0])
+            if lo >= hi:
+                return
         buf = self._stereo[: hi - lo]
-        sound.source.read(lo - start, buf)
+        try:
+            source.read(lo - start, buf)
+        except Exception as exc:
+            self._read_failed(source, exc)
+            return
         buf *= sound.gain
         fade_end = start + sound.ramp_in.shape[0]
         if lo < fade_end:
@@ -412,9 +455,24 @@ class Engine:
         if hi > stop:
             t0 = max(lo, stop)
             buf[t0 - lo : hi - lo] *= sound.ramp_out[t0 - stop : hi - stop, None]
+        if failed_at is not None:
+            buf *= sound.ramp_out[lo - failed_at : hi - failed_at, None]
         if duck is not None and sound.background:
             buf *= duck[lo - block_start : hi - block_start, None]
         out[lo - block_start : hi - block_start] += buf
+
+    def _read_failed(self, source: SoundSource, exc: Exception) -> None:
+        """A long file's read failed while rendering (it was cut short or
+        damaged after it was checked). Offline, that is the render's error, in
+        plain words; live, the callback must go on: the sound fades out from the
+        next block and `problems()` says so (a string built once, on this fault
+        only)."""
+        path = next((Path(f) for f, s in self._files if s is source), Path("sound file"))
+        if not self._live and isinstance(
+            exc, sf.LibsndfileError | RuntimeError | OSError | ValueError
+        ):
+            raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
+        source.failed = f"{path}: {type(exc).__name__}"
 
 
 def _extent(start: int, stop: int, sound: _Sound) -> int:

@@ -22,6 +22,8 @@ from rich.text import Text
 from textual import work
 from textual.widget import Widget
 
+from calmflow.catalog import MAX_PICTURE_PIXELS, too_many_pixels
+
 Pixels = tuple[tuple[tuple[int, int, int], ...], ...]
 """Rows of RGB pixels, an even number of rows."""
 
@@ -33,11 +35,24 @@ def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(width * scale)), max(2, round(height * scale) // 2 * 2)
 
 
+class PictureError(Exception):
+    """A picture that cannot be shown; the message says why in a person's words."""
+
+
 def decode(path: Path, box: tuple[int, int]) -> Pixels:
-    """The picture in `path` scaled to fit `box` pixels; raises OSError if unreadable."""
+    """The picture in `path` scaled to fit `box` pixels; raises PictureError
+    (or Pillow's own errors, see `why_not`) if it cannot be shown."""
+    import warnings
+
     from PIL import Image, ImageOps
 
+    # Pillow warns (on stderr, where Textual draws) of pictures over 89
+    # megapixels; they are refused below with a sentence instead.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
     with Image.open(path) as image:
+        width, height = image.size
+        if width * height > MAX_PICTURE_PIXELS:
+            raise PictureError(too_many_pixels(width, height))
         image.draft("RGB", box)  # JPEG decodes at a fraction of its size: much faster
         picture = ImageOps.exif_transpose(image).convert("RGB")
     picture = picture.resize(fit(picture.size, box), Image.Resampling.LANCZOS)
@@ -50,6 +65,23 @@ def decode(path: Path, box: tuple[int, int]) -> Pixels:
         )
         for row in range(height)
     )
+
+
+def why_not(exc: BaseException) -> str:
+    """Why a picture could not be shown, in a person's words."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(exc, PictureError):
+        return str(exc)
+    if isinstance(exc, Image.DecompressionBombError | MemoryError):
+        return "it is far too large to show; save a smaller copy"
+    if isinstance(exc, FileNotFoundError):
+        return "the file is gone"
+    if isinstance(exc, UnidentifiedImageError):
+        return "it is not a picture (PNG, JPEG, GIF, WebP or BMP)"
+    if isinstance(exc, PermissionError):
+        return "the file cannot be read (no permission)"
+    return "the file is damaged or cut short; replace it"
 
 
 def draw(pixels: Pixels, width: int) -> Text:
@@ -111,8 +143,13 @@ class Photo(Widget):
         path, width, height = key
         try:
             text = draw(decode(path, (width, height * 2)), width)
-        except (OSError, ValueError) as exc:  # Pillow: unreadable, or not a picture
-            text = Text(f"photo: {self.name_shown} could not be shown ({exc})", style="dim")
+        except Exception as exc:  # whatever the file holds, the session goes on
+            # Pillow raises OSError, ValueError, SyntaxError, EOFError and its
+            # own DecompressionBombError for files that are not what they say.
+            text = Text(
+                f"photo: {self.name_shown} cannot be shown ({path.name}: {why_not(exc)})",
+                style="dim",
+            )
         self.app.call_from_thread(self._decoded, key, text)
 
     def _decoded(self, key: tuple[Path, int, int], text: Text) -> None:
