@@ -46,9 +46,21 @@ EXIT_WAIT_S = 0.5
 
 
 class DeviceOutput:
-    """Plays through PortAudio in a child process; frames counted by its callback."""
+    """Plays through PortAudio in a child process; frames counted by its callback.
 
-    def __init__(self, plan: Plan, *, device: str | int | None = None, log_path: Path) -> None:
+    A held output (`again()`, to open the sound again after it was lost) opens
+    its stream and plays silence, counting nothing, until `go_at(frame)` lets
+    it play the session from there.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        device: str | int | None = None,
+        log_path: Path,
+        held: bool = False,
+    ) -> None:
         self.name = "device"
         self.rate = plan.rate
         self.plan = plan
@@ -63,7 +75,8 @@ class DeviceOutput:
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._problem: str | None = None
-        self._paused = False
+        self._held = held
+        self._paused = held  # no frames are expected while held
         self._last_frames = 0
         self._last_change = 0.0
 
@@ -87,7 +100,7 @@ class DeviceOutput:
             )
         theirs.close()
         self._conn = Connection(ours.detach())
-        self._conn.send((self.plan, self.device, LATENCY_S, BLOCK_FRAMES))
+        self._conn.send((self.plan, self.device, LATENCY_S, BLOCK_FRAMES, self._held))
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._conn.poll(0.05):
@@ -158,6 +171,23 @@ class DeviceOutput:
                 self._conn.send(message)
             except OSError:
                 self._fail("the audio process ended")
+
+    def again(self) -> DeviceOutput:
+        """A new output on the same device, held: to open the sound again after
+        this one was lost. Start it (off the UI thread), then `go_at` a frame."""
+        return DeviceOutput(self.plan, device=self.device, log_path=self.log_path, held=True)
+
+    def go_at(self, frame: int, *, paused: bool = False) -> None:
+        """Play the session from `frame` on, or hold there if `paused`: a held
+        output's frames() go on from `frame`, as the session's clock does."""
+        if not self._held:
+            return
+        self._held = False
+        # The callback writes no frames while held: this is its count from now on.
+        self._counters[FRAMES] = frame
+        self._paused = paused
+        self._last_frames, self._last_change = frame, time.monotonic()
+        self._send("go", frame, paused)
 
     def update(self, timeline: Timeline) -> None:
         self._send("timeline", timeline)

@@ -6,7 +6,7 @@ only clock. Three kinds:
   clock (the player's fallback when there is no sound card).
 - `WavOutput`: like null, then writes everything the session played to a WAV.
 - `DeviceOutput` (audio/device.py): a sound card, through PortAudio, in a
-  child process.
+  child process; `Reopenable`, so the player can open it again after a loss.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from calmflow.core.timeline import Timeline
 
@@ -56,6 +56,19 @@ class Output(Protocol):
 
     def close(self, timeline: Timeline) -> None:
         """Stop; `timeline` is the session's final one (a record of what played)."""
+        ...
+
+
+@runtime_checkable
+class Reopenable(Output, Protocol):
+    """An output that can be opened again after it was lost (a sound card that
+    went away may come back): `again()` is a new one, held silent once started
+    until `go_at` says where the session is."""
+
+    def again(self) -> Reopenable: ...
+
+    def go_at(self, frame: int, *, paused: bool = False) -> None:
+        """Play from `frame` (or hold there, paused): frames() goes on from it."""
         ...
 
 

@@ -7,13 +7,17 @@ the UI's Python work never starves the audio callback of the GIL.
 Threads inside this process and what they share (who writes, who reads):
 - `_Playback.pending`, `.want_paused`, `.want_gain`: written by the main
   thread (commands from the parent), read by the callback.
-- `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`, `[LATE_READS]`: written by the callback only,
-  read by the parent process (a shared mmap, one aligned int64 each).
+- `_Playback.pos`: the callback's, except that the main thread sets it while
+  the stream is held (paused before its first frame; the callback leaves it alone).
+- `counters[FRAMES]`, `[UNDERRUNS]`, `[FAULTS]`, `[LATE_READS]`: written by the
+  callback, read by the parent process (a shared mmap, one aligned int64 each);
+  FRAMES is set by the parent once, before it lets a held stream go.
 - `_Playback.finished`: set by PortAudio's finished callback, read by main.
 
 Started as `python -m calmflow.audio.worker CONN_FD COUNTERS_FD` with stdout
 and stderr already pointing at a log file; the first message on CONN is the
-plan and the stream settings.
+plan and the stream settings. A held stream (the sound opened again after it
+was lost) plays silence until `("go", frame, paused)` says where the session is.
 """
 
 from __future__ import annotations
@@ -42,21 +46,26 @@ STALL_S = 3.0
 PREROLL_S = 0.25
 """Silence played before the session's first frame: sound servers can swallow
 the first tenth of a second of a new stream, and the opening chime is in it."""
+CHANNELS = 2
 
 
 class _Playback:
     """The callback's state; everything it touches is allocated up front."""
 
-    def __init__(self, engine: Any, timeline: Timeline, counters: Any) -> None:
+    def __init__(
+        self, engine: Any, timeline: Timeline, counters: Any, *, held: bool = False
+    ) -> None:
         self.engine = engine
         self.timeline = timeline
         self.pending: Timeline | None = None
-        self.want_paused = False
+        self.held = held
+        """Silent before its first frame until the parent says where the session is."""
+        self.want_paused = held
         self.finished = False
         self.counters = counters
         self.pos = 0
         self.preroll = int(PREROLL_S * timeline.plan.rate)
-        self.mode = "play"  # play | fading_out | paused | fading_in
+        self.mode = "paused" if held else "play"  # play | fading_out | paused | fading_in
         self.fade_done = 0
         self.fade = max(1, int(FADE_S * timeline.plan.rate))
         ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(self.fade) + 0.5) / self.fade)).astype(
@@ -87,8 +96,9 @@ class _Playback:
                 self.pending = None
             self._steer()
             if self.mode == "paused" or self.preroll > 0:
-                if self.mode != "paused":
-                    self.preroll -= frames
+                # Any silence at the stream's start is the preroll: a stream
+                # held silent for a while starts its sound at once.
+                self.preroll = max(0, self.preroll - frames)
                 outdata.fill(0.0)
                 # Nothing is heard: the volume can change at once.
                 self.gain = self.gain_from = self.gain_to = self.want_gain
@@ -153,7 +163,7 @@ class _Playback:
 def run(conn: Connection, counters: Any) -> None:
     """Open the stream the parent asks for and play until told to stop."""
     try:
-        plan, device, latency_s, block_frames = conn.recv()
+        plan, device, latency_s, block_frames, held = conn.recv()
     except EOFError:
         return
     try:
@@ -165,11 +175,18 @@ def run(conn: Connection, counters: Any) -> None:
     from calmflow.engine.mixer import Engine
 
     try:
-        engine = Engine(plan, max_block=max(block_frames, 8192), live=True)
+        # Before the sounds are prepared: while the sound is lost, the player
+        # tries every few seconds, and each try that fails should cost little.
+        sd.check_output_settings(device=device, channels=CHANNELS, samplerate=plan.rate)
+    except (sd.PortAudioError, ValueError) as exc:
+        conn.send(("error", f"no sound output could be opened ({exc})"))
+        return
+    try:
+        engine = Engine(plan, CHANNELS, max_block=max(block_frames, 8192), live=True)
     except MediaError as exc:
         conn.send(("error", str(exc)))
         return
-    playback = _Playback(engine, Timeline.initial(plan), counters)
+    playback = _Playback(engine, Timeline.initial(plan), counters, held=held)
     engine.prepare(playback.timeline)
     try:
         stream = sd.OutputStream(
@@ -199,8 +216,19 @@ def _fade_out(playback: _Playback) -> None:
         time.sleep(0.01)
 
 
+def _go(playback: _Playback, timeline: Timeline, frame: int, paused: bool) -> None:
+    """Let a held stream play the session from `frame` (it is silent until then)."""
+    if not playback.held:
+        return
+    playback.engine.seek(timeline, frame)
+    playback.pos = frame  # before the callback may move on from here
+    playback.held = False
+    playback.want_paused = paused
+
+
 def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) -> None:
     last_frames, last_change = -1, time.monotonic()
+    latest = playback.timeline
     try:
         while True:
             if conn.poll(0.05):
@@ -210,11 +238,14 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
                     return  # the parent is gone: stop playing
                 kind = message[0]
                 if kind == "timeline":
-                    playback.engine.prepare(message[1])  # here, not in the callback
-                    playback.pending = message[1]
+                    latest = message[1]
+                    playback.engine.prepare(latest)  # here, not in the callback
+                    playback.pending = latest
+                elif kind == "go":
+                    _go(playback, latest, message[1], message[2])
                 elif kind == "pause":
                     playback.want_paused = True
-                elif kind == "resume":
+                elif kind == "resume" and not playback.held:
                     playback.want_paused = False
                 elif kind == "gain":
                     playback.want_gain = min(1.0, max(0.0, float(message[1])))

@@ -138,6 +138,9 @@ class SoundSource(Protocol):
     def start(self) -> None:
         """From now on, be ready for reads from a real-time thread."""
 
+    def prefetch(self, offset: int) -> bool:
+        """Get ready for reads from `offset` (live); return whether they can be served now."""
+
     def close(self) -> None: ...
 
 
@@ -152,6 +155,9 @@ class InMemorySound:
 
     def read(self, offset: int, dest: np.ndarray) -> None:
         copy_looped(dest, self.wave, offset)
+
+    def prefetch(self, offset: int) -> bool:
+        return True
 
     def start(self) -> None:
         pass

@@ -24,6 +24,7 @@ out over a fade after that frame instead of stopping dead, so nothing clicks.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ FULL_SCALE = 32767 / 32768
 """The loudest sample: the top of 16-bit, so a file or device converting it never wraps."""
 DUCK_RAMP_S = 0.3
 """Background cues go down this smoothly when a voice starts, and back up after it."""
+SEEK_WAIT_S = 1.0
+"""How long `seek` waits for long files to be read from where they will be heard."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,24 @@ class Engine:
         first render() of it, in the audio callback, does not (it is Python
         loops over every cue occurrence: milliseconds for an hour's routine)."""
         self._prepared = (timeline, self._placing(timeline))
+
+    def seek(self, timeline: Timeline, frame: int, timeout_s: float = SEEK_WAIT_S) -> bool:
+        """Get ready to play `timeline` live from `frame` rather than from its
+        start (the sound opened again mid-session): the long files sounding
+        there are read ahead from where they will be heard, so the first blocks
+        are not silence. Waits up to `timeout_s`; returns whether all were ready.
+        Call it before render() from `frame`, not while render() runs."""
+        prepared = self._prepared
+        placed = prepared[1] if prepared and prepared[0] is timeline else self._placing(timeline)
+        sounding = [
+            (s.source, frame - start) for start, _, end, s in placed.sounds if start <= frame < end
+        ]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            ready = all([source.prefetch(offset) for source, offset in sounding])
+            if ready or time.monotonic() >= deadline:
+                return ready
+            time.sleep(0.01)
 
     def _place(self, timeline: Timeline) -> _Placed:
         if timeline is self._placed_for:

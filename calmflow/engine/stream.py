@@ -51,6 +51,8 @@ IDLE_S = 0.02
 """How long the reader sleeps when the ring is as full as it should be."""
 PAD_S = 0.05
 """After a jump, decoding starts this much earlier and the resampler's start is dropped."""
+READY_S = 1.0
+"""A prefetch is ready when this much from its offset can be read."""
 
 
 def resampled_length(frames: int, source_rate: int, rate: int) -> int:
@@ -78,6 +80,7 @@ class StreamedSound:
         chunk_out = resampled_length(self._chunk_in, self.source_rate, rate) + 64
         self._capacity = max(round(RING_S * rate), 4 * chunk_out)
         self._ahead = self._capacity - max(round(MARGIN_S * rate), 2 * chunk_out)
+        self._ready = min(round(READY_S * rate), self._ahead)
         self._ring = np.zeros((self._capacity, channels), dtype=np.float32)
         self._lo = 0
         self._hi = 0
@@ -119,6 +122,18 @@ class StreamedSound:
                 self._from_ring(v, dest[pos : pos + take])
             pos += take
         self.want = offset
+
+    def prefetch(self, offset: int) -> bool:
+        """Have the reader fill the ring from `offset` next, for reads that will
+        start there (the sound opened again mid-play); return whether the first
+        READY_S from it can be read now. Live only, and not while the mixer reads."""
+        self.want = offset
+        f = offset % self.frames
+        if f + self._ready <= self._head_frames:
+            return True
+        start = self._fill_start(offset)
+        play_end = (offset // self.frames + 1) * self.frames
+        return self._lo <= start and self._hi >= min(offset + self._ready, play_end)
 
     def _from_ring(self, v: int, dest: np.ndarray) -> None:
         take = dest.shape[0]

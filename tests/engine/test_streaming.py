@@ -178,3 +178,21 @@ def test_live_a_jump_the_ring_cannot_serve_is_silence_until_the_reader_catches_u
     live.close()
     expected = _render(Engine(plan), timeline, at, at + 1024, 1024)
     np.testing.assert_allclose(block, expected, atol=1e-5)
+
+
+def test_live_a_seek_reads_ahead_so_playing_from_the_middle_skips_nothing(
+    plan: Plan, timeline: Timeline
+) -> None:
+    """The sound opened again mid-session plays a long file from the middle: after
+    `seek` the first blocks from there are whole, not silence while the reader
+    catches up."""
+    live = Engine(plan, max_block=1024, live=True)
+    guide = _guide(live)
+    at = seconds(100)
+    assert live.seek(timeline, at)
+    out = _render(live, timeline, at, at + 8 * 1024, 1024)
+    live.close()
+    assert guide.misses == 0
+    np.testing.assert_allclose(
+        out, _render(Engine(plan), timeline, at, at + 8 * 1024, 1024), atol=1e-5
+    )
