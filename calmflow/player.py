@@ -7,7 +7,9 @@ cannot be written (a full disk), the writes wait in order in memory and are
 retried on every tick, and the person is told once; whatever still cannot be
 written when the session is over goes to the store's journal file, replayed the
 next time the log is opened (`settle`). If the sound stops, the session goes on
-silently on the monotonic clock from the frame it reached.
+silently on the monotonic clock from the frame it reached; if it was lost (not
+missing from the start), it is opened again every few seconds in the
+background (audio/reopen.py) and plays on from the session's frame when it can.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from calmflow.audio.output import NullOutput, Output, OutputUnavailable
+from calmflow.audio.output import NullOutput, Output, OutputUnavailable, Reopenable
+from calmflow.audio.reopen import Reopener
 from calmflow.core.plan import Plan, PlannedPhase
 from calmflow.core.records import AfterSession
 from calmflow.core.routine import LoadedRoutine
@@ -78,7 +81,10 @@ class Player:
         self.notices: list[Notice] = []
         self.letdowns: list[LetdownMarked] = []
         self.no_sound: str | None = None
-        """Why sound stopped, once it has (the session goes on silently)."""
+        """Why there is no sound now (the session goes on silently); None once it is back."""
+        self.sound_lost: str | None = None
+        """Why the sound last stopped in this session, kept after it came back."""
+        self._reopener: Reopener | None = None
         self._clock = clock
         self._sent_timeline = self.session.timeline
         self._backlog: list[tuple[str, dict[str, Any]]] = []
@@ -110,7 +116,7 @@ class Player:
         try:
             self.output.start(self.session.timeline)
         except OutputUnavailable as exc:
-            self._fall_back(str(exc))
+            self._fall_back(str(exc), retry=False)  # no sound card to wait for
             self.output.start(self.session.timeline)
         self._send_gain()
         if self._aborted:  # the person quit while the sound was opening
@@ -152,6 +158,10 @@ class Player:
         problem = self.output.problem()
         if problem is not None:
             frames = self._fall_back(problem, frames)
+        elif self._reopener is not None:
+            opened = self._reopener.poll(self.session.timeline)
+            if opened is not None:
+                self._sound_back(opened, frames)
         events = self.session.advance_to(frames)
         self._handle(events)
         self._note_cues()
@@ -363,18 +373,21 @@ class Player:
         if not self._closed:
             self.output.set_gain(self.gain)
 
-    def _fall_back(self, why: str, frames: int = 0) -> int:
-        if not isinstance(self.output, NullOutput):
+    def _fall_back(self, why: str, frames: int = 0, *, retry: bool = True) -> int:
+        lost = self.output
+        if not isinstance(lost, NullOutput):
             with contextlib.suppress(Exception):
-                self._underruns_before += self.output.underruns()
-                self.output.close(self.session.timeline)
-        self.no_sound = why
+                self._underruns_before += lost.underruns()
+                lost.close(self.session.timeline)
+        self.no_sound = self.sound_lost = why
         self.output = NullOutput(self.plan.rate, clock=self._clock, start_frame=frames, name="null")
         if self.session_id is not None:
             self.output.start(self.session.timeline)
             if self.paused:
                 self.output.pause()
-            self._log_event("audio_lost", why)
+            self._log_event("audio_lost", why, self.plan.seconds(frames))
+        if retry and isinstance(lost, Reopenable):
+            self._reopener = Reopener(lost, clock=self._clock)
         self.notices.append(
             Notice(
                 f"No sound: {why}. The routine goes on silently; let-downs are logged as usual.",
@@ -382,6 +395,20 @@ class Player:
             )
         )
         return frames
+
+    def _sound_back(self, output: Reopenable, frames: int) -> None:
+        """The lost sound opened again: it plays on from `frames`, where the
+        silent clock is, with the session's course, volume and pause."""
+        self._reopener = None
+        output.set_gain(self.gain)
+        output.update(self.session.timeline)
+        output.go_at(frames, paused=self.paused)
+        self.output = output
+        self._sent_timeline = self.session.timeline
+        self.no_sound = None
+        device = getattr(output, "device_name", None) or output.name
+        self._log_event("audio_back", device, self.plan.seconds(frames))
+        self.notices.append(Notice("Sound is back."))
 
     def _handle(self, events: list[Event]) -> None:
         # The sound first: a change of course must reach the audio process before
@@ -425,7 +452,7 @@ class Player:
                     status=event.reason,
                     played_s=t_s,
                     underruns=self.underruns,
-                    audio_problem=self.no_sound,
+                    audio_problem=self.sound_lost,
                     ended_at=self.store.now_iso(),
                 )
         if self.ended:
@@ -490,6 +517,9 @@ class Player:
         if self._closed:
             return
         self._closed = True
+        if self._reopener is not None:
+            self._reopener.stop(self.session.timeline)
+            self._reopener = None
         try:
             self.output.close(self.session.timeline)
         except Exception as exc:  # e.g. the WAV file could not be written

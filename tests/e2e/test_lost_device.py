@@ -3,7 +3,10 @@
 DESIGN.md: "a device lost mid-session: the routine goes on visually and
 silently, the user is told once, and nothing logged is lost". The server is
 one of this test's own (the shared one stays up for the other tests), killed
-while a session plays through it, as a crash or a logout would.
+while a session plays through it, as a crash or a logout would, and it stays
+dead: the tries to open it again (every few seconds) say nothing. When the
+sound can be opened again it comes back (here after a crashed audio process;
+tests/faults/test_audio_lost.py for a server that returns).
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ def test_a_lost_sound_server_mid_session_keeps_the_routine_and_every_letdown(
     assert lost_events[0][0] == pytest.approx(lost_at_s, abs=0.5)
 
 
-def test_a_crashed_audio_process_mid_session_is_said_as_such_and_the_session_goes_on(
+def test_a_crashed_audio_process_mid_session_is_said_as_such_and_the_sound_comes_back(
     home, short_routine, pulse
 ):
     player = live_player(short_routine)
@@ -129,12 +132,23 @@ def test_a_crashed_audio_process_mid_session_is_said_as_such_and_the_session_goe
 
     assert output._proc is not None
     os.kill(output._proc.pid, signal.SIGKILL)
-    _run_until(player, lambda: player.ended, 30)
+    notices = []
+
+    def ended() -> bool:
+        notices.extend(player.take_notices())
+        return player.ended
+
+    _run_until(player, ended, 30)
     player.finish()
 
-    told = [n.text for n in player.take_notices() if n.kind == "warning"]
+    told = [n.text for n in notices if n.kind == "warning"]
     assert len(told) == 1, told
     assert "the audio process crashed (SIGKILL) while playing" in told[0]
+    # The sound server is still there: a new audio process plays the rest.
+    assert [n.text for n in notices if n.kind == "info"] == ["Sound is back."]
+    assert isinstance(player.output, DeviceOutput) and player.output is not output
     status, problem = db_rows(home, "SELECT status, audio_problem FROM sessions")[0]
     assert status == "completed" and "crashed (SIGKILL)" in str(problem)
     assert db_rows(home, "SELECT number FROM letdowns") == [(1,)]
+    kinds = [k for (k,) in db_rows(home, "SELECT kind FROM session_events")]
+    assert kinds.count("audio_lost") == 1 and kinds.count("audio_back") == 1
