@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from calmflow.core.yamlsource import Problem, Source, SourceError, read_yaml
+from calmflow.core.yamlsource import Problem, Source, SourceError, ValueBudget, read_yaml
 
 BUNDLED_PREFIX = "bundled:"
 """Media paths starting with this name a file that ships with calmflow."""
@@ -686,8 +686,9 @@ def _routine_file(name: str, base: Path, skip: tuple[Path, ...]) -> Path | None:
     return looped  # only a routine already in the chain: reported as a loop
 
 
-def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
-    """`src` laid over the routine it extends and the cue sets it names."""
+def _with_parents(src: Source, budget: ValueBudget, chain: tuple[Path, ...] = ()) -> Source:
+    """`src` laid over the routine it extends and the cue sets it names, all
+    read within `budget`."""
     data = src.data
     if not isinstance(data, dict):
         return src
@@ -701,7 +702,7 @@ def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
         cue_file = cue_file if cue_file.is_absolute() else base / cue_file
         if not cue_file.is_file():
             raise SourceError([src.problem(("cue_sets", i), f"cue set not found: {cue_file}")])
-        cue_src = read_yaml(cue_file)
+        cue_src = read_yaml(cue_file, budget)
         if not isinstance(cue_src.data, dict):
             raise SourceError([cue_src.problem((), "a cue set is a mapping of cue names to cues")])
         _absolute_media(cue_src, ())
@@ -741,7 +742,7 @@ def _with_parents(src: Source, chain: tuple[Path, ...] = ()) -> Source:
         raise SourceError(
             [src.problem(("extends",), f"routines extend each other more than {MAX_EXTENDS} deep")]
         )
-    parent = _with_parents(read_yaml(parent_file.resolve()), chain)
+    parent = _with_parents(read_yaml(parent_file.resolve(), budget), budget, chain)
     if not isinstance(parent.data, dict):
         raise SourceError(
             [parent.problem((), "a routine is a mapping with name, phases and so on")]
@@ -831,11 +832,12 @@ def load_routine(
         from calmflow.paths import bundled_media_dir
 
         bundled_media = bundled_media_dir()
-    src = read_yaml(path)
+    budget = ValueBudget()
+    src = read_yaml(path, budget)
     if not isinstance(src.data, dict):
         raise SourceError([src.problem((), "a routine is a mapping with name, phases and so on")])
     try:
-        src = _with_parents(src)
+        src = _with_parents(src, budget)
     except RuntimeError as exc:  # an unknown ~user in a path
         raise SourceError([src.problem((), f"a path in it cannot be used ({exc})")]) from None
     # names and media are checked on the data as written, so that their

@@ -155,24 +155,36 @@ class Source:
                 self.files[at + key] = base.files[key]
 
 
+@dataclass
+class ValueBudget:
+    """The values still to be read for one routine, across every file it takes
+    from (the routines it extends and its cue sets): MAX_VALUES in all, so that
+    sixty files of ten thousand values each cannot take half a minute either."""
+
+    left: int = MAX_VALUES
+    files: int = 0
+    """Files read against it so far."""
+
+
 class _TooMany(Exception):
     def __init__(self, mark: yaml.Mark) -> None:
         self.mark = mark
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and stops after MAX_VALUES nodes;
+    """SafeLoader that refuses aliases and stops when its ValueBudget runs out;
     duplicates are caught while building.
 
     Booleans follow YAML 1.2 (only true/false), so `off`, `yes` and `no` stay the
     words a person wrote instead of turning silently into booleans.
     """
 
-    nodes = 0
+    budget: ValueBudget
+    """Set by read_yaml before composing."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_VALUES:
+        self.budget.left -= 1
+        if self.budget.left < 0:
             raise _TooMany(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -269,8 +281,13 @@ def _scalar(node: yaml.Node) -> Any:
     return f"<{type(node).__name__}>"
 
 
-def read_yaml(path: Path) -> Source:
-    """Read a YAML file safely into a `Source`, or raise `SourceError`."""
+def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
+    """Read a YAML file safely into a `Source`, or raise `SourceError`.
+
+    `budget`: the values left for the routine this file is part of (a fresh
+    one, MAX_VALUES, when it is read on its own)."""
+    budget = budget or ValueBudget()
+    budget.files += 1
     raw = _read_bounded(path)
     try:
         text = raw.decode("utf-8")
@@ -282,6 +299,7 @@ def read_yaml(path: Path) -> Source:
     problems: list[Problem] = []
     try:
         loader = _StrictLoader(text)
+        loader.budget = budget
         try:
             node = loader.get_single_node()
         finally:
@@ -314,8 +332,9 @@ def read_yaml(path: Path) -> Source:
                     path,
                     exc.mark.line + 1,
                     exc.mark.column + 1,
-                    f"holds more than {MAX_VALUES:,} values (keys, items and settings);"
-                    " a routine has about a hundred: is it the right file?",
+                    f"holds more than {MAX_VALUES:,} values (keys, items and settings)"
+                    + (" with the files read before it" if budget.files > 1 else "")
+                    + "; a routine has about a hundred: is it the right file?",
                 )
             ]
         ) from None

@@ -13,6 +13,7 @@ plays, and whatever was logged stays.
 from __future__ import annotations
 
 import random
+import shutil
 import struct
 import time
 import zlib
@@ -200,6 +201,26 @@ def test_a_sound_cut_short_after_it_was_checked_is_caught_at_the_next_start(faul
         line = [
             f"{routine}:4:12: cues.song.sound: damaged or cut short: it cannot be played to"
             f" its end (flac decoder lost sync); replace this file: {path}"
+        ]
+        assert refused(check) == line
+        assert refused(play) == line
+        fault.checked(kept(db, before))
+
+
+def test_a_photo_cut_short_after_it_was_checked_is_caught_at_the_next_start(faults, home, tmp_path):
+    path = tmp_path / "baby.png"
+    shutil.copy(CALM, path)
+    routine = _routine(tmp_path, "photo", path.name)
+    db, before = seeded(home)
+    with faults.inject("media: photo cut short after check") as fault:
+        (first,) = run_all(("check", str(routine)))
+        assert first.code == 0, first.stderr
+        _cut(path, path, 0.5)
+        check, play = check_and_play(routine)
+        report("media: photo cut short after check", check, play)
+        line = [
+            f"{routine}:4:12: cues.song.photo: damaged or cut short: it cannot be shown"
+            f" (Truncated File Read); replace this file: {path}"
         ]
         assert refused(check) == line
         assert refused(play) == line

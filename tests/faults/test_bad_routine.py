@@ -433,6 +433,32 @@ def test_an_empty_routine_is_refused(faults, home, tmp_path, kind, data):
     )
 
 
+def test_sixty_files_of_10_000_values_share_one_cap(faults, home, tmp_path):
+    # Six routines extending each other, each taking ten cue sets of 9,600
+    # values: each file under the cap, 576,000 values in all (33 s, 245 MB).
+    cues = "".join(f"c{i}: {{text: Breathe.}}\n" for i in range(2400))
+    for k in range(10):
+        (tmp_path / f"set{k}.yaml").write_text(cues.replace("c", f"s{k}c"))
+    sets = ", ".join(f"set{k}.yaml" for k in range(10))
+    for level in range(6):
+        parent = f"extends: r{level - 1}.yaml\n" if level else ""
+        (tmp_path / f"r{level}.yaml").write_text(
+            f"name: r{level}\n{parent}cue_sets: [{sets}]\n"
+            "phases: [{name: A, kind: prep, duration: 1m}]\n"
+        )
+    _expect_refusal(
+        faults,
+        home,
+        "routine: 60 files of 9,600 values",
+        tmp_path / "r5.yaml",
+        [
+            f"{tmp_path.resolve() / 'set1.yaml'}:94:1: holds more than {MAX_VALUES:,} values"
+            " (keys, items and settings) with the files read before it; a routine has about"
+            " a hundred: is it the right file?"
+        ],
+    )
+
+
 # --- big, but within the caps: answered in time -----------------------------------------
 
 
