@@ -48,6 +48,19 @@ def find(name_or_path: str) -> Path:
         candidate = Path(name_or_path).expanduser()
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():
+            raise SourceError([Problem(candidate, 0, 0, "is a folder, not a routine file")])
+        if candidate.exists():  # a pipe or a device: reading it could wait forever
+            raise SourceError(
+                [
+                    Problem(
+                        candidate,
+                        0,
+                        0,
+                        "is not a plain file (a device or a pipe?); give a .yaml file",
+                    )
+                ]
+            )
         raise SourceError([Problem(candidate, 0, 0, "no such routine file")])
     by_name = {e.name: e for e in entries()}
     if name_or_path in by_name:

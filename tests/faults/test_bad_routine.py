@@ -10,6 +10,7 @@ megabytes, and leave the log it did not need to touch as it was.
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -456,6 +457,23 @@ def test_sixty_files_of_10_000_values_share_one_cap(faults, home, tmp_path):
             " (keys, items and settings) with the files read before it; a routine has about"
             " a hundred: is it the right file?"
         ],
+    )
+
+
+@pytest.mark.parametrize("what", ["pipe", "device"])
+def test_a_pipe_or_a_device_named_as_a_routine_is_never_read(faults, home, tmp_path, what):
+    # Reading a pipe waits for a writer that never comes; /dev/zero never ends.
+    routine = tmp_path / "routine.yaml"
+    if what == "pipe":
+        os.mkfifo(routine)
+    else:
+        routine.symlink_to("/dev/zero")
+    _expect_refusal(
+        faults,
+        home,
+        f"routine: a {what}",
+        routine,
+        [f"{routine}: is not a plain file (a device or a pipe?); give a .yaml file"],
     )
 
 
