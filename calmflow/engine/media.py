@@ -38,7 +38,6 @@ class MediaError(Exception):
 
 
 NOT_SOUND = "not a sound file calmflow can read (WAV, FLAC, OGG or MP3)"
-DAMAGED = "damaged or cut short: it cannot be played to its end ({why}); replace this file"
 
 
 def probe(path: Path) -> float:
@@ -88,16 +87,34 @@ def verify(path: Path) -> float:
                 f.seek(max(0, f.frames - f.samplerate))
                 f.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
+        raise MediaError(path, damaged(exc)) from None
     return seconds
 
 
-def libsndfile_words(exc: Exception) -> str:
-    """libsndfile's own words ("flac decoder lost sync"), without its prefixes."""
+def damaged(exc: BaseException) -> str:
+    """Why a file that opened cannot be played to its end, in a person's words,
+    with libsndfile's own where they mean something to one ("flac decoder lost
+    sync"), not where they name its insides ("Internal psf_fseek() failed.")."""
+    words = libsndfile_words(exc)
+    detail = f" ({words})" if words else ""
+    return f"damaged or cut short: it cannot be played to its end{detail}; replace this file"
+
+
+JARGON = ("psf_", "()", "internal error", "errno", "unspecified", "pointer", "function", "struct")
+"""Marks of libsndfile's words about itself rather than about the file."""
+
+
+def libsndfile_words(exc: BaseException) -> str | None:
+    """libsndfile's own words ("flac decoder lost sync") without its prefixes,
+    or None where they say nothing to a person (a function's name, a bare code)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror  # "Input/output error", without "[Errno 5]"
     text = str(exc).strip().rstrip(".")
     for prefix in ("Error : ", "Error: ", "Internal "):
         text = text.removeprefix(prefix)
-    return text or type(exc).__name__
+    if not text or any(mark in text.lower() for mark in JARGON):
+        return None
+    return text
 
 
 def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
@@ -107,7 +124,7 @@ def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
         with silenced():
             data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
+        raise MediaError(path, damaged(exc)) from None
     if data.shape[0] == 0:
         raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
     if data.shape[1] >= channels:
@@ -126,7 +143,9 @@ class SoundSource(Protocol):
     def frames(self) -> int: ...
 
     failed: str | None
-    """Why its file stopped being readable while playing; None while all is well."""
+    """Why its file stopped being readable while playing, in a person's words
+    (as `damaged` says it); None while all is well. Reads after that are
+    silence, and not counted as misses."""
 
     @property
     def misses(self) -> int:
@@ -176,7 +195,7 @@ def open_sound(path: Path, rate: int, channels: int = 2) -> SoundSource:
     try:
         return StreamedSound(path, rate, channels)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
+        raise MediaError(path, damaged(exc)) from None
 
 
 def copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:

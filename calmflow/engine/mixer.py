@@ -19,31 +19,35 @@ What sounds:
   `plan.ducking` while any voice plays.
 Whatever is still sounding when its occurrence, prompt or segment ends rings
 out over a fade after that frame instead of stopping dead, so nothing clicks.
+
+A sound file that fails partway (cut short, damaged) falls silent over its
+fade-out while the rest plays on. With `skip_bad`, one that cannot be opened
+at all is left out, its cues silent; `problems()` says which files, and why.
+Without it (`calmflow render`), either is a MediaError.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from calmflow.core.plan import BreathPlan, CueSpec, Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine import synth
 from calmflow.engine.media import (
-    DAMAGED,
     InMemorySound,
     MediaError,
     SoundSource,
     copy_looped,
-    libsndfile_words,
+    damaged,
     open_sound,
 )
+from calmflow.engine.problems import FAILED_WHILE_PLAYING, SoundProblem
 
 BREATH_TAIL_S = 0.05
 END_FADE_S = 1.5
@@ -101,10 +105,20 @@ class Engine:
     """Holds every waveform a plan needs, precomputed, and mixes blocks of it."""
 
     def __init__(
-        self, plan: Plan, channels: int = 2, max_block: int = 8192, *, live: bool = False
+        self,
+        plan: Plan,
+        channels: int = 2,
+        max_block: int = 8192,
+        *,
+        live: bool = False,
+        skip_bad: bool = False,
+        leave_out: Collection[str] = (),
     ) -> None:
         """`live`: render() will be called from a real-time callback, so long
-        files are read ahead by threads instead of as each block needs them."""
+        files are read ahead by threads instead of as each block needs them.
+        `skip_bad`: a sound file that cannot be played is left out, and said
+        in `problems()`, instead of raising MediaError (a session plays on
+        without it). `leave_out`: files known to be bad, not even opened."""
         self.plan = plan
         self.rate = plan.rate
         self.channels = channels
@@ -118,6 +132,10 @@ class Engine:
         self._chime = synth.chime(self.rate)
         self._files: list[tuple[str, SoundSource]] = []
         """Each sound file opened, with its source (for `problems`)."""
+        self._skip_bad = skip_bad
+        self._leave_out = frozenset(leave_out)
+        self._left_out: dict[str, SoundProblem] = {}
+        """Files that could not be opened (`skip_bad`), by file."""
         self._cues: dict[str, _Sound] = {}
         for cue in plan.cues:
             sound = self._cue_sound(cue)
@@ -129,8 +147,9 @@ class Engine:
         for phase in plan.phases:
             for prompt in phase.prompts:
                 if prompt.voice is not None and prompt.voice not in self._voices:
-                    source = open_sound(Path(prompt.voice), self.rate, channels)
-                    self._files.append((prompt.voice, source))
+                    source = self._open(prompt.voice)
+                    if source is None:
+                        continue
                     self._voices[prompt.voice] = _Sound(
                         source, VOICE_GAIN, False, source.frames, voice_in, voice_out
                     )
@@ -170,16 +189,21 @@ class Engine:
             total += source.misses
         return total
 
-    def problems(self) -> list[str]:
-        """Each sound file that failed while playing, in a person's words: it
-        fades out and stays silent, and the rest plays on. For the thread that
-        tells the person, not the audio callback (it builds strings)."""
-        return [
-            f"{Path(path).name} stopped playing: the file is damaged or was cut short"
-            " while playing; the session goes on without it"
-            for path, source in self._files
-            if source.failed is not None
-        ]
+    def problems(self) -> list[SoundProblem]:
+        """Each sound file left out (`skip_bad`) or that failed while playing,
+        once, in the order of the routine: it is silent from then on, and the
+        rest plays on. For the thread that tells the person, never the audio
+        callback (it builds objects)."""
+        found = dict(self._left_out)
+        for path, source in self._files:
+            if source.failed is not None and path not in found:
+                found[path] = SoundProblem(
+                    path,
+                    FAILED_WHILE_PLAYING,
+                    while_playing=True,
+                    at_frame=self._failed_at.get(source),
+                )
+        return list(found.values())
 
     def close(self) -> None:
         """Stop reading files (streams' threads)."""
@@ -196,11 +220,28 @@ class Engine:
             self._ramps[frames] = (synth.fade_in(frames), synth.fade_out(frames))
         return self._ramps[frames]
 
+    def _open(self, file: str) -> SoundSource | None:
+        """The sound in `file`, or None if it is left out (`leave_out`, `skip_bad`)."""
+        if file in self._leave_out or file in self._left_out:
+            return None
+        try:
+            source = open_sound(Path(file), self.rate, self.channels)
+        except Exception as exc:
+            if not self._skip_bad:
+                raise
+            # A decoder can fail in ways of its own: the file is what failed.
+            why = exc.reason if isinstance(exc, MediaError) else damaged(exc)
+            self._left_out[file] = SoundProblem(file, why)
+            return None
+        self._files.append((file, source))
+        return source
+
     def _cue_sound(self, cue: CueSpec) -> _Sound | None:
-        source: SoundSource
+        source: SoundSource | None
         if cue.kind == "sound" and cue.file:
-            source = open_sound(Path(cue.file), self.rate, self.channels)
-            self._files.append((cue.file, source))
+            source = self._open(cue.file)
+            if source is None:
+                return None
             gain, loop = SOUND_GAIN * cue.volume, cue.loop
         elif cue.kind == "tone" and cue.tone_hz:
             period = synth.tone_loop(cue.tone_hz, self.rate)
@@ -468,6 +509,9 @@ class Engine:
         except Exception as exc:
             self._read_failed(source, exc)
             return
+        if failed_at is None and source.failed is not None and not self._live:
+            # Offline, this read found the file bad: what was there is in `buf`.
+            self._read_failed(source, None)
         buf *= sound.gain
         fade_end = start + sound.ramp_in.shape[0]
         if lo < fade_end:
@@ -482,18 +526,17 @@ class Engine:
             buf *= duck[lo - block_start : hi - block_start, None]
         out[lo - block_start : hi - block_start] += buf
 
-    def _read_failed(self, source: SoundSource, exc: Exception) -> None:
+    def _read_failed(self, source: SoundSource, exc: Exception | None) -> None:
         """A long file's read failed while rendering (it was cut short or
-        damaged after it was checked). Offline, that is the render's error, in
-        plain words; live, the callback must go on: the sound fades out from the
-        next block and `problems()` says so (a string built once, on this fault
-        only)."""
-        path = next((Path(f) for f, s in self._files if s is source), Path("sound file"))
-        if not self._live and isinstance(
-            exc, sf.LibsndfileError | RuntimeError | OSError | ValueError
-        ):
-            raise MediaError(path, DAMAGED.format(why=libsndfile_words(exc))) from None
-        source.failed = f"{path}: {type(exc).__name__}"
+        damaged after it was checked). Offline without `skip_bad`, that is the
+        render's error, in plain words; otherwise the sound fades out from the
+        next block and `problems()` says so (live, the callback must go on: a
+        string is built once, on this fault only)."""
+        if exc is not None and source.failed is None:
+            source.failed = damaged(exc)
+        if not self._live and not self._skip_bad:
+            path = next((Path(f) for f, s in self._files if s is source), Path("sound file"))
+            raise MediaError(path, source.failed or damaged(Exception()))
 
 
 def _extent(start: int, stop: int, sound: _Sound) -> int:

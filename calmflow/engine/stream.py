@@ -17,7 +17,13 @@ Two ways to fill the ring:
   is there; a part that is not (the reader fell behind, or a jump the ring
   cannot serve) is silence and counted in `misses`.
 - offline (no thread): `read()` decodes what it needs before copying, so a
-  render is complete and exact.
+  render is complete and exact. Decoders' notes on file descriptor 2 ("Note:
+  Illegal Audio-MPEG-Header ...") are silenced for it: offline reads can run
+  in a process whose fd 2 is a terminal.
+
+A file that fails to decode partway (cut short, damaged) sets `failed`, once,
+in a person's words: what was decoded before still plays, the rest is
+silence, which is the file's fault and not counted as a miss (a skip).
 
 Shared between the reader thread (writer) and the callback (reader): `_lo`,
 `_hi` (the virtual frames the ring holds, [lo, hi)) and the ring's samples.
@@ -37,6 +43,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from calmflow.engine.media import damaged
 from calmflow.native_stderr import silenced
 
 HEAD_S = 8.0
@@ -89,7 +96,7 @@ class StreamedSound:
         self.misses = 0
         """Reads that found part of what they asked for missing (live only)."""
         self.failed: str | None = None
-        """Why the reader stopped, if a read of the file failed."""
+        """Why reading the file stopped partway, in a person's words; None while all is well."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # the decoder: its next output frame lands at `_hi`, after it drops `_drop`
@@ -98,8 +105,9 @@ class StreamedSound:
         self._seek(0)
         self._head_frames = min(self.frames, round(HEAD_S * rate))
         self._head = np.zeros((self._head_frames, channels), dtype=np.float32)
-        while self._hi < self._head_frames:
-            self._decode_chunk()
+        with silenced():
+            while self._hi < self._head_frames:
+                self._decode_chunk()
         self._copy_out(0, self._head)
 
     # --- the mixer's side -----------------------------------------------------------------
@@ -118,7 +126,7 @@ class StreamedSound:
             else:
                 take = min(n - pos, length - f)
                 if self._thread is None:
-                    self._fill(v, v + take)
+                    self._fill_offline(v, v + take)
                 self._from_ring(v, dest[pos : pos + take])
             pos += take
         self.want = offset
@@ -129,8 +137,8 @@ class StreamedSound:
         READY_S from it can be read now. Live only, and not while the mixer reads."""
         self.want = offset
         f = offset % self.frames
-        if f + self._ready <= self._head_frames:
-            return True
+        if f + self._ready <= self._head_frames or self.failed is not None:
+            return True  # in memory, or never coming: nothing to wait for
         start = self._fill_start(offset)
         play_end = (offset // self.frames + 1) * self.frames
         return self._lo <= start and self._hi >= min(offset + self._ready, play_end)
@@ -145,7 +153,8 @@ class StreamedSound:
                 have = 0
         if have < take:
             dest[max(have, 0) :] = 0.0
-            self.misses += 1
+            if self.failed is None:  # late, not gone for good
+                self.misses += 1
 
     def _copy_out(self, v: int, dest: np.ndarray) -> None:
         """dest[:] = the ring's frames from virtual frame `v` (which it holds)."""
@@ -178,8 +187,18 @@ class StreamedSound:
                 start = self._fill_start(self.want)
                 if not self._fill(start, start + self._ahead, one_chunk=True):
                     time.sleep(IDLE_S)
-        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-            self.failed = f"{self.path}: reading it stopped ({exc})"
+        except Exception as exc:  # whatever the decoder raised, the file is what failed
+            self.failed = damaged(exc)
+
+    def _fill_offline(self, start: int, end: int) -> None:
+        """`_fill`, for a read that waits for it; a failure is kept in `failed`."""
+        if self.failed is not None or (self._lo <= start and end <= self._hi):
+            return
+        try:
+            with silenced():
+                self._fill(start, end)
+        except Exception as exc:
+            self.failed = damaged(exc)
 
     def _fill_start(self, want: int) -> int:
         """Where the ring must hold frames from, for the mixer at `want`: the head

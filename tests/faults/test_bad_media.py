@@ -474,7 +474,7 @@ def test_a_sound_damaged_before_the_sound_opens_is_said_once_and_the_session_goe
             said = [n.text for n in player.take_notices()]
             assert said == [
                 f"No sound: {music}: damaged or cut short: it cannot be played to its end"
-                " (psf_fseek() failed); replace this file. The routine goes on silently;"
+                "; replace this file. The routine goes on silently;"
                 " let-downs are logged as usual."
             ]
             player.letdown()
