@@ -6,10 +6,9 @@ thread. What the person does is written to the Store at once. If the database
 cannot be written (a full disk), the writes wait in order in memory and are
 retried on every tick, and the person is told once; whatever still cannot be
 written when the session is over goes to the store's journal file, replayed the
-next time the log is opened (`settle`). If the sound stops, the session goes on
-silently on the monotonic clock from the frame it reached; if it was lost (not
-missing from the start), it is opened again every few seconds in the
-background (audio/reopen.py) and plays on from the session's frame when it can.
+next time the log is opened (`settle`). What happens when the sound goes wrong
+is sound_watch.py's: the session goes on silently, and the sound plays on from
+the session's frame when it comes back.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from calmflow.audio.output import NullOutput, Output, OutputUnavailable, Reopenable
-from calmflow.audio.reopen import Reopener
+from calmflow.audio.output import Output
 from calmflow.core.plan import Plan, PlannedPhase
 from calmflow.core.records import AfterSession
 from calmflow.core.routine import LoadedRoutine
@@ -36,6 +34,7 @@ from calmflow.core.session import (
     SessionEnded,
 )
 from calmflow.format import clock_text
+from calmflow.sound_watch import SoundWatch
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
 
@@ -74,17 +73,18 @@ class Player:
         self.loaded = loaded
         self.plan = plan
         self.store = store
-        self.output: Output = output
+        self.sound = SoundWatch(
+            output,
+            plan.rate,
+            tell=lambda text, kind: self.notices.append(Notice(text, kind)),
+            log=self._sound_event,
+            clock=clock,
+        )
         self.session = Session(plan, lead_frames=output.guard_frames)
         self.session_id: int | None = None
         self.paused = False
         self.notices: list[Notice] = []
         self.letdowns: list[LetdownMarked] = []
-        self.no_sound: str | None = None
-        """Why there is no sound now (the session goes on silently); None once it is back."""
-        self.sound_lost: str | None = None
-        """Why the sound last stopped in this session, kept after it came back."""
-        self._reopener: Reopener | None = None
         self._clock = clock
         self._sent_timeline = self.session.timeline
         self._backlog: list[tuple[str, dict[str, Any]]] = []
@@ -100,8 +100,6 @@ class Player:
         """`m`: no sound, while the guide on screen and the session go on."""
         self._closed = False
         self._aborted = False
-        self._underruns_before = 0
-        """Underruns counted by outputs that have since failed."""
 
     # --- life cycle ---------------------------------------------------------------
 
@@ -113,11 +111,7 @@ class Player:
         """
         with contextlib.suppress(StoreError):
             self.volume_db = self._clamp(self.store.last_sound_volume_db() or VOLUME_MAX_DB)
-        try:
-            self.output.start(self.session.timeline)
-        except OutputUnavailable as exc:
-            self._fall_back(str(exc), retry=False)  # no sound card to wait for
-            self.output.start(self.session.timeline)
+        self.sound.open(self.session.timeline)
         self._send_gain()
         if self._aborted:  # the person quit while the sound was opening
             self._close()
@@ -154,14 +148,10 @@ class Player:
         """Bring the session up to the frames the output has consumed."""
         if self.session_id is None or self._closed:
             return []
-        frames = self.output.frames()
-        problem = self.output.problem()
-        if problem is not None:
-            frames = self._fall_back(problem, frames)
-        elif self._reopener is not None:
-            opened = self._reopener.poll(self.session.timeline)
-            if opened is not None:
-                self._sound_back(opened, frames)
+        output = self.output
+        frames = self.sound.frames(self.session.timeline, paused=self.paused, gain=self.gain)
+        if self.output is not output:  # told the session's course as it is now
+            self._sent_timeline = self.session.timeline
         events = self.session.advance_to(frames)
         self._handle(events)
         self._note_cues()
@@ -352,8 +342,23 @@ class Player:
         return out
 
     @property
+    def output(self) -> Output:
+        """Where the sound goes now: silence while the sound card is lost."""
+        return self.sound.output
+
+    @property
+    def no_sound(self) -> str | None:
+        """Why there is no sound now (the session goes on silently); None once it is back."""
+        return self.sound.no_sound
+
+    @property
+    def sound_lost(self) -> str | None:
+        """Why the sound last stopped in this session, kept after it came back."""
+        return self.sound.sound_lost
+
+    @property
     def underruns(self) -> int:
-        return self._underruns_before + self.output.underruns()
+        return self.sound.underruns
 
     @property
     def unsaved(self) -> int:
@@ -372,43 +377,6 @@ class Player:
     def _send_gain(self) -> None:
         if not self._closed:
             self.output.set_gain(self.gain)
-
-    def _fall_back(self, why: str, frames: int = 0, *, retry: bool = True) -> int:
-        lost = self.output
-        if not isinstance(lost, NullOutput):
-            with contextlib.suppress(Exception):
-                self._underruns_before += lost.underruns()
-                lost.close(self.session.timeline)
-        self.no_sound = self.sound_lost = why
-        self.output = NullOutput(self.plan.rate, clock=self._clock, start_frame=frames, name="null")
-        if self.session_id is not None:
-            self.output.start(self.session.timeline)
-            if self.paused:
-                self.output.pause()
-            self._log_event("audio_lost", why, self.plan.seconds(frames))
-        if retry and isinstance(lost, Reopenable):
-            self._reopener = Reopener(lost, clock=self._clock)
-        self.notices.append(
-            Notice(
-                f"No sound: {why}. The routine goes on silently; let-downs are logged as usual.",
-                "warning",
-            )
-        )
-        return frames
-
-    def _sound_back(self, output: Reopenable, frames: int) -> None:
-        """The lost sound opened again: it plays on from `frames`, where the
-        silent clock is, with the session's course, volume and pause."""
-        self._reopener = None
-        output.set_gain(self.gain)
-        output.update(self.session.timeline)
-        output.go_at(frames, paused=self.paused)
-        self.output = output
-        self._sent_timeline = self.session.timeline
-        self.no_sound = None
-        device = getattr(output, "device_name", None) or output.name
-        self._log_event("audio_back", device, self.plan.seconds(frames))
-        self.notices.append(Notice("Sound is back."))
 
     def _handle(self, events: list[Event]) -> None:
         # The sound first: a change of course must reach the audio process before
@@ -475,6 +443,10 @@ class Player:
                 return i
         return -1
 
+    def _sound_event(self, kind: str, detail: str, t_s: float) -> None:
+        if self.session_id is not None:  # before it starts, `start` logs what matters
+            self._log_event(kind, detail, t_s)
+
     def _log_event(self, kind: str, detail: str = "", t_s: float | None = None) -> None:
         self._write(
             "add_event",
@@ -517,10 +489,4 @@ class Player:
         if self._closed:
             return
         self._closed = True
-        if self._reopener is not None:
-            self._reopener.stop(self.session.timeline)
-            self._reopener = None
-        try:
-            self.output.close(self.session.timeline)
-        except Exception as exc:  # e.g. the WAV file could not be written
-            self.notices.append(Notice(f"Could not close the sound output: {exc}", "warning"))
+        self.sound.close(self.session.timeline)

@@ -42,6 +42,12 @@ class Reopener:
         self._opened: Reopenable | None = None
         self._stopped = False
 
+    @property
+    def busy(self) -> bool:
+        """A try is under way."""
+        with self._lock:
+            return self._busy
+
     def poll(self, timeline: Timeline) -> Reopenable | None:
         """An output open and held, ready to take over; or None, and a try
         starts if one is due. Returns at once."""

@@ -193,7 +193,7 @@ def test_while_it_stays_gone_it_is_tried_every_few_seconds_without_a_word(player
     while t < 1.0 + SLOW_AFTER_S + 3 * RETRY_SLOW_S:
         t += 0.5
         _at(player, clock, t)
-        _tick_until(player, lambda: not player._reopener._busy)
+        _tick_until(player, lambda: not player.sound.retrying)
     tried = [card.tried_at - 1000.0 for card in server.cards]
     gaps = [b - a for a, b in zip(tried, tried[1:], strict=False)]
     assert tried[0] == 1.0 + RETRY_S
