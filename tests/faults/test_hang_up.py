@@ -49,9 +49,15 @@ def _gone(pid: int, timeout: float = 10) -> bool:
     return False
 
 
-def _children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
+def _children(pid: int, timeout: float = 10) -> list[int]:
+    """The processes `pid` started (waiting a while for the first: the sound opens
+    after the first frame is drawn)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+        if found.stdout.split() or time.monotonic() > deadline:
+            return [int(p) for p in found.stdout.split()]
+        time.sleep(0.05)
 
 
 def _playing_with_a_letdown(terminal: Tmux, home: Path, command: str) -> None:
