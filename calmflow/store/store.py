@@ -8,7 +8,6 @@ are marked 'interrupted' the next time the log is opened.
 from __future__ import annotations
 
 import enum
-import gc
 import hashlib
 import json
 import os
@@ -21,16 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calmflow.core.records import (
-    MANUAL,
-    MAX_SESSION_ML,
-    AfterSession,
-    LetdownRecord,
-    SessionRecord,
-    cues_before,
-)
+from calmflow.core.records import MAX_SESSION_ML, AfterSession, SessionRecord
 from calmflow.store.db import StoreError, connect, explain, translated
 from calmflow.store.dump import add_sessions, dump_sessions
+from calmflow.store.reads import no_collection, read_records, review_rows
 
 if TYPE_CHECKING:
     from calmflow.core.review import ReviewRow
@@ -45,25 +38,6 @@ def utc_now() -> datetime:
 def iso_time(moment: datetime) -> str:
     """A moment as the log stores it: UTC, to the millisecond, ending in Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """No garbage collection while years of records are read: they are all kept,
-    and the collector going over them again and again doubled the time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def _parse(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.fromisoformat(text)  # Python 3.11 reads the Z
 
 
 class Keep(enum.Enum):
@@ -449,124 +423,13 @@ class Store:
         return found[0]
 
     def _records(self, where: str, args: list[object]) -> list[SessionRecord]:
-        with translated(self.path), _no_collection():
-            return self._read_records(where, args)
-
-    def _read_records(self, where: str, args: list[object]) -> list[SessionRecord]:
-        rows = self._conn.execute(
-            "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
-            " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
-            " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer,"
-            f" counted_letdowns FROM sessions {where} ORDER BY started_at, id",
-            args,
-        ).fetchall()
-        letdowns: dict[int, list[LetdownRecord]] = {}
-        cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
-        for sid, number, t_s, phase, kind, cues, marked_at in self._conn.execute(
-            "SELECT session_id, number, t_s, phase, phase_kind, cues, marked_at FROM letdowns"
-            f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
-            args,
-        ):
-            marked = _parse(marked_at)
-            assert marked is not None
-            letdowns.setdefault(sid, []).append(
-                LetdownRecord(
-                    number,
-                    t_s,
-                    phase,
-                    kind,
-                    cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues))),
-                    marked,
-                )
-            )
-        shown: dict[int, list[tuple[str, float]]] = {}
-        for sid, t_s, name in self._conn.execute(
-            "SELECT session_id, t_s, detail FROM session_events WHERE kind = 'cue'"
-            f" AND session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, t_s, id",
-            args,
-        ):
-            shown.setdefault(sid, []).append((name, t_s))
-        out = []
-        for row in rows:
-            started = _parse(row[2])
-            assert started is not None
-            out.append(
-                SessionRecord(
-                    id=row[0],
-                    routine=row[1],
-                    started_at=started,
-                    ended_at=_parse(row[3]),
-                    status=row[4],
-                    planned_s=row[5],
-                    played_s=row[6],
-                    output=row[7],
-                    underruns=row[8],
-                    audio_problem=row[9],
-                    volume_left_ml=row[10],
-                    volume_right_ml=row[11],
-                    volume_total_ml=row[12],
-                    volume_unit=row[13],
-                    notes=row[14],
-                    experiment=row[15],
-                    experiment_arm=row[16],
-                    comfort=row[17],
-                    relaxation=row[18],
-                    dmer=None if row[19] is None else bool(row[19]),
-                    letdowns=tuple(letdowns.get(row[0], ())),
-                    cues_shown=tuple(shown.get(row[0], ())),
-                    counted_letdowns=row[20],
-                )
-            )
-        return out
+        with translated(self.path), no_collection():
+            return read_records(self._conn, where, args)
 
     def review_rows(self, *, since: datetime | None = None) -> list[ReviewRow]:
-        """What the review needs of each ended session (oldest first), worked out
-        by SQLite: the same rows as `review.row_of` makes from `sessions()`, at a
-        fraction of the cost for years of sessions (benchmarks/review_speed.py)."""
-        from calmflow.core.review import make_row
-
-        where, args = "WHERE s.status != 'running'", []
-        if since is not None:
-            where += " AND s.started_at >= ?"
-            args.append(iso_time(since))
-        with translated(self.path), _no_collection():
-            rows = self._conn.execute(
-                "SELECT s.id, s.routine, s.output, s.played_s, s.started_at, s.volume_total_ml,"
-                " s.experiment, s.experiment_arm, s.counted_letdowns, l.first, l.n"
-                " FROM sessions s LEFT JOIN (SELECT session_id, MIN(t_s) AS first,"
-                " COUNT(*) AS n FROM letdowns GROUP BY session_id) l ON l.session_id = s.id"
-                f" {where} ORDER BY s.started_at, s.id",
-                args,
-            ).fetchall()
-            cues: dict[int, list[tuple[str, float]]] = {}
-            for sid, name, t_s in self._conn.execute(
-                "SELECT e.session_id, e.detail, e.t_s FROM session_events e"
-                f" WHERE e.kind = 'cue' AND e.session_id IN (SELECT s.id FROM sessions s {where})",
-                args,
-            ):
-                cues.setdefault(sid, []).append((name, t_s))
-        out = []
-        for sid, routine, output, played, started, volume, slot, arm, counted, first, n in rows:
-            before = cues_before(cues.get(sid, ()), first)
-            letdowns = counted if counted is not None else (n or 0)
-            at = _parse(started)
-            assert at is not None
-            out.append(
-                make_row(
-                    sid,
-                    routine,
-                    output == MANUAL,
-                    first,
-                    played,
-                    letdowns,
-                    volume,
-                    at,
-                    before,
-                    slot,
-                    arm,
-                )
-            )
-        return out
+        """What the review needs of each ended session (oldest first); see `reads`."""
+        with translated(self.path), no_collection():
+            return review_rows(self._conn, None if since is None else iso_time(since))
 
     def experiment_arms(self, routine: str, slot: str) -> list[str]:
         """The arm each past session of `routine`'s experiment `slot` had, oldest first."""

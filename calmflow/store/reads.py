@@ -1,0 +1,154 @@
+"""Reading the log back: sessions as records, and the rows the review needs."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from calmflow.core.records import MANUAL, LetdownRecord, SessionRecord, cues_before
+
+if TYPE_CHECKING:
+    from calmflow.core.review import ReviewRow
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """No garbage collection while years of records are read: they are all kept,
+    and the collector going over them again and again doubled the time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text)  # Python 3.11 reads the Z
+
+
+def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> list[SessionRecord]:
+    """Sessions matching `where` (a WHERE clause on sessions), oldest first, with
+    their let-downs and the cues shown."""
+    rows = conn.execute(
+        "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
+        " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
+        " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer,"
+        f" counted_letdowns FROM sessions {where} ORDER BY started_at, id",
+        args,
+    ).fetchall()
+    letdowns: dict[int, list[LetdownRecord]] = {}
+    cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
+    for sid, number, t_s, phase, kind, cues, marked_at in conn.execute(
+        "SELECT session_id, number, t_s, phase, phase_kind, cues, marked_at FROM letdowns"
+        f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
+        args,
+    ):
+        marked = parse_time(marked_at)
+        assert marked is not None
+        letdowns.setdefault(sid, []).append(
+            LetdownRecord(
+                number,
+                t_s,
+                phase,
+                kind,
+                cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues))),
+                marked,
+            )
+        )
+    shown: dict[int, list[tuple[str, float]]] = {}
+    for sid, t_s, name in conn.execute(
+        "SELECT session_id, t_s, detail FROM session_events WHERE kind = 'cue'"
+        f" AND session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, t_s, id",
+        args,
+    ):
+        shown.setdefault(sid, []).append((name, t_s))
+    out = []
+    for row in rows:
+        started = parse_time(row[2])
+        assert started is not None
+        out.append(
+            SessionRecord(
+                id=row[0],
+                routine=row[1],
+                started_at=started,
+                ended_at=parse_time(row[3]),
+                status=row[4],
+                planned_s=row[5],
+                played_s=row[6],
+                output=row[7],
+                underruns=row[8],
+                audio_problem=row[9],
+                volume_left_ml=row[10],
+                volume_right_ml=row[11],
+                volume_total_ml=row[12],
+                volume_unit=row[13],
+                notes=row[14],
+                experiment=row[15],
+                experiment_arm=row[16],
+                comfort=row[17],
+                relaxation=row[18],
+                dmer=None if row[19] is None else bool(row[19]),
+                letdowns=tuple(letdowns.get(row[0], ())),
+                cues_shown=tuple(shown.get(row[0], ())),
+                counted_letdowns=row[20],
+            )
+        )
+    return out
+
+
+def review_rows(conn: sqlite3.Connection, since: str | None) -> list[ReviewRow]:
+    """What the review needs of each ended session (oldest first), worked out
+    by SQLite: the same rows as `review.row_of` makes from `sessions()`, at a
+    fraction of the cost for years of sessions (benchmarks/review_speed.py)."""
+    from calmflow.core.review import make_row
+
+    where, args = "WHERE s.status != 'running'", []
+    if since is not None:
+        where += " AND s.started_at >= ?"
+        args.append(since)
+    rows = conn.execute(
+        "SELECT s.id, s.routine, s.output, s.played_s, s.started_at, s.volume_total_ml,"
+        " s.experiment, s.experiment_arm, s.counted_letdowns, l.first, l.n"
+        " FROM sessions s LEFT JOIN (SELECT session_id, MIN(t_s) AS first,"
+        " COUNT(*) AS n FROM letdowns GROUP BY session_id) l ON l.session_id = s.id"
+        f" {where} ORDER BY s.started_at, s.id",
+        args,
+    ).fetchall()
+    cues: dict[int, list[tuple[str, float]]] = {}
+    for sid, name, t_s in conn.execute(
+        "SELECT e.session_id, e.detail, e.t_s FROM session_events e"
+        f" WHERE e.kind = 'cue' AND e.session_id IN (SELECT s.id FROM sessions s {where})",
+        args,
+    ):
+        cues.setdefault(sid, []).append((name, t_s))
+    out = []
+    for sid, routine, output, played, started, volume, slot, arm, counted, first, n in rows:
+        before = cues_before(cues.get(sid, ()), first)
+        letdowns = counted if counted is not None else (n or 0)
+        at = parse_time(started)
+        assert at is not None
+        out.append(
+            make_row(
+                sid,
+                routine,
+                output == MANUAL,
+                first,
+                played,
+                letdowns,
+                volume,
+                at,
+                before,
+                slot,
+                arm,
+            )
+        )
+    return out
