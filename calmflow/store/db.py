@@ -179,7 +179,7 @@ def explain(path: Path, exc: sqlite3.DatabaseError) -> str:
         )
     if "full" in text or ("disk I/O" in text and _nearly_full(path)):
         return (
-            f"the disk holding {path} is full; free some space and try again. "
+            f"the disk holding {path} is full; free some space. "
             "Everything written before this is safe."
         )
     if "locked" in text or "busy" in text:
