@@ -489,4 +489,4 @@ class Player:
         if self._closed:
             return
         self._closed = True
-        self.sound.close(self.session.timeline)
+        self.sound.close(self.session.timeline, self.session.now_frame)

@@ -3,9 +3,11 @@
 If the sound output stops, the session goes on silently on the monotonic clock
 from the frame it reached; if it was lost (not missing from the start), it is
 opened again every few seconds in the background (audio/reopen.py) and plays
-on from the session's frame when it can. Each of these is told to the person
-once and logged as a session event (`audio_lost`, `audio_back`), through the
-player's `tell` and `log`. Everything here runs on the player's thread.
+on from the session's frame when it can. A sound file that cannot be played,
+or fails while playing, silences only the cues using it. Each of these is told
+to the person once and logged as a session event (`audio_lost`, `audio_back`;
+`media_failed` with the file), through the player's `tell` and `log`.
+Everything here runs on the player's thread.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class SoundWatch:
         self._reopener: Reopener | None = None
         self._underruns_before = 0
         """Underruns counted by outputs that have since failed."""
+        self._bad_files: set[str] = set()
+        """Sound files told as bad: each once a session, whichever output finds it."""
 
     @property
     def underruns(self) -> int:
@@ -71,6 +75,7 @@ class SoundWatch:
         """Frames of the session the sound has consumed. On the way, an output
         that failed gives way to silence, and one opened again takes over."""
         frames = self.output.frames()
+        self._bad_media(frames)  # before a lost output is let go
         problem = self.output.problem()
         if problem is not None:
             self._fall_back(problem, frames, timeline, paused=paused)
@@ -78,10 +83,12 @@ class SoundWatch:
             opened = self._reopener.poll(timeline)
             if opened is not None:
                 self._sound_back(opened, frames, timeline, paused=paused, gain=gain)
+                self._bad_media(frames)  # found while it was opened
         return frames
 
-    def close(self, timeline: Timeline) -> None:
-        """The session is over: no more tries to open the sound; the output closes."""
+    def close(self, timeline: Timeline, frame: int) -> None:
+        """The session is over, at `frame`: no more tries to open the sound; the
+        output closes (a WAV output renders now, and finds bad files now)."""
         if self._reopener is not None:
             self._reopener.stop(timeline)
             self._reopener = None
@@ -89,6 +96,17 @@ class SoundWatch:
             self.output.close(timeline)
         except Exception as exc:  # e.g. the WAV file could not be written
             self._tell(f"Could not close the sound output: {exc}", "warning")
+        self._bad_media(frame)
+
+    def _bad_media(self, frame: int) -> None:
+        """Tell and log each sound file the output found bad, once."""
+        for problem in self.output.media_problems():
+            if problem.file in self._bad_files:
+                continue
+            self._bad_files.add(problem.file)
+            at = frame if problem.at_frame is None else problem.at_frame
+            self._log("media_failed", problem.file, at / self._rate)
+            self._tell(problem.notice, "warning")
 
     def _fall_back(
         self, why: str, frames: int, timeline: Timeline, *, paused: bool, retry: bool = True

@@ -4,7 +4,9 @@ The engine runs in a child process (`python -m calmflow.audio.worker`) whose
 stdout and stderr go to a log file, so PortAudio's and ALSA's messages never
 reach the terminal, and the UI's Python work never competes with the audio
 callback for the GIL. Commands and replies go over a socket pair; the frames
-played are read from a shared mapped file without any round trip.
+played are read from a shared mapped file without any round trip. Sound files
+that the audio process finds bad come back as messages, each once
+(`media_problems`); an output opened again leaves them out.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from calmflow.audio.shared import (
 )
 from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
+from calmflow.engine.problems import SoundProblem
 
 LATENCY_S = 0.15
 """Latency does not matter here and safety does (DESIGN.md): a large buffer."""
@@ -60,6 +64,7 @@ class DeviceOutput:
         device: str | int | None = None,
         log_path: Path,
         held: bool = False,
+        leave_out: Collection[str] = (),
     ) -> None:
         self.name = "device"
         self.rate = plan.rate
@@ -77,6 +82,11 @@ class DeviceOutput:
         self._problem: str | None = None
         self._held = held
         self._paused = held  # no frames are expected while held
+        self._leave_out = frozenset(leave_out)
+        """Sound files found bad earlier in the session: the audio process does not open them."""
+        self._bad_files: set[str] = set()
+        self._media: list[SoundProblem] = []
+        """Bad sound files reported and not yet taken by `media_problems`."""
         self._last_frames = 0
         self._last_change = 0.0
 
@@ -100,14 +110,19 @@ class DeviceOutput:
             )
         theirs.close()
         self._conn = Connection(ours.detach())
-        self._conn.send((self.plan, self.device, LATENCY_S, BLOCK_FRAMES, self._held))
+        self._conn.send(
+            (self.plan, self.device, LATENCY_S, BLOCK_FRAMES, self._held, self._leave_out)
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._conn.poll(0.05):
                 try:
-                    kind, detail = self._conn.recv()
+                    kind, detail, *more = self._conn.recv()
                 except (EOFError, OSError):
                     break
+                if kind == "media":
+                    self._bad_file(detail)
+                    continue
                 if kind == "ready":
                     self.device_name = detail["device"]
                     self._last_change = time.monotonic()
@@ -115,7 +130,8 @@ class DeviceOutput:
                         self.update(timeline)
                     return
                 self._stop_process(wait_s=0.0)
-                raise OutputUnavailable(detail)
+                # ("error", why, "sounds"): the routine's sounds, not the sound card
+                raise OutputUnavailable(detail, device=more != ["sounds"])
             if self._proc.poll() is not None:
                 break
         why = self._why_it_ended("did not start", "opening the sound output")
@@ -149,8 +165,10 @@ class DeviceOutput:
             self._last_frames, self._last_change = frames, now
         try:
             while self._conn is not None and self._conn.poll(0):
-                kind, detail = self._conn.recv()
-                if kind in ("lost", "error"):
+                kind, detail, *_ = self._conn.recv()
+                if kind == "media":
+                    self._bad_file(detail)
+                elif kind in ("lost", "error"):
                     self._fail(detail)
                     return
         except (EOFError, OSError):
@@ -160,6 +178,10 @@ class DeviceOutput:
             self._fail(self._why_it_ended("ended"))
         elif now - self._last_change > STALL_S:
             self._fail("the sound output stopped consuming audio")
+
+    def _bad_file(self, problem: SoundProblem) -> None:
+        self._bad_files.add(problem.file)
+        self._media.append(problem)
 
     def _fail(self, why: str) -> None:
         self._problem = why
@@ -175,7 +197,13 @@ class DeviceOutput:
     def again(self) -> DeviceOutput:
         """A new output on the same device, held: to open the sound again after
         this one was lost. Start it (off the UI thread), then `go_at` a frame."""
-        return DeviceOutput(self.plan, device=self.device, log_path=self.log_path, held=True)
+        return DeviceOutput(
+            self.plan,
+            device=self.device,
+            log_path=self.log_path,
+            held=True,
+            leave_out=self._leave_out | self._bad_files,  # not decoded again at every try
+        )
 
     def go_at(self, frame: int, *, paused: bool = False) -> None:
         """Play the session from `frame` on, or hold there if `paused`: a held
@@ -206,6 +234,10 @@ class DeviceOutput:
 
     def problem(self) -> str | None:
         return self._problem
+
+    def media_problems(self) -> list[SoundProblem]:
+        taken, self._media = self._media, []
+        return taken
 
     def underruns(self) -> int:
         """Times the sound skipped: the device ran dry, or a long file was read too late."""

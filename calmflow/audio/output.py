@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from calmflow.core.timeline import Timeline
+from calmflow.engine.problems import SoundProblem
 
 
 class OutputUnavailable(Exception):
     """Sound cannot be played; the message says why in a person's words."""
+
+    def __init__(self, why: str, *, device: bool = True) -> None:
+        super().__init__(why)
+        self.device = device
+        """The sound card is the trouble, so a later try may find it back;
+        False when it is the routine's sounds, which a try would only prepare
+        again in vain."""
 
 
 class Output(Protocol):
@@ -50,6 +58,11 @@ class Output(Protocol):
 
     def problem(self) -> str | None:
         """Why sound stopped working, once it has; None while all is well."""
+        ...
+
+    def media_problems(self) -> list[SoundProblem]:
+        """Sound files found bad since the last call, each once per output: the
+        cues using them are silent and the rest plays on."""
         ...
 
     def underruns(self) -> int: ...
@@ -119,6 +132,9 @@ class NullOutput:
     def problem(self) -> str | None:
         return None
 
+    def media_problems(self) -> list[SoundProblem]:
+        return []
+
     def underruns(self) -> int:
         return 0
 
@@ -137,8 +153,21 @@ class WavOutput(NullOutput):
     def __init__(self, path: Path, rate: int, *, clock: Callable[[], float] = time.monotonic):
         super().__init__(rate, clock=clock, name=f"wav:{path}")
         self.path = path
+        self._media: list[SoundProblem] = []
 
     def close(self, timeline: Timeline) -> None:
-        from calmflow.engine.render import render_wav
+        """Write the WAV. A sound file that fails is left out of it from where
+        it fails, as a session would have played it (`media_problems`)."""
+        from calmflow.engine.mixer import Engine
+        from calmflow.engine.render import BLOCK_FRAMES, render_wav
 
-        render_wav(timeline, self.path)
+        engine = Engine(timeline.plan, max_block=BLOCK_FRAMES, skip_bad=True)
+        try:
+            render_wav(timeline, self.path, engine=engine)
+        finally:
+            engine.close()
+            self._media = engine.problems()
+
+    def media_problems(self) -> list[SoundProblem]:
+        taken, self._media = self._media, []
+        return taken

@@ -8,8 +8,15 @@ audio process takes half a second or more, and up to START_TIMEOUT_S. Once one
 is open, `poll()` hands it over, and the player lets it play from the session's
 frame.
 
+The audio process looks for the sound card before it prepares the routine's
+sounds, so a try while the card is gone costs little; a sound file found bad
+is left out of the tries (DeviceOutput.again), never decoded again at each one,
+and never keeps the sound from coming back. A try that fails because of the
+sounds rather than the card (`OutputUnavailable.device` False) ends the tries:
+the next would prepare them again in vain.
+
 Shared between the UI thread and the thread of a try, under `_lock`: `_busy`,
-`_opened` and `_stopped`.
+`_opened`, `_stopped` and `_hopeless`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from calmflow.audio.output import Reopenable
+from calmflow.audio.output import OutputUnavailable, Reopenable
 from calmflow.core.timeline import Timeline
 
 RETRY_S = 3.0
@@ -41,6 +48,8 @@ class Reopener:
         self._busy = False
         self._opened: Reopenable | None = None
         self._stopped = False
+        self._hopeless = False
+        """A try failed for a reason trying again cannot mend."""
 
     @property
     def busy(self) -> bool:
@@ -53,7 +62,7 @@ class Reopener:
         starts if one is due. Returns at once."""
         with self._lock:
             opened, self._opened = self._opened, None
-            busy = self._busy or self._stopped
+            busy = self._busy or self._stopped or self._hopeless
         if opened is not None:
             opened.frames()  # hears whether it was lost again while it waited
             if opened.problem() is None:
@@ -74,14 +83,18 @@ class Reopener:
         return None
 
     def _try(self, output: Reopenable, timeline: Timeline) -> None:
+        hopeless = False
         try:
             output.start(timeline)
-        except Exception:  # still gone (OutputUnavailable), or could not even try
+        except OutputUnavailable as exc:  # still gone, most often
+            opened, hopeless = None, not exc.device
+        except Exception:  # could not even try
             opened = None
         else:
             opened = output
         with self._lock:
             self._busy = False
+            self._hopeless = hopeless
             too_late = self._stopped
             if not too_late:
                 self._opened = opened

@@ -16,8 +16,13 @@ Threads inside this process and what they share (who writes, who reads):
 
 Started as `python -m calmflow.audio.worker CONN_FD COUNTERS_FD` with stdout
 and stderr already pointing at a log file; the first message on CONN is the
-plan and the stream settings. A held stream (the sound opened again after it
-was lost) plays silence until `("go", frame, paused)` says where the session is.
+plan, the stream settings and the sound files to leave out (found bad before).
+A held stream (the sound opened again after it was lost) plays silence until
+`("go", frame, paused)` says where the session is.
+
+A sound file that cannot be opened, or fails while playing, silences only the
+cues using it: the main thread looks at `Engine.problems()` between commands
+(never the callback) and sends each file once, `("media", SoundProblem)`.
 """
 
 from __future__ import annotations
@@ -163,7 +168,7 @@ class _Playback:
 def run(conn: Connection, counters: Any) -> None:
     """Open the stream the parent asks for and play until told to stop."""
     try:
-        plan, device, latency_s, block_frames, held = conn.recv()
+        plan, device, latency_s, block_frames, held, leave_out = conn.recv()
     except EOFError:
         return
     try:
@@ -171,7 +176,6 @@ def run(conn: Connection, counters: Any) -> None:
     except OSError as exc:
         conn.send(("error", f"PortAudio is not installed ({exc}); install libportaudio2"))
         return
-    from calmflow.engine.media import MediaError
     from calmflow.engine.mixer import Engine
 
     try:
@@ -182,9 +186,18 @@ def run(conn: Connection, counters: Any) -> None:
         conn.send(("error", f"no sound output could be opened ({exc})"))
         return
     try:
-        engine = Engine(plan, CHANNELS, max_block=max(block_frames, 8192), live=True)
-    except MediaError as exc:
-        conn.send(("error", str(exc)))
+        # A bad sound file leaves its cues silent (said in problems()), not the session.
+        engine = Engine(
+            plan,
+            CHANNELS,
+            max_block=max(block_frames, 8192),
+            live=True,
+            skip_bad=True,
+            leave_out=leave_out,
+        )
+    except Exception as exc:  # not a file's fault: trying again will not help
+        why = f"the routine's sounds could not be prepared ({type(exc).__name__}: {exc})"
+        conn.send(("error", why, "sounds"))
         return
     playback = _Playback(engine, Timeline.initial(plan), counters, held=held)
     engine.prepare(playback.timeline)
@@ -226,11 +239,21 @@ def _go(playback: _Playback, timeline: Timeline, frame: int, paused: bool) -> No
     playback.want_paused = paused
 
 
+def _tell_problems(conn: Connection, engine: Any, told: set[str]) -> None:
+    """Send each sound file found bad, once."""
+    for problem in engine.problems():
+        if problem.file not in told:
+            told.add(problem.file)
+            conn.send(("media", problem))
+
+
 def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) -> None:
     last_frames, last_change = -1, time.monotonic()
     latest = playback.timeline
+    told: set[str] = set()
     try:
         while True:
+            _tell_problems(conn, playback.engine, told)
             if conn.poll(0.05):
                 try:
                     message = conn.recv()
@@ -264,6 +287,8 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
             elif now - last_change > STALL_S:
                 conn.send(("lost", "the sound output stopped consuming audio"))
                 return
+    except OSError:
+        return  # the parent is gone (a send failed): stop playing
     finally:
         # stop() plays out what is buffered (the fade); abort() would cut it off.
         with contextlib.suppress(Exception):

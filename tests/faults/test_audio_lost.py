@@ -290,3 +290,85 @@ def test_the_sink_unloaded_then_back_never_stops_the_session(
         ]
         integrity(home / "calmflow.sqlite3")
         fault.checked(4)
+
+
+MUSIC_HZ, HUM_HZ = 1500.0, 1200.0
+
+WITH_MUSIC = """\
+version: 1
+name: music
+breathing: {inhale_s: 1, exhale_s: 2}
+cues:
+  music: {sound: music.flac, volume: 1, fade_in: 0}
+  hum: {tone: 1200, volume: 1, fade_in: 0}
+background: [music, hum]
+phases:
+  - {name: Settle, kind: prep, duration: 1m}
+"""
+
+
+def _level(audio: np.ndarray, start: int, hz: float) -> float:
+    """The amplitude of `hz` in the half second of `audio` from `start`."""
+    window = audio[start : start + RATE // 2] * np.hanning(RATE // 2)
+    spectrum = np.abs(np.fft.rfft(window)) / (window.shape[0] / 4)
+    freqs = np.fft.rfftfreq(window.shape[0], 1 / RATE)
+    return float(spectrum[(freqs > hz - 20) & (freqs < hz + 20)].max())
+
+
+def test_a_sound_file_gone_bad_while_the_sound_was_lost_does_not_keep_it_away(
+    home, tmp_path: Path, own_pulse, faults
+):
+    """The sound server dies; while it is away, a recording the routine plays
+    is cut short (a sync going wrong). When the server is back, the sound
+    comes back as ever (the audio process used to fail on the file at every
+    try, and the session stayed silent to its end): without that recording,
+    whose cue is silent, and the person is told once which file it is."""
+    import soundfile as sf
+
+    t = np.arange(70 * 16_000) / 16_000
+    music = tmp_path / "music.flac"
+    sf.write(music, (0.3 * np.sin(2 * np.pi * MUSIC_HZ * t)).astype(np.float32), 16_000)
+    routine = tmp_path / "music.yaml"
+    routine.write_text(WITH_MUSIC)
+    player = live_player(routine)
+    run = _Run(player)
+    runtime = Path(own_pulse.env["PULSE_RUNTIME_PATH"])
+    with faults.inject("media: sound cut short while the sound was lost") as fault:
+        run.until(lambda: player.played_s >= 1.0, 20)
+        own_pulse.kill()
+        run.until(lambda: player.no_sound is not None)
+        music.write_bytes(music.read_bytes()[:2000])
+        PulseServer(runtime)
+        capture = Capture(tmp_path / "back.raw")
+        back_since = time.monotonic()
+        run.until(lambda: player.no_sound is None, 15)
+        back_after_s = time.monotonic() - back_since
+        mark = player.letdown()
+        run.for_s(2.0)
+        player.finish()
+        audio = capture.stop()
+
+        assert back_after_s < 4.5, f"the sound came back {back_after_s:.1f} s after the server"
+        assert [(n.kind, n.text) for n in run.notices] == [
+            (
+                "warning",
+                "No sound: the sound output stopped (device unplugged or sound server gone). "
+                "The routine goes on silently; let-downs are logged as usual.",
+            ),
+            ("info", "Sound is back."),
+            (
+                "warning",
+                "Could not play music.flac: damaged or cut short: it cannot be played to its"
+                " end; replace this file. The rest of the routine plays on.",
+            ),
+        ]
+        at = len(audio) - RATE
+        assert _level(audio, at, HUM_HZ) > 0.02, "the other cue plays again"
+        assert _level(audio, at, MUSIC_HZ) < 0.002, "the cut file's cue is silent"
+        assert mark is not None
+        assert db_rows(home, "SELECT number FROM letdowns") == [(1,)]
+        ((back_s, _),) = _events(home, "audio_back")
+        ((failed_s, file),) = _events(home, "media_failed")
+        assert file == str(music) and 0 <= float(str(failed_s)) - float(str(back_s)) < 0.5
+        integrity(home / "calmflow.sqlite3")
+        fault.checked(2)

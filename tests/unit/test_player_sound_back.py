@@ -21,6 +21,7 @@ from calmflow.audio.reopen import RETRY_S, RETRY_SLOW_S, SLOW_AFTER_S
 from calmflow.core.plan import compile_plan
 from calmflow.core.routine import load_routine
 from calmflow.core.timeline import Timeline
+from calmflow.engine.problems import SoundProblem
 from calmflow.player import Player
 from calmflow.store.store import Store
 from tests.conftest import ManualClock
@@ -48,6 +49,8 @@ class _Server:
         self.release = threading.Event()
         self.release.set()
         """Cleared by a test: a card's start then waits for it, as a slow one does."""
+        self.sounds_broken = False
+        """Set by a test: a card cannot prepare the routine's sounds (not a card's fault)."""
 
     def kill(self) -> None:
         self.up = False
@@ -72,12 +75,16 @@ class _Card(NullOutput):
         self.went_at: tuple[int, bool] | None = None
         self.closed = False
         self.tried_at = clock()
+        self.media: list[SoundProblem] = []
+        """Bad sound files this card's audio process reports next."""
 
     def start(self, timeline: Timeline) -> None:
         self.server.started.set()
         self.server.release.wait(5)
         if not self.server.up:
             raise OutputUnavailable("no sound output could be opened (no server)")
+        if self.server.sounds_broken:
+            raise OutputUnavailable("the routine's sounds could not be prepared", device=False)
         self.generation = self.server.generation
         super().start(timeline)
 
@@ -100,6 +107,10 @@ class _Card(NullOutput):
 
     def set_gain(self, gain: float) -> None:
         self.gains.append(gain)
+
+    def media_problems(self) -> list[SoundProblem]:
+        taken, self.media = self.media, []
+        return taken
 
     def update(self, timeline: Timeline) -> None:
         self.timelines.append(timeline)
@@ -268,3 +279,81 @@ def test_the_end_of_the_session_ends_the_tries_and_closes_a_late_card(player, cl
     assert card.closed, "a card opened after the end is closed, not played"
     _at(player, clock, 30.0)
     assert len(server.cards) == 1
+
+
+MUSIC = "/home/me/sounds/music.flac"
+CUT = SoundProblem(
+    MUSIC, "the file is damaged or cut short; replace it", while_playing=True, at_frame=96_000
+)
+
+
+def test_a_bad_sound_file_is_told_once_and_logged_where_it_fell_silent(player, clock, server):
+    """The audio process reports a file that failed while playing: one warning
+    naming it and what to do, one event with the file at the session's time it
+    fell silent. Reported again (by the card opened again after a loss, which
+    finds it bad too) it is not told again."""
+    card = player.output
+    _at(player, clock, 1.0)
+    card.media.append(CUT)
+    _at(player, clock, 2.5)
+    assert _texts(player) == [
+        (
+            "warning",
+            "Could not play music.flac any further: the file is damaged or cut short;"
+            " replace it. The rest of the routine plays on.",
+        )
+    ]
+    card.media.append(CUT)
+    server.kill()
+    _at(player, clock, 3.0)
+    server.restart()
+    _at(player, clock, 3.0 + RETRY_S)
+    _tick_until(player, lambda: player.no_sound is None)
+    server.cards[-1].media.append(SoundProblem(MUSIC, "damaged or cut short"))
+    _at(player, clock, 7.0)
+    assert [kind for kind, _ in _texts(player)] == ["warning", "info"]  # lost, back
+    player.finish()
+    assert _events("media_failed") == [(2.0, MUSIC)]
+
+
+def test_a_bad_file_found_when_the_session_is_over_is_told_then(player, clock):
+    """A WAV output renders at the end, and finds a bad file then."""
+    card = player.output
+    _at(player, clock, 4.0)
+    card.media.append(SoundProblem(MUSIC, "damaged or cut short"))
+    player.finish()
+    assert _texts(player) == [
+        (
+            "warning",
+            "Could not play music.flac: damaged or cut short. The rest of the routine plays on.",
+        )
+    ]
+    assert _events("media_failed") == [(4.0, MUSIC)]
+
+
+def test_a_try_that_fails_for_the_sounds_and_not_the_card_is_not_repeated(player, clock, server):
+    """Preparing the sounds again every few seconds would fail the same way:
+    after such a try, no more (a bad file alone never fails one: it is left out)."""
+    server.kill()
+    _at(player, clock, 1.0)
+    server.restart()
+    server.sounds_broken = True
+    t = 1.0
+    while t < 1.0 + SLOW_AFTER_S:
+        t += 0.5
+        _at(player, clock, t)
+        _tick_until(player, lambda: not player.sound.retrying)
+    assert len(server.cards) == 1
+    assert player.no_sound == GONE
+
+
+def test_the_sound_card_opened_again_leaves_out_the_files_found_bad(player, tmp_path):
+    """Each try to open the sound again starts an audio process that prepares
+    the routine's sounds: one found bad is not decoded again at every try."""
+    from calmflow.audio.device import DeviceOutput
+
+    first = DeviceOutput(player.plan, log_path=tmp_path / "audio.log", leave_out={"a.flac"})
+    first._bad_file(CUT)
+    again = first.again()
+    assert again._leave_out == {"a.flac", MUSIC}
+    assert first.media_problems() == [CUT] and first.media_problems() == []
