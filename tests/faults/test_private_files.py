@@ -42,21 +42,9 @@ from calmflow.store.schema import MIGRATIONS
 from calmflow.store.store import Store
 from tests.conftest import ROOT
 from tests.store.log import start
+from tests.unit.test_media_memo import ROUTINE as SOUND_ROUTINE  # a routine with one sound
 
 UMASKS = [0o022, 0o000]
-SOUND_ROUTINE = """\
-version: 1
-name: memo
-phases:
-  - name: Settle
-    kind: prep
-    duration: 1m
-    prompt: Settle in.
-    cues: [song]
-cues:
-  song:
-    sound: song.ogg
-"""
 
 
 def _mode(path: Path) -> int:
