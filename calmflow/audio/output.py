@@ -4,7 +4,8 @@ The Session advances by the frames an Output has consumed; an Output is the
 only clock. Three kinds:
 - `NullOutput`: no sound; consumes frames at the real rate by the monotonic
   clock (the player's fallback when there is no sound card).
-- `WavOutput`: like null, then writes everything the session played to a WAV.
+- `WavOutput`: like null, then writes everything the session played to a WAV
+  (in a child process: audio/wav_process.py).
 - `DeviceOutput` (audio/device.py): a sound card, through PortAudio, in a
   child process; `Reopenable`, so the player can open it again after a loss.
 """
@@ -150,24 +151,39 @@ class WavOutput(NullOutput):
     it, as a recording does not hold the position of the volume knob.
     """
 
-    def __init__(self, path: Path, rate: int, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        path: Path,
+        rate: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        log_path: Path | None = None,
+    ):
         super().__init__(rate, clock=clock, name=f"wav:{path}")
         self.path = path
+        self.log_path = log_path
+        """Where the writing process's stderr goes (the decoders' notes); the
+        audio log of the data folder if None."""
         self._media: list[SoundProblem] = []
 
     def close(self, timeline: Timeline) -> None:
-        """Write the WAV. A sound file that fails is left out of it from where
-        it fails, as a session would have played it (`media_problems`)."""
-        from calmflow.engine.mixer import Engine
-        from calmflow.engine.render import BLOCK_FRAMES, render_wav
+        """Write the WAV, in a child process: decoders print on fd 2, where the
+        player's screen is. A sound file that fails is left out from where it
+        fails, as a session would have played it (`media_problems`). Raises
+        RuntimeError, in a person's words, if the WAV could not be written."""
+        from calmflow.audio.wav_process import render_apart
 
-        engine = Engine(timeline.plan, max_block=BLOCK_FRAMES, skip_bad=True)
-        try:
-            render_wav(timeline, self.path, engine=engine)
-        finally:
-            engine.close()
-            self._media = engine.problems()
+        self._media = render_apart(timeline, self.path, self.log_path or _audio_log())
 
     def media_problems(self) -> list[SoundProblem]:
         taken, self._media = self._media, []
         return taken
+
+
+def _audio_log() -> Path | None:
+    from calmflow import paths
+
+    try:
+        return paths.log_dir() / "audio.log"
+    except OSError:  # a read-only data folder: the notes are not worth failing for
+        return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import shutil
 import struct
+import sys
 import time
 import zlib
 from io import BytesIO
@@ -32,8 +33,9 @@ from tests.e2e import conftest as e2e
 from tests.faults.test_bad_routine import check_and_play, kept, refused, report, run_all, seeded
 from tests.ui.driving import after, db_rows, playing
 
-pulse, capture = e2e.pulse, e2e.capture
-"""The e2e tests' PulseAudio server (a null sink for the speakers) and its recording."""
+pulse, capture, tmux = e2e.pulse, e2e.capture, e2e.tmux
+"""The e2e tests' PulseAudio server (a null sink for the speakers) and its
+recording, and a terminal of a test's own."""
 
 WAVES = ROOT / "media" / "waves.ogg"
 CALM = ROOT / "media" / "calm.png"
@@ -513,4 +515,161 @@ def test_a_sound_damaged_before_the_sound_opens_leaves_only_its_cue_silent(
             (str(music),)
         ]
         assert db_rows("SELECT count(*) FROM session_events WHERE kind = 'audio_lost'") == [(0,)]
+        fault.checked(kept(db, before))
+
+
+# --- bad files rendered: `play --output wav:` and `calmflow render` ----------------------
+
+SONG_HZ = 1000.0
+
+RECORDED = """\
+name: recorded
+breathing: {inhale_s: 1, exhale_s: 2}
+cues:
+  music: {sound: music.flac, volume: 1, fade_in: 0}
+  song: {sound: song.mp3, volume: 1, fade_in: 0}
+background: [music, song]
+phases:
+  - {name: Settle, kind: prep, duration: 14s}
+"""
+"""Two long recordings (streamed from disk): each goes bad 15% of the way in,
+past the start and the end that the check decodes."""
+
+
+def _garbled(source: Path, at: float = 0.15) -> Path:
+    """`source` with 300 bytes of noise written over it `at` of the way in: a
+    FLAC then fails there (about 10 s in); an MP3 decodes on, its decoder
+    printing notes on fd 2 as it finds its way again."""
+    data = bytearray(source.read_bytes())
+    start = int(len(data) * at)
+    data[start : start + 300] = random.Random(3).randbytes(300)
+    source.write_bytes(bytes(data))
+    return source
+
+
+def _recorded(folder: Path) -> Path:
+    _garbled(_tone(folder / "music.flac", 70.0, "FLAC", hz=MUSIC_HZ))
+    _garbled(_tone(folder / "song.mp3", 70.0, "MP3", hz=SONG_HZ))
+    routine = folder / "recorded.yaml"
+    routine.write_text(RECORDED)
+    return routine
+
+
+DECODER_NOTES = ("Note:", "mpg123", "error:", "Illegal", "resync")
+
+
+def test_play_to_a_wav_file_says_a_file_that_failed_once_and_prints_nothing(
+    faults, home, tmp_path, clock, capfd
+):
+    """`play --output wav:` writes the WAV when the session ends, reading the
+    recordings then, in a process of its own: the one that fails partway is
+    said once and logged, the WAV holds the rest of the routine (the failed
+    recording up to where it failed), and the decoder's notes about the other
+    go to the audio log, never to the player's terminal."""
+    from calmflow import catalog, paths
+    from calmflow.audio.output import WavOutput
+    from calmflow.core.plan import compile_plan
+    from calmflow.player import Player
+    from calmflow.store.store import Store
+
+    routine = _recorded(tmp_path)
+    out = tmp_path / "session.wav"
+    db, before = seeded(home)
+    with faults.inject("media: sound fails partway, played to a WAV") as fault:
+        loaded = catalog.load(str(routine))  # the check `play` makes: both pass it
+        plan = compile_plan(loaded.routine)
+        player = Player(
+            loaded, plan, Store(db), WavOutput(out, plan.rate, clock=clock), clock=clock
+        )
+        player.start()
+        player.take_notices()
+        for _ in range(15):
+            clock.now += 1.0
+            player.tick()
+        assert player.ended
+        told = [(n.kind, n.text) for n in player.take_notices()]
+        assert told == [
+            (
+                "warning",
+                "Could not play music.flac any further: the file is damaged or cut short;"
+                " replace it. The rest of the routine plays on.",
+            )
+        ]
+        ((t_s, detail),) = db_rows(
+            "SELECT t_s, detail FROM session_events WHERE kind = 'media_failed'"
+        )
+        assert detail == str(tmp_path / "music.flac") and 9.0 < float(str(t_s)) < 11.0
+        heard, rate = sf.read(out)
+        assert rate == RATE and heard.shape[0] == 14 * RATE
+        mono = heard[:, 0]
+        assert _level(mono, 5 * RATE, MUSIC_HZ) > 0.02, "the recording plays until it fails"
+        assert _level(mono, 12 * RATE, MUSIC_HZ) < 0.002, "and is silent after"
+        assert _level(mono, 12 * RATE, SONG_HZ) > 0.02, "the other plays on"
+        fault.checked(kept(db, before))
+    printed = capfd.readouterr()
+    assert not [w for w in DECODER_NOTES if w in printed.err + printed.out], printed
+    assert "III_get_side_info" in (paths.log_dir() / "audio.log").read_text(errors="replace")
+
+
+def test_render_names_a_file_that_fails_partway_once_and_prints_no_decoder_notes(
+    faults, home, tmp_path
+):
+    """`calmflow render` must not write a WAV that is not the routine: a file
+    that fails partway is an error naming it, in plain words, exit 1. A file
+    whose decoder finds its way again is rendered, and its notes are not
+    printed among calmflow's words."""
+    routine = _recorded(tmp_path)
+    only_song = tmp_path / "song.yaml"
+    only_song.write_text(RECORDED.replace("[music, song]", "[song]").replace("  music:", "  x:"))
+    db, before = seeded(home)
+    with faults.inject("media: sound fails partway, rendered") as fault:
+        render, song = run_all(
+            ("render", str(routine), "-o", str(tmp_path / "out.wav")),
+            ("render", str(only_song), "-o", str(tmp_path / "song.wav")),
+        )
+        report("media: sound fails partway, rendered", render, song)
+        assert render.code == 1 and render.stdout == ""
+        assert render.stderr == (
+            f"calmflow: {tmp_path / 'music.flac'}: damaged or cut short: it cannot be played"
+            " to its end (unknown error in flac decoder); replace this file\n"
+        )
+        assert song.code == 0, song.stderr
+        assert song.stderr == "" and song.stdout.startswith(f"wrote {tmp_path / 'song.wav'}")
+        fault.checked(kept(db, before))
+
+
+@pytest.mark.e2e
+def test_play_to_a_wav_file_in_a_terminal_shows_the_notice_and_no_decoder_notes(
+    faults, home, tmp_path, tmux
+):
+    """The same, as a person sees it: the player's screen says once which file
+    failed; not one of the decoder's notes lands on it."""
+    routine = _recorded(tmp_path)
+    db, before = seeded(home)
+    out = tmp_path / "session.wav"
+    play = f"{sys.executable} -m calmflow play {routine} --output wav:{out}"
+    with faults.inject("media: sound fails partway, played to a WAV in a terminal") as fault:
+        tmux.start(f"{play}; sleep 30", {"CALMFLOW_HOME": str(home)})
+        tmux.wait_for("Settle")
+        screen = tmux.wait_for("Could not play music.flac", timeout=30)
+        seen = [screen]
+        for _ in range(20):
+            time.sleep(0.1)
+            seen.append(tmux.screen())
+        assert not [w for w in DECODER_NOTES for s in seen if w in s], seen[-1]
+        # The notice (wrapped in its box), once, over the form after the session.
+        lines = seen[-1].splitlines()
+        edge = next(line.index("▌ Could not play") for line in lines if "Could not play" in line)
+        told = " ".join(
+            line[edge + 1 :].strip() for line in lines if line[edge : edge + 1] == "▌"
+        ).strip()
+        assert told.count("Could not play") == 1 and "How did it go?" in seen[-1]
+        assert (
+            "Could not play music.flac any further: the file is damaged or cut short;"
+            " replace it. The rest of the routine plays on." in told
+        ), told
+        assert db_rows("SELECT detail FROM session_events WHERE kind = 'media_failed'") == [
+            (str(tmp_path / "music.flac"),)
+        ]
+        assert sf.info(out).duration == pytest.approx(14.0, abs=0.01)
         fault.checked(kept(db, before))
