@@ -509,7 +509,7 @@ class Engine:
         except Exception as exc:
             self._read_failed(source, exc)
             return
-        if failed_at is None and source.failed is not None and not self._live:
+        if not self._live and failed_at is None and source.failed is not None:
             # Offline, this read found the file bad: what was there is in `buf`.
             self._read_failed(source, None)
         buf *= sound.gain
