@@ -188,41 +188,39 @@ def test_an_ogg_or_wav_cut_in_half_plays_what_is_there(faults, home, tmp_path, f
         fault.checked(kept(db, before))
 
 
-def test_a_sound_cut_short_after_it_was_checked_is_caught_at_the_next_start(faults, home, tmp_path):
+def _flac(folder: Path) -> Path:
+    return _tone(folder / "lullaby.flac", 4.0, "FLAC")
+
+
+def _png(folder: Path) -> Path:
+    return Path(shutil.copy(CALM, folder / "baby.png"))
+
+
+CUT_AFTER_CHECK = {
+    "sound": (_flac, "cannot be played to its end (flac decoder lost sync)"),
+    "photo": (_png, "cannot be shown (Truncated File Read)"),
+}
+
+
+@pytest.mark.parametrize("kind", CUT_AFTER_CHECK)
+def test_a_file_cut_short_after_it_was_checked_is_caught_at_the_next_start(
+    kind, faults, home, tmp_path
+):
     # Found good once, the file is not decoded again at each start; a copy
     # cut short by a sync going wrong has another size, and is looked at again.
-    path = _tone(tmp_path / "lullaby.flac", 4.0, "FLAC")
-    routine = _routine(tmp_path, "sound", path.name)
+    make, why = CUT_AFTER_CHECK[kind]
+    path = make(tmp_path)
+    routine = _routine(tmp_path, kind, path.name)
     db, before = seeded(home)
-    with faults.inject("media: sound cut short after check") as fault:
+    with faults.inject(f"media: {kind} cut short after check") as fault:
         (first,) = run_all(("check", str(routine)))
         assert first.code == 0, first.stderr
         _cut(path, path, 0.5)
         check, play = check_and_play(routine)
-        report("media: sound cut short after check", check, play)
+        report(f"media: {kind} cut short after check", check, play)
         line = [
-            f"{routine}:4:12: cues.song.sound: damaged or cut short: it cannot be played to"
-            f" its end (flac decoder lost sync); replace this file: {path}"
-        ]
-        assert refused(check) == line
-        assert refused(play) == line
-        fault.checked(kept(db, before))
-
-
-def test_a_photo_cut_short_after_it_was_checked_is_caught_at_the_next_start(faults, home, tmp_path):
-    path = tmp_path / "baby.png"
-    shutil.copy(CALM, path)
-    routine = _routine(tmp_path, "photo", path.name)
-    db, before = seeded(home)
-    with faults.inject("media: photo cut short after check") as fault:
-        (first,) = run_all(("check", str(routine)))
-        assert first.code == 0, first.stderr
-        _cut(path, path, 0.5)
-        check, play = check_and_play(routine)
-        report("media: photo cut short after check", check, play)
-        line = [
-            f"{routine}:4:12: cues.song.photo: damaged or cut short: it cannot be shown"
-            f" (Truncated File Read); replace this file: {path}"
+            f"{routine}:4:12: cues.song.{kind}: damaged or cut short: it {why};"
+            f" replace this file: {path}"
         ]
         assert refused(check) == line
         assert refused(play) == line

@@ -124,8 +124,8 @@ def server() -> _Server:
     return _Server()
 
 
-@pytest.fixture
-def player(home: Path, tmp_path: Path, clock: ManualClock, server: _Server) -> Player:
+def _started(tmp_path: Path, clock: ManualClock, server: _Server) -> Player:
+    """A player on ROUTINE through a card of `server`, started."""
     routine = tmp_path / "long.yaml"
     routine.write_text(ROUTINE)
     loaded = load_routine(routine)
@@ -134,6 +134,11 @@ def player(home: Path, tmp_path: Path, clock: ManualClock, server: _Server) -> P
     player = Player(loaded, plan, Store(paths.database_path()), card, clock=clock)
     player.start()
     return player
+
+
+@pytest.fixture
+def player(home: Path, tmp_path: Path, clock: ManualClock, server: _Server) -> Player:
+    return _started(tmp_path, clock, server)
 
 
 def _at(player: Player, clock: ManualClock, seconds: float) -> None:
@@ -249,13 +254,7 @@ def test_paused_in_the_silence_the_sound_comes_back_paused(player, clock, server
 
 def test_a_card_that_never_opened_is_not_waited_for(home, tmp_path, clock, server):
     server.up = False
-    routine = tmp_path / "long.yaml"
-    routine.write_text(ROUTINE)
-    loaded = load_routine(routine)
-    plan = compile_plan(loaded.routine)
-    card = _Card(server, plan.rate, clock)
-    player = Player(loaded, plan, Store(paths.database_path()), card, clock=clock)
-    player.start()
+    player = _started(tmp_path, clock, server)
     server.restart()
     for t in range(1, 20):
         _at(player, clock, float(t))
