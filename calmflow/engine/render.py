@@ -10,6 +10,7 @@ soundfile.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import stat
@@ -109,7 +110,10 @@ def render_wav(
     """Write the timeline's sound to `path`; return the number of frames written.
 
     `subtype` is "PCM_16" or "FLOAT". Raises OSError (or soundfile's errors) if
-    the file cannot be written, after the writer has stopped.
+    the file cannot be written, after the writer has stopped. Whole or not at
+    all: the sound is written beside `path` and moved into its place once
+    complete, so a full disk or ctrl-c leaves no half file, and a file that had
+    that name stays as it was (a device or a pipe is written to directly).
     """
     if engine is None:
         engine = Engine(timeline.plan, max_block=BLOCK_FRAMES)
@@ -117,6 +121,20 @@ def render_wav(
             return render_wav(timeline, path, subtype=subtype, engine=engine)
         finally:
             engine.close()
+    if path.exists() and not path.is_file():
+        return _render(timeline, path, subtype, engine)
+    part = path.with_name(f".{path.name}.part")
+    try:
+        frames = _render(timeline, part, subtype, engine)
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
+    return frames
+
+
+def _render(timeline: Timeline, path: Path, subtype: str, engine: Engine) -> int:
     total = timeline.end_frame
     sink = _open(path, timeline.plan.rate, engine.channels, subtype, total)
     free: queue.Queue[np.ndarray] = queue.Queue()

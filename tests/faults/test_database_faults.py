@@ -243,3 +243,21 @@ def test_a_session_on_a_disk_that_fills_up_keeps_every_let_down(when, logged, tm
         else:
             assert acked.unsaved is None
         fault.checked(check_after_kill(after, before, acks))
+
+
+def test_a_render_on_a_full_disk_leaves_no_half_file_and_the_old_one_as_it_was(
+    logged, tmp_path, faults
+):
+    (logged / "out.wav").write_bytes(b"an earlier render")
+    disk = tmp_path / "disk"  # where on_small_disk mounts it
+    with faults.inject("full disk: rendering a routine to WAV") as fault:
+        done, after = on_small_disk(
+            logged, tmp_path, [*CALMFLOW, "render", "standard", "-o", str(disk / "out.wav")]
+        )
+        assert done.returncode == 1, done.stderr
+        said_once(done, f"could not write {disk / 'out.wav'}", "No space left on device")
+        assert (after / "out.wav").read_bytes() == b"an earlier render"
+        assert not [p for p in after.iterdir() if p.name.endswith(".part")], (
+            "a half-written file was left behind"
+        )
+        fault.checked(1)
