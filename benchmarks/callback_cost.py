@@ -40,7 +40,7 @@ import soundfile as sf
 
 from calmflow.audio.device import BLOCK_FRAMES
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from calmflow import catalog
 from calmflow.core.plan import compile_plan
 from calmflow.core.session import Session
 from calmflow.engine.render import render_wav
+from calmflow.services import catalog
 
 TARGET = 10.0
 

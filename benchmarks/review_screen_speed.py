@@ -29,9 +29,9 @@ TIMEOUT_S = 60.0
 
 async def time_screen(key: str, drawn: Callable[[Any], bool]) -> float:
     """Seconds from pressing `key` on home until `drawn(app)` and a frame is drawn."""
-    from calmflow import paths
     from calmflow.audio.output import NullOutput
     from calmflow.store.store import Store
+    from calmflow.system import paths
     from calmflow.ui.app import make_app
 
     app = make_app(

@@ -25,7 +25,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from calmflow.store.store import Store, iso_time
+from calmflow.store.store import Store
+from calmflow.system.wallclock import iso_time
 
 TARGET_S = 1.0
 PER_DAY = 8

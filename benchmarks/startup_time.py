@@ -1,6 +1,6 @@
 """Time from typing a calmflow command to its first drawn screen, in a real terminal.
 
-Run:  .venv/bin/python benchmarks/startup_time.py [RUNS]
+Run:  .venv/bin/python benchmarks/startup_time.py [RUNS] [--against REV]
 Starts a private PulseAudio server with a null sink and, in tmux at 80×24 with
 a temporary CALMFLOW_HOME, launches `calmflow play standard` RUNS times (7 by
 default), polling `tmux capture-pane` until the player's phase title is on the
@@ -13,6 +13,11 @@ bytecode cache (PYTHONDONTWRITEBYTECODE is unset for calmflow), as pip does on
 installing: without it every changed module is compiled again at each start
 (~0.25 s here). The load average is printed too: other work on the machine
 slows every figure. Needs pulseaudio and tmux (./bootstrap test installs them).
+
+`--against REV` measures this tree and the commit REV (say HEAD~1) in the same
+run, their starts taking turns, each as `python -m calmflow` from its own tree
+with the same Python and packages, and prints the ratio of their medians: the
+machine's load falls on both alike.
 """
 
 from __future__ import annotations
@@ -80,6 +85,17 @@ def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: s
         time.sleep(0.3)  # let the killed player and its audio process go
 
 
+def other_tree(rev: str, into: Path) -> Path:
+    """The files of commit `rev` of this repository, in a folder of their own."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev], capture_output=True, check=True
+    ).stdout
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 def report(label: str, times: list[float]) -> bool:
     median, worst = statistics.median(times), max(times)
     runs = "  ".join(f"{t:.3f}" for t in times)
@@ -94,17 +110,31 @@ def report(label: str, times: list[float]) -> bool:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    args = sys.argv[1:]
+    against = None
+    if "--against" in args:
+        at = args.index("--against")
+        against = args[at + 1]
+        del args[at : at + 2]
+    runs = int(args[0]) if args else 7
     for program in ("tmux", "pulseaudio"):
         if shutil.which(program) is None:
             raise SystemExit(f"{program} is needed (./bootstrap test installs it)")
-    calmflow = calmflow_command()
     with tempfile.TemporaryDirectory() as tmp, private_pulse() as pulse:
         env = {
             "PULSE_SERVER": pulse["PULSE_SERVER"],
             "PULSE_RUNTIME_PATH": pulse["PULSE_RUNTIME_PATH"],
             "CALMFLOW_HOME": f"{tmp}/home",
         }
+        trees = {"this tree": (calmflow_command(), env)}
+        if against is not None:
+            here = Path(__file__).resolve().parent.parent
+            old = other_tree(against, Path(tmp) / "old")
+            module = f"{sys.executable} -m calmflow"
+            trees = {
+                "this tree": (module, {**env, "PYTHONPATH": str(here)}),
+                against: (module, {**env, "PYTHONPATH": str(old)}),
+            }
         tmux = ["tmux", "-S", f"{tmp}/tmux.sock"]
         cases = [
             # The player's title: the routine, then its first phase's name.
@@ -112,18 +142,26 @@ def main() -> None:
             # The list drawn: the standard routine with its length.
             ("calmflow (home), to the routine list", "", r"standard +20:00"),
         ]
-        results = []
+        results: list[tuple[str, str, list[float]]] = []
         try:
-            for label, args, marker in cases:
-                command = f"{calmflow} {args}".strip()
-                time_to_screen(tmux, command, env, marker)  # warm-up, not counted
-                times = [time_to_screen(tmux, command, env, marker) for _ in range(runs)]
-                results.append((label, times))
+            for label, args_, marker in cases:
+                times: dict[str, list[float]] = {name: [] for name in trees}
+                for command, tree_env in trees.values():  # warm-up, not counted
+                    time_to_screen(tmux, f"{command} {args_}".strip(), tree_env, marker)
+                for _ in range(runs):
+                    for name, (command, tree_env) in trees.items():
+                        run = f"{command} {args_}".strip()
+                        times[name].append(time_to_screen(tmux, run, tree_env, marker))
+                results += [(label, name, times[name]) for name in trees]
         finally:
             subprocess.run([*tmux, "kill-server"], capture_output=True)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"time to the first drawn screen, tmux 80x24, {runs} runs each (load average {load}):")
-    ok = [report(label, times) for label, times in results]
+    ok = [report(f"{label} ({name})", times) for label, name, times in results]
+    if against is not None:
+        for label, _, _ in results[::2]:
+            new, old = (statistics.median(t) for lb, _, t in results if lb == label)
+            print(f"{label}: this tree / {against} = {new / old:.3f} (medians)")
     sys.exit(0 if all(ok) else 1)
 
 

@@ -147,12 +147,13 @@ def share(frames: int, elapsed_s: float) -> str:
 
 def play(routine: str, seconds: float, recorder: Recorder, busy_pid: int) -> bool:
     # Imported here, after the environment points at the private server and home.
-    from calmflow import catalog, paths
     from calmflow.audio.device import DeviceOutput
     from calmflow.audio.shared import CALLBACKS
     from calmflow.core.plan import compile_plan
-    from calmflow.player import Player
+    from calmflow.services import catalog
+    from calmflow.services.player import Player
     from calmflow.store.store import Store
+    from calmflow.system import paths
 
     loaded = catalog.load(routine)
     plan = compile_plan(loaded.routine, RATE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from calmflow.native_stderr import silenced
+from calmflow.system.native_stderr import silenced
 
 
 def list_outputs() -> list[dict[str, Any]]:

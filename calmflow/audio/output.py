@@ -181,7 +181,7 @@ class WavOutput(NullOutput):
 
 
 def _audio_log() -> Path | None:
-    from calmflow import paths
+    from calmflow.system import paths
 
     try:
         return paths.log_dir() / "audio.log"

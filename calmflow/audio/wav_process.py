@@ -24,7 +24,7 @@ from typing import Any
 
 from calmflow.core.timeline import Timeline
 from calmflow.engine.problems import SoundProblem
-from calmflow.native_stderr import keep_in_log
+from calmflow.system.native_stderr import keep_in_log
 
 
 def render_apart(timeline: Timeline, path: Path, log_path: Path | None) -> list[SoundProblem]:

@@ -300,7 +300,7 @@ def _serve(conn: Connection, stream: Any, playback: _Playback, counters: Any) ->
 
 
 if __name__ == "__main__":
-    from calmflow.native_stderr import keep_in_log
+    from calmflow.system.native_stderr import keep_in_log
 
     keep_in_log()  # stderr is the audio log: decoders' notes are kept in it
     _conn_fd, _counters_fd = (int(a) for a in sys.argv[1:3])

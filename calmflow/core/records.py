@@ -1,80 +1,153 @@
-"""What the log holds about past sessions, as plain data.
+"""One description of a session: what the log keeps about it, and the checks of
+every value.
 
-The store returns these and the review reads them; neither needs the other.
+`SessionRecord` is the one model the store reads sessions into, the export
+writes out (`model_dump(mode="json")`), the import checks files against, a
+session logged by hand is made as, and whose checks the after-session form and
+later edits use. A new field is added here, and to a migration in
+store/schema.py; the export, the import and the CSV columns follow it.
+
+Each value's check raises ValueError saying what was expected ("expected a whole
+number from 1 to 5"); the import names the place at fault in front of it.
+Instants keep the text the log stores them as (`Instant`), so an export comes
+back the same, byte for byte.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import uuid
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    model_validator,
+)
+
+from calmflow.core.values import (
+    MAX_SESSION_ML,
+    Instant,
+    any_text,
+    choice,
+    cue_names,
+    flag,
+    optional,
+    score,
+    seconds,
+    some_text,
+    uuid_text,
+    volume_ml,
+    whole,
+)
 
 ML_PER_OZ = 29.5735
 """US fluid ounce, the unit on bottles and pumps."""
-MAX_SESSION_ML = 2000.0
-"""More than this from one session cannot be right: a typing slip."""
 
-SessionStatus = str
-"""'running', 'completed', 'finished_early' or 'interrupted'."""
+SessionStatus = Literal["running", "completed", "finished_early", "interrupted"]
+STATUSES: tuple[str, ...] = get_args(SessionStatus)
+Unit = Literal["ml", "oz"]
+UNITS: tuple[str, ...] = get_args(Unit)
 
 MANUAL = "manual"
 """The routine and output of a session logged by hand (`calmflow log add`): it was
 pumped without calmflow, so it has no let-down times and no sound."""
 
 
-def cues_before(
-    shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
-) -> frozenset[str]:
-    """The cues of `shown` (name, seconds first shown) that came at or before the
-    first let-down at `first` seconds, or all of them in a session without one."""
-    if not shown:
-        return frozenset()
-    return frozenset(name for name, t in shown if first is None or t <= first)
+# --- the model --------------------------------------------------------------------
+
+SomeText = Annotated[str, PlainValidator(some_text)]
+AnyText = Annotated[str, PlainValidator(any_text)]
+Seconds = Annotated[float, PlainValidator(seconds)]
+VolumeMl = Annotated[float | None, PlainValidator(optional(volume_ml))]
+Score = Annotated[int | None, PlainValidator(optional(score))]
 
 
-@dataclass(frozen=True)
-class LetdownRecord:
-    number: int
-    t_s: float
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LetdownRecord(_Record):
+    """A let-down, marked with a key press as it came."""
+
+    number: Annotated[int, PlainValidator(whole(1))]
+    t_s: Seconds
     """Seconds of session played when it was marked (pauses not counted)."""
-    phase: str
-    phase_kind: str
-    cues: tuple[str, ...]
-    marked_at: datetime
+    phase: AnyText
+    phase_kind: AnyText
+    cues: Annotated[tuple[str, ...], BeforeValidator(cue_names)]
+    """The cues playing or showing then."""
+    marked_at: Instant
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    id: int
-    routine: str
-    started_at: datetime
-    ended_at: datetime | None
-    status: SessionStatus
-    planned_s: float
-    played_s: float
-    output: str
-    underruns: int = 0
-    audio_problem: str | None = None
-    volume_left_ml: float | None = None
-    volume_right_ml: float | None = None
-    volume_total_ml: float | None = None
-    volume_unit: str | None = None
-    notes: str | None = None
-    experiment: str | None = None
+class EventRecord(_Record):
+    """Something that happened in a session: a phase began, a pause, a rule, a cue shown."""
+
+    t_s: Seconds
+    kind: SomeText
+    detail: AnyText
+    at: Instant
+
+
+class SessionRecord(_Record):
+    """A session as the log keeps it: every field an export carries, in its order,
+    and, not exported, its row id in this log and the cues it showed."""
+
+    uuid: Annotated[str, PlainValidator(uuid_text)] = Field(
+        default_factory=lambda: str(uuid.uuid4())
+    )
+    routine: SomeText
+    routine_path: Annotated[str | None, PlainValidator(optional(any_text))] = None
+    routine_digest: Annotated[str | None, PlainValidator(optional(any_text))] = None
+    started_at: Instant
+    updated_at: Instant
+    """When it was last written to (filled from the end or the start if not given)."""
+    ended_at: Instant | None = None
+    status: Annotated[SessionStatus, PlainValidator(choice(*STATUSES))]
+    planned_s: Seconds
+    played_s: Seconds
+    output: SomeText
+    audio_problem: Annotated[str | None, PlainValidator(optional(any_text))] = None
+    underruns: Annotated[int, PlainValidator(whole(0))] = 0
+    volume_left_ml: VolumeMl = None
+    volume_right_ml: VolumeMl = None
+    volume_total_ml: VolumeMl = None
+    volume_unit: Annotated[Unit | None, PlainValidator(optional(choice(*UNITS)))] = None
+    notes: Annotated[str | None, PlainValidator(optional(any_text))] = None
+    experiment: Annotated[str | None, PlainValidator(optional(any_text))] = None
     """The routine's experiment slot, if it ran one..."""
-    experiment_arm: str | None = None
+    experiment_arm: Annotated[str | None, PlainValidator(optional(any_text))] = None
     """...and the cue that filled it in this session."""
-    comfort: int | None = None
+    comfort: Score = None
     """1 (painful) to 5 (comfortable), from the form."""
-    relaxation: int | None = None
+    relaxation: Score = None
     """1 (tense) to 5 (relaxed), from the form."""
-    dmer: bool | None = None
+    dmer: Annotated[bool | None, PlainValidator(optional(flag))] = None
     """Whether D-MER was felt, if the person said."""
-    letdowns: tuple[LetdownRecord, ...] = field(default_factory=tuple)
-    cues_shown: tuple[tuple[str, float], ...] = ()
-    """Each cue the session showed or played, with the seconds played when it first did."""
-    counted_letdowns: int | None = None
+    counted_letdowns: Annotated[int | None, PlainValidator(optional(whole(0)))] = None
     """Let-downs the person counted, for a session logged by hand (no times then);
     None when each let-down was marked as it came (see `letdowns`)."""
+    letdowns: tuple[LetdownRecord, ...] = ()
+    events: tuple[EventRecord, ...] = ()
+    """Everything that happened in it; read for an export (`Store.dump_sessions`),
+    left empty where sessions are read to be shown."""
+
+    id: int = Field(default=0, exclude=True)
+    """Its row in this log (0 before it is in one); means nothing in another log,
+    so never exported."""
+    cues_shown: tuple[tuple[str, float], ...] = Field(default=(), exclude=True)
+    """Each cue the session showed or played, with the seconds played when it first did."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _updated_when_not_said(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "updated_at" not in data:
+            return {**data, "updated_at": data.get("ended_at") or data.get("started_at")}
+        return data
 
     @property
     def first_letdown_s(self) -> float | None:
@@ -98,19 +171,109 @@ class SessionRecord:
         return self.output == MANUAL
 
 
-@dataclass(frozen=True)
-class AfterSession:
-    """The answers of the after-session form, in millilitres whatever was typed."""
+EXPORTED = tuple(name for name, f in SessionRecord.model_fields.items() if not f.exclude)
+"""The fields of a session an export carries, in order."""
+SESSION_FIELDS = tuple(name for name in EXPORTED if name not in ("letdowns", "events"))
+"""A session's own columns in the log: all but its row id and the player's pid."""
+LETDOWN_FIELDS = tuple(LetdownRecord.model_fields)
+EVENT_FIELDS = tuple(EventRecord.model_fields)
 
-    volume_left_ml: float | None = None
-    volume_right_ml: float | None = None
-    volume_total_ml: float | None = None
-    unit: str = "ml"
+
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def stored(model: type[Record], row: Mapping[str, Any], **extra: Any) -> Record:
+    """A record from the log's columns (a `sqlite3.Row` or a dict), which were
+    checked when they were written: built without checking them again (years of
+    sessions are read at once), instants from their text, flags from SQLite's 0
+    and 1, lists as tuples. `extra` gives fields that are not columns."""
+    instants, flags, tuples = _kinds(model)
+    values: dict[str, Any] = {}
+    for name in row.keys():  # noqa: SIM118  # a sqlite3.Row has keys() but no iteration by name
+        if name not in model.model_fields:
+            continue
+        value = row[name]
+        if value is not None:
+            if name in instants:
+                value = Instant.of(value)
+            elif name in flags:
+                value = bool(value)
+            elif name in tuples:
+                value = tuple(value)
+        values[name] = value
+    values.update(extra)
+    return model.model_construct(**values)
+
+
+@cache
+def _kinds(model: type[BaseModel]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The fields of `model` that are instants, flags and tuples."""
+
+    def named(kind: Any) -> frozenset[str]:
+        return frozenset(
+            name
+            for name, f in model.model_fields.items()
+            if f.annotation is kind
+            or kind in get_args(f.annotation)
+            or get_origin(f.annotation) is kind
+        )
+
+    return named(Instant), named(bool), named(tuple)
+
+
+def check_field(name: str, value: Any) -> Any:
+    """`value` checked as a session's field `name` is checked everywhere (an import,
+    an edit afterwards); ValueError saying what was expected."""
+    from pydantic import ValidationError
+
+    try:
+        return _adapter(name).validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"{name}: {problem_words(exc.errors()[0])}") from None
+
+
+@cache
+def _adapter(name: str) -> Any:
+    from pydantic import TypeAdapter
+
+    info = SessionRecord.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, *info.metadata])  # type: ignore[arg-type]
+
+
+def problem_words(error: Mapping[str, Any]) -> str:
+    """What a pydantic error of one of these checks says: the check's own words."""
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, ValueError):
+        return str(cause)
+    return str(error["msg"])
+
+
+def cues_before(
+    shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
+) -> frozenset[str]:
+    """The cues of `shown` (name, seconds first shown) that came at or before the
+    first let-down at `first` seconds, or all of them in a session without one."""
+    if not shown:
+        return frozenset()
+    return frozenset(name for name, t in shown if first is None or t <= first)
+
+
+# --- what the person says after a session -----------------------------------------
+
+
+class AfterSession(_Record):
+    """The answers of the after-session form, in millilitres whatever was typed;
+    the same checks as a session's fields."""
+
+    volume_left_ml: VolumeMl = None
+    volume_right_ml: VolumeMl = None
+    volume_total_ml: VolumeMl = None
+    unit: Annotated[Unit, PlainValidator(choice(*UNITS))] = "ml"
     """The unit the person typed in, kept to show their numbers back the same way."""
-    notes: str = ""
-    comfort: int | None = None
-    relaxation: int | None = None
-    dmer: bool | None = None
+    notes: AnyText = ""
+    comfort: Score = None
+    relaxation: Score = None
+    dmer: Annotated[bool | None, PlainValidator(optional(flag))] = None
 
     @classmethod
     def from_entry(
@@ -125,24 +288,40 @@ class AfterSession:
         relaxation: int | None = None,
         dmer: bool | None = None,
     ) -> AfterSession:
-        """Convert what was typed (in ml or oz) to ml; total is left + right when not given."""
-        if unit not in ("ml", "oz"):
+        """Convert what was typed (in ml or oz) to ml; total is left + right when not
+        given. ValueError, in the person's words, for what cannot be right."""
+        if unit not in UNITS:
             raise ValueError(f"unit must be ml or oz, not {unit!r}")
         factor = ML_PER_OZ if unit == "oz" else 1.0
 
         def ml(v: float | None) -> float | None:
             if v is None:
                 return None
-            if not 0 <= v * factor <= MAX_SESSION_ML:
-                raise ValueError(f"a volume of {v:g} {unit} cannot be right")
-            return round(v * factor, 1)
+            try:
+                return round(volume_ml(v * factor), 1)
+            except ValueError:
+                raise ValueError(f"a volume of {v:g} {unit} cannot be right") from None
 
         left_ml, right_ml, total_ml = ml(left), ml(right), ml(total)
         if total_ml is None and left_ml is not None and right_ml is not None:
             total_ml = round(left_ml + right_ml, 1)
+            if total_ml > MAX_SESSION_ML:  # each side may be possible, and not both
+                raise ValueError(f"a volume of {left + right:g} {unit} cannot be right")  # type: ignore[operator]
         elif total_ml is None:
             total_ml = left_ml if right_ml is None else right_ml
-        for name, score in (("comfort", comfort), ("relaxation", relaxation)):
-            if score is not None and not 1 <= score <= 5:
-                raise ValueError(f"{name} goes from 1 to 5, not {score}")
-        return cls(left_ml, right_ml, total_ml, unit, notes.strip(), comfort, relaxation, dmer)
+        for name, given in (("comfort", comfort), ("relaxation", relaxation)):
+            if given is not None:
+                try:
+                    score(given)
+                except ValueError:
+                    raise ValueError(f"{name} goes from 1 to 5, not {given}") from None
+        return cls(
+            volume_left_ml=left_ml,
+            volume_right_ml=right_ml,
+            volume_total_ml=total_ml,
+            unit=unit,
+            notes=notes.strip(),
+            comfort=comfort,
+            relaxation=relaxation,
+            dmer=dmer,
+        )

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from calmflow.core.records import SessionRecord
 from calmflow.core.survival import KaplanMeier, logrank, wilson
+from calmflow.system import wallclock
 
 MIN_SESSIONS = 8
 """[ours] Sessions needed in each group before two groups are compared: with
@@ -128,7 +129,7 @@ def make_row(
     experiment: str | None,
     arm: str | None,
 ) -> ReviewRow:
-    local = started_at.astimezone()
+    local = wallclock.local(started_at)
     return ReviewRow(
         id,
         routine,

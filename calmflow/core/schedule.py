@@ -28,11 +28,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from calmflow.core.quantities import parse_duration
+
 GRACE = timedelta(minutes=45)
 """[ours] How late a session may start and still be on time for its slot."""
 LOOK_BACK = timedelta(hours=24)
 POWER_AFTER_MISSES = 2
 """Misses within 24 hours after which one power-pumping session is suggested."""
+POWER_ROUTINE = "power-pumping"
+CATCH_UP_ROUTINE = "catch-up"
+"""The bundled routines suggested after missed sessions."""
 
 
 @dataclass(frozen=True)
@@ -237,3 +242,40 @@ def _judge(
         else:
             out.append(Slot(due, None, "missed"))
     return out
+
+
+# --- a schedule as it is typed (the command line, the schedule screen) ------------------
+
+
+def parse_times(text: str, option: str = "--times") -> tuple[time, ...]:
+    """Times of day, "06:00,09:00,12:00", in order; ValueError naming `option`."""
+    try:
+        return tuple(sorted(time.fromisoformat(p.strip()) for p in text.split(",") if p.strip()))
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: give times of day like 06:00,09:00,12:00") from None
+
+
+def parse_span(text: str, option: str) -> timedelta:
+    """A length in hours and minutes, as a routine writes a duration (3h, 2h30m,
+    150m, 45m); ValueError naming `option`. Seconds are no use here."""
+    error = ValueError(f"{option} {text!r}: give a length like 3h, 2h30m or 45m")
+    if not text.strip().endswith(("h", "m")):
+        raise error
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise error from None
+    if seconds % 60:
+        raise error
+    return timedelta(seconds=seconds)
+
+
+def parse_night(text: str, option: str = "--night") -> tuple[time, time]:
+    """A night gap, "23:00-05:00"; ValueError naming `option`."""
+    try:
+        start, end = (time.fromisoformat(p.strip()) for p in text.split("-"))
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: give it as from-to, like 23:00-05:00") from None
+    if start == end:
+        raise ValueError(f"{option}: it must not start and end at the same time")
+    return start, end

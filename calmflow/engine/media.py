@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from calmflow.native_stderr import silenced
+from calmflow.system.native_stderr import silenced
 
 MAX_SECONDS = 4 * 3600
 STREAM_ABOVE_S = 60.0

@@ -3,7 +3,7 @@
 `Engine.render(timeline, start_frame, out)` is a pure function of the timeline
 and the absolute frame, so rendering in blocks of any size gives the same
 samples as rendering in one go, and the live player and the offline render
-agree exactly.
+agree exactly. One cohesive thing, the `Engine` class, so over 400 lines.
 
 What sounds:
 - the breath guide of each segment in its voice (tone, wave or chimes),

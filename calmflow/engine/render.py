@@ -10,7 +10,6 @@ soundfile.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import stat
@@ -24,6 +23,7 @@ import soundfile as sf
 
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
+from calmflow.system.private_files import private_path
 
 BLOCK_FRAMES = 65_536
 BUFFERS = 3
@@ -123,15 +123,8 @@ def render_wav(
             engine.close()
     if path.exists() and not path.is_file():
         return _render(timeline, path, subtype, engine)
-    part = path.with_name(f".{path.name}.part")
-    try:
-        frames = _render(timeline, part, subtype, engine)
-        os.replace(part, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise
-    return frames
+    with private_path(path) as part:
+        return _render(timeline, part, subtype, engine)
 
 
 def _render(timeline: Timeline, path: Path, subtype: str, engine: Engine) -> int:

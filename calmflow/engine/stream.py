@@ -44,7 +44,7 @@ import soundfile as sf
 import soxr
 
 from calmflow.engine.media import damaged
-from calmflow.native_stderr import silenced
+from calmflow.system.native_stderr import silenced
 
 HEAD_S = 8.0
 """Kept in memory from the start of the file: a fresh start never waits."""

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from calmflow.core.care import (
-    RATE_WINDOW_DAYS,
-    FitReminder,
-    Measurement,
-    Part,
-    PartStatus,
-    Side,
-    fit_reminder,
-    part_status,
-    sessions_per_day,
-)
+from calmflow.core.fit import FitReminder, Measurement, Side, fit_reminder
+from calmflow.core.parts import RATE_WINDOW_DAYS, Part, PartStatus, part_status, sessions_per_day
 from calmflow.store.db import translated
-from calmflow.store.store import Store, iso_time
+from calmflow.store.store import Store
+from calmflow.system.wallclock import iso_time
 
 
 def add_measurement(store: Store, side: Side, mm: float, at: datetime | None = None) -> None:

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from calmflow import paths
 from calmflow.store.schema import MIGRATIONS
+from calmflow.system import paths, wallclock
+from calmflow.system.private_files import copy_private
 
 
 class StoreError(Exception):
@@ -38,15 +37,6 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
-
-
-def _copy_private(source: Path, target: Path) -> None:
-    """Copy `source` to a new file `target`, readable by its owner only from the start."""
-    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "wb") as out, source.open("rb") as data:
-        shutil.copyfileobj(data, out)
-        out.flush()
-        os.fsync(out.fileno())
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -141,7 +131,7 @@ def _refuse_damaged(conn: sqlite3.Connection) -> None:
 
 def _set_aside(path: Path, why: str) -> str:
     """Move a damaged database aside, untouched, with its companions; say where."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = wallclock.stamp()
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     number = 1
     while any(aside.with_name(aside.name + end).exists() for end in COMPANIONS):
@@ -222,7 +212,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         # An existing copy is of the log as it was before an earlier attempt, killed
         # after some of its migrations: that one is the copy to keep.
         conn.execute("PRAGMA wal_checkpoint(FULL)")
-        _copy_private(path, backup)
+        copy_private(path, backup, replace=False)
     for number, (name, apply) in enumerate(MIGRATIONS[version:], start=version + 1):
         _apply(conn, number, name, apply)
 

@@ -1,110 +1,98 @@
-"""Whole sessions as plain data, out of the log and into it (export, import, and a
-session logged by hand).
+"""Whole sessions, out of the log and into it (export, import, and a session
+logged by hand), as the one session model, `core.records.SessionRecord`.
 
-A session is a dict of SESSION_FIELDS (the stored text for times, so nothing is
-reformatted on the way), plus "letdowns" (dicts of LETDOWN_FIELDS, cues as a list)
-and "events" (dicts of EVENT_FIELDS). `dmer` is True, False or None.
+The columns are the model's fields: its exported fields are the sessions table's
+columns but the row id and the player's pid (which mean nothing in another
+log); let-downs and events are their own tables. Instants are stored as the
+text the model keeps them as, so nothing is reformatted on the way.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-SESSION_FIELDS = (
-    "uuid",
-    "routine",
-    "routine_path",
-    "routine_digest",
-    "started_at",
-    "updated_at",
-    "ended_at",
-    "status",
-    "planned_s",
-    "played_s",
-    "output",
-    "audio_problem",
-    "underruns",
-    "volume_left_ml",
-    "volume_right_ml",
-    "volume_total_ml",
-    "volume_unit",
-    "notes",
-    "experiment",
-    "experiment_arm",
-    "comfort",
-    "relaxation",
-    "dmer",
-    "counted_letdowns",
+from calmflow.core.records import (
+    EVENT_FIELDS,
+    LETDOWN_FIELDS,
+    SESSION_FIELDS,
+    EventRecord,
+    LetdownRecord,
+    SessionRecord,
+    stored,
 )
-"""A session's columns as `dump_sessions` gives them and `add_sessions` takes them:
-all but the row id and the player's pid, which mean nothing in another database."""
-LETDOWN_FIELDS = ("number", "t_s", "phase", "phase_kind", "cues", "marked_at")
-EVENT_FIELDS = ("t_s", "kind", "detail", "at")
 
 
-def dump_sessions(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def rows(conn: sqlite3.Connection, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+    """The rows of a query, each read by column name (`sqlite3.Row`)."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, args)
+
+
+def letdown_of(row: sqlite3.Row) -> LetdownRecord:
+    return stored(LetdownRecord, {**dict(row), "cues": json.loads(row["cues"])})
+
+
+def dump_sessions(conn: sqlite3.Connection) -> list[SessionRecord]:
     """Every session, oldest first, with its let-downs and events."""
-    columns = ", ".join(SESSION_FIELDS)
-    rows = conn.execute(f"SELECT id, {columns} FROM sessions ORDER BY started_at, id").fetchall()
-    letdowns: dict[int, list[dict[str, Any]]] = {}
-    for sid, *values in conn.execute(
-        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns ORDER BY session_id, number"
+    letdowns: dict[int, list[LetdownRecord]] = {}
+    for row in rows(
+        conn,
+        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns ORDER BY session_id, number",
     ):
-        letdown = dict(zip(LETDOWN_FIELDS, values, strict=True))
-        letdown["cues"] = json.loads(letdown["cues"])
-        letdowns.setdefault(sid, []).append(letdown)
-    events: dict[int, list[dict[str, Any]]] = {}
-    for sid, *values in conn.execute(
-        f"SELECT session_id, {', '.join(EVENT_FIELDS)} FROM session_events ORDER BY session_id, id"
+        letdowns.setdefault(row["session_id"], []).append(letdown_of(row))
+    events: dict[int, list[EventRecord]] = {}
+    for row in rows(
+        conn,
+        f"SELECT session_id, {', '.join(EVENT_FIELDS)} FROM session_events ORDER BY session_id, id",
     ):
-        events.setdefault(sid, []).append(dict(zip(EVENT_FIELDS, values, strict=True)))
-    out = []
-    for sid, *values in rows:
-        session = dict(zip(SESSION_FIELDS, values, strict=True))
-        if session["dmer"] is not None:
-            session["dmer"] = bool(session["dmer"])
-        session["letdowns"] = letdowns.get(sid, [])
-        session["events"] = events.get(sid, [])
-        out.append(session)
-    return out
+        events.setdefault(row["session_id"], []).append(stored(EventRecord, row))
+    return [
+        stored(
+            SessionRecord,
+            row,
+            letdowns=tuple(letdowns.get(row["id"], ())),
+            events=tuple(events.get(row["id"], ())),
+        )
+        for row in rows(
+            conn,
+            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions ORDER BY started_at, id",
+        )
+    ]
 
 
-def add_sessions(db: sqlite3.Connection, sessions: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+def add_sessions(db: sqlite3.Connection, sessions: Sequence[SessionRecord]) -> tuple[int, int]:
     """Insert `sessions` inside the caller's transaction, leaving out those whose
     uuid is there already; return (added, already there)."""
     added = already = 0
     columns = ", ".join(SESSION_FIELDS)
     marks = ", ".join("?" for _ in SESSION_FIELDS)
     for session in sessions:
-        if db.execute("SELECT 1 FROM sessions WHERE uuid = ?", (session["uuid"],)).fetchone():
+        if db.execute("SELECT 1 FROM sessions WHERE uuid = ?", (session.uuid,)).fetchone():
             already += 1
             continue
-        values = [session[name] for name in SESSION_FIELDS]
-        dmer = session["dmer"]
-        values[SESSION_FIELDS.index("dmer")] = None if dmer is None else int(dmer)
-        sid = db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", values).lastrowid
+        values = session.model_dump(mode="json")
+        sid = db.execute(
+            f"INSERT INTO sessions ({columns}) VALUES ({marks})",
+            [values[name] for name in SESSION_FIELDS],
+        ).lastrowid
         db.executemany(
-            "INSERT INTO letdowns (session_id, number, t_s, phase, phase_kind, cues, marked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    sid,
-                    ld["number"],
-                    ld["t_s"],
-                    ld["phase"],
-                    ld["phase_kind"],
-                    json.dumps(list(ld["cues"])),
-                    ld["marked_at"],
-                )
-                for ld in session["letdowns"]
-            ],
+            f"INSERT INTO letdowns (session_id, {', '.join(LETDOWN_FIELDS)})"
+            f" VALUES (?, {', '.join('?' for _ in LETDOWN_FIELDS)})",
+            [(sid, *_column_values(ld, LETDOWN_FIELDS)) for ld in values["letdowns"]],
         )
         db.executemany(
-            "INSERT INTO session_events (session_id, t_s, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
-            [(sid, e["t_s"], e["kind"], e["detail"], e["at"]) for e in session["events"]],
+            f"INSERT INTO session_events (session_id, {', '.join(EVENT_FIELDS)})"
+            f" VALUES (?, {', '.join('?' for _ in EVENT_FIELDS)})",
+            [(sid, *_column_values(e, EVENT_FIELDS)) for e in values["events"]],
         )
         added += 1
     return added, already
+
+
+def _column_values(dumped: dict[str, Any], fields: Sequence[str]) -> list[Any]:
+    """A dumped record's values as its table's columns hold them (a list as JSON text)."""
+    return [json.dumps(v) if isinstance(v, list) else v for v in (dumped[f] for f in fields)]

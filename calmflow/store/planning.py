@@ -7,7 +7,8 @@ from datetime import datetime, time, timedelta
 
 from calmflow.core.schedule import Schedule
 from calmflow.store.db import translated
-from calmflow.store.store import Store, iso_time
+from calmflow.store.store import Store
+from calmflow.system.wallclock import iso_time
 
 
 def _hhmm(t: time) -> str:
@@ -52,7 +53,7 @@ def load_schedule(store: Store) -> tuple[Schedule, datetime] | None:
     return schedule, datetime.fromisoformat(set_at)
 
 
-def note_missed(store: Store, dues: list[datetime]) -> None:
+def record_missed(store: Store, dues: list[datetime]) -> None:
     """Record slots found missed; one found again is kept once."""
     if not dues:
         return

@@ -10,7 +10,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from calmflow.core.records import MANUAL, LetdownRecord, SessionRecord, cues_before
+from calmflow.core.records import (
+    LETDOWN_FIELDS,
+    MANUAL,
+    SESSION_FIELDS,
+    LetdownRecord,
+    SessionRecord,
+    cues_before,
+    stored,
+)
+from calmflow.store.dump import rows
 
 if TYPE_CHECKING:
     from calmflow.core.review import ReviewRow
@@ -37,32 +46,19 @@ def parse_time(text: str | None) -> datetime | None:
 
 def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> list[SessionRecord]:
     """Sessions matching `where` (a WHERE clause on sessions), oldest first, with
-    their let-downs and the cues shown."""
-    rows = conn.execute(
-        "SELECT id, routine, started_at, ended_at, status, planned_s, played_s, output,"
-        " underruns, audio_problem, volume_left_ml, volume_right_ml, volume_total_ml,"
-        " volume_unit, notes, experiment, experiment_arm, comfort, relaxation, dmer,"
-        f" counted_letdowns FROM sessions {where} ORDER BY started_at, id",
-        args,
-    ).fetchall()
+    their let-downs and the cues shown (not their other events: see `dump`)."""
     letdowns: dict[int, list[LetdownRecord]] = {}
     cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
-    for sid, number, t_s, phase, kind, cues, marked_at in conn.execute(
-        "SELECT session_id, number, t_s, phase, phase_kind, cues, marked_at FROM letdowns"
+    for row in rows(
+        conn,
+        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns"
         f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
         args,
     ):
-        marked = parse_time(marked_at)
-        assert marked is not None
-        letdowns.setdefault(sid, []).append(
-            LetdownRecord(
-                number,
-                t_s,
-                phase,
-                kind,
-                cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues))),
-                marked,
-            )
+        cues = row["cues"]
+        listed = cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues)))
+        letdowns.setdefault(row["session_id"], []).append(
+            stored(LetdownRecord, {**dict(row), "cues": listed})
         )
     shown: dict[int, list[tuple[str, float]]] = {}
     for sid, t_s, name in conn.execute(
@@ -71,38 +67,19 @@ def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> li
         args,
     ):
         shown.setdefault(sid, []).append((name, t_s))
-    out = []
-    for row in rows:
-        started = parse_time(row[2])
-        assert started is not None
-        out.append(
-            SessionRecord(
-                id=row[0],
-                routine=row[1],
-                started_at=started,
-                ended_at=parse_time(row[3]),
-                status=row[4],
-                planned_s=row[5],
-                played_s=row[6],
-                output=row[7],
-                underruns=row[8],
-                audio_problem=row[9],
-                volume_left_ml=row[10],
-                volume_right_ml=row[11],
-                volume_total_ml=row[12],
-                volume_unit=row[13],
-                notes=row[14],
-                experiment=row[15],
-                experiment_arm=row[16],
-                comfort=row[17],
-                relaxation=row[18],
-                dmer=None if row[19] is None else bool(row[19]),
-                letdowns=tuple(letdowns.get(row[0], ())),
-                cues_shown=tuple(shown.get(row[0], ())),
-                counted_letdowns=row[20],
-            )
+    return [
+        stored(
+            SessionRecord,
+            row,
+            letdowns=tuple(letdowns.get(row["id"], ())),
+            cues_shown=tuple(shown.get(row["id"], ())),
         )
-    return out
+        for row in rows(
+            conn,
+            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions {where} ORDER BY started_at, id",
+            args,
+        )
+    ]
 
 
 def review_rows(conn: sqlite3.Connection, since: str | None) -> list[ReviewRow]:

@@ -3,6 +3,9 @@
 Every write is its own committed transaction, so whatever was marked before a
 crash is on disk. Sessions left 'running' by a process that no longer exists
 are marked 'interrupted' the next time the log is opened.
+
+One cohesive thing, the `Store` class (its named writes and its reads), so
+over 400 lines; whole sessions in and out are `dump`'s, the reading `reads`'.
 """
 
 from __future__ import annotations
@@ -14,30 +17,24 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calmflow.core.records import MAX_SESSION_ML, AfterSession, SessionRecord
+from calmflow.core.records import AfterSession, SessionRecord, check_field
 from calmflow.store.db import StoreError, connect, explain, translated
 from calmflow.store.dump import add_sessions, dump_sessions
 from calmflow.store.reads import no_collection, read_records, review_rows
+from calmflow.system import wallclock
+from calmflow.system.private_files import write_private
+from calmflow.system.wallclock import iso_time
 
 if TYPE_CHECKING:
     from calmflow.core.review import ReviewRow
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso_time(moment: datetime) -> str:
-    """A moment as the log stores it: UTC, to the millisecond, ending in Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Keep(enum.Enum):
@@ -56,11 +53,12 @@ def _owner_tag() -> str:
 class Store:
     """The SQLite log of sessions, let-downs and what happened in them."""
 
-    def __init__(self, path: Path, *, clock: Clock = utc_now, read_only: bool = False) -> None:
-        """`read_only`: for commands that only read, the log of a folder that cannot be
+    def __init__(self, path: Path, *, clock: Clock | None = None, read_only: bool = False) -> None:
+        """`clock` gives the time now (by default the wall clock, `wallclock.now`).
+        `read_only`: for commands that only read, the log of a folder that cannot be
         written to is opened as it is (`self.read_only`); otherwise such a folder is refused."""
         self.path = path
-        self._now = clock
+        self._now: Clock = clock if clock is not None else lambda: wallclock.now()
         self._conn = connect(path, read_only=read_only)
         self.journal_path = path.with_name(path.name + ".unsaved.jsonl")
         """Writes that could not reach the database during a session (a full disk)."""
@@ -121,7 +119,8 @@ class Store:
         args = dict(args)
         session_id = args.pop("session_id")
         if op == "save_form":
-            args["answers"] = AfterSession(**args["answers"])
+            # checked when the person gave them; kept as they were, never dropped
+            args["answers"] = AfterSession.model_construct(**args["answers"])
         getattr(self, op)(session_id, **args)
 
     def now(self) -> datetime:
@@ -133,12 +132,9 @@ class Store:
         return iso_time(self._now())
 
     def journal(self, lines: str) -> None:
-        """Append pending writes (JSON lines) to the journal; raise OSError if impossible."""
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(lines)
-            f.flush()
-            os.fsync(f.fileno())
+        """Add pending writes (JSON lines) to the journal, whole or not at all; raise
+        OSError if impossible."""
+        _append_private(self.journal_path, lines)
 
     def _replay_journal(self) -> None:
         """Add the journal's writes to the log, all in one transaction that records
@@ -166,11 +162,7 @@ class Store:
                 )
         if unmatched:
             kept = self.journal_path.with_name(self.journal_path.name + ".unmatched")
-            fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as f:
-                f.writelines(unmatched)
-                f.flush()
-                os.fsync(f.fileno())
+            _append_private(kept, "".join(unmatched))
         self.journal_path.unlink()
 
     # --- a session as it happens ------------------------------------------------
@@ -338,7 +330,7 @@ class Store:
                 ("volume_right_ml", volume_right_ml),
                 ("volume_total_ml", volume_total_ml),
                 ("volume_unit", volume_unit),
-                ("notes", notes),
+                ("notes", (notes.strip() or None) if isinstance(notes, str) else notes),
                 ("comfort", comfort),
                 ("relaxation", relaxation),
                 ("dmer", dmer),
@@ -346,7 +338,7 @@ class Store:
             )
             if value is not KEEP
         }
-        changes = {name: _checked_edit(name, value) for name, value in given.items()}
+        changes = {name: check_field(name, value) for name, value in given.items()}
         with self._write() as db:
             if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                 raise KeyError(session_id)
@@ -365,16 +357,17 @@ class Store:
 
     # --- whole sessions in and out (export, import, a session logged by hand) -----
 
-    def dump_sessions(self) -> list[dict[str, Any]]:
-        """Every session, oldest first, with all the log holds about it (see
-        `calmflow.store.dump`); `add_sessions` of it into an empty log gives the same."""
+    def dump_sessions(self) -> list[SessionRecord]:
+        """Every session, oldest first, with all the log holds about it, its events
+        included (see `calmflow.store.dump`); `add_sessions` of it into an empty log
+        gives the same."""
         with translated(self.path):
             return dump_sessions(self._conn)
 
-    def add_sessions(self, sessions: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
-        """Add whole sessions shaped as `dump_sessions` gives them (already checked),
-        in one transaction: all or none. A session whose uuid the log has already is
-        left out and the one in the log is not touched. Return (added, already there)."""
+    def add_sessions(self, sessions: Sequence[SessionRecord]) -> tuple[int, int]:
+        """Add whole sessions, in one transaction: all or none. A session whose uuid
+        the log has already is left out and the one in the log is not touched.
+        Return (added, already there)."""
         with self._write() as db:
             return add_sessions(db, sessions)
 
@@ -471,6 +464,16 @@ class Store:
         ]
 
 
+def _append_private(path: Path, lines: str) -> None:
+    """Add `lines` to the end of a private file: the file is written anew with them,
+    so a crash leaves it as it was or with all of them, never with half a line."""
+    try:
+        before = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        before = ""
+    write_private(path, before + lines)
+
+
 def _alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -486,34 +489,3 @@ def _alive(pid: int | None) -> bool:
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except (FileNotFoundError, IndexError):
         return True
-
-
-def _checked_edit(name: str, value: Any) -> Any:
-    """`value` as stored in column `name`, or ValueError if it cannot be right."""
-    if value is None:
-        return None
-    if name.startswith("volume_") and name.endswith("_ml"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{name} must be a number of ml")
-        if not 0 <= value <= MAX_SESSION_ML:
-            raise ValueError(f"a volume of {value:g} ml cannot be right")
-        return float(value)
-    if name == "volume_unit":
-        if value not in ("ml", "oz"):
-            raise ValueError(f"unit must be ml or oz, not {value!r}")
-        return value
-    if name == "notes":
-        if not isinstance(value, str):
-            raise ValueError("notes must be text")
-        return value.strip() or None
-    if name == "dmer":
-        if not isinstance(value, bool):
-            raise ValueError("dmer must be true or false")
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number")
-    if name in ("comfort", "relaxation") and not 1 <= value <= 5:
-        raise ValueError(f"{name} goes from 1 to 5, not {value}")
-    if name == "counted_letdowns" and value < 0:
-        raise ValueError(f"{name} cannot be negative")
-    return value

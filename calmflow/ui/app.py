@@ -19,19 +19,19 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from calmflow.format import clock_text
+from calmflow.system.exits import EXIT_INTERNAL
+from calmflow.text.numbers import clock_text
 from calmflow.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from calmflow.audio.output import Output
     from calmflow.core.plan import Plan
-    from calmflow.core.routine import LoadedRoutine
-    from calmflow.player import Player
+    from calmflow.core.routine_loading import LoadedRoutine
+    from calmflow.services.player import Player
     from calmflow.store.store import Store
 
 OutputFactory = Callable[["Plan"], "Output"]
 """Makes the sound output for the plan of the session about to start."""
-EXIT_INTERNAL = 70
 
 
 OVERLAYS = (HelpScreen, CommandPalette)
@@ -108,7 +108,7 @@ class CalmflowApp(App[None]):
         """Start a session of `loaded` on a new player screen."""
         # Imported here: the home screen opens without the player's modules.
         from calmflow.core.plan import compile_plan
-        from calmflow.player import Player
+        from calmflow.services.player import Player
         from calmflow.ui.screens.player import PlayerScreen
 
         plan = compile_plan(loaded.routine, arm=self._next_arm(loaded))
@@ -213,7 +213,7 @@ class CalmflowApp(App[None]):
     def _fatal_error(self) -> None:
         # A bug must not cost the session or show a traceback: end the session
         # in the log, keep the details in a file, and say one line.
-        from calmflow.crash import record_crash
+        from calmflow.system.crash import record_crash
 
         with contextlib.suppress(Exception):
             self._end_player()
@@ -255,7 +255,7 @@ def make_app(
 
 
 def device_output(plan: Plan) -> Output:
-    from calmflow import paths
     from calmflow.audio.device import DeviceOutput
+    from calmflow.system import paths
 
     return DeviceOutput(plan, log_path=paths.log_dir() / "audio.log")

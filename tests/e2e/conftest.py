@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calmflow.player import Player
+from calmflow.services.player import Player
 
 RATE = 48_000
 CALMFLOW = [sys.executable, "-m", "calmflow"]
@@ -155,11 +155,11 @@ def run_cli(
 def live_player(routine: Path) -> Player:
     """A Player on `routine` playing through the sound card (the test's PulseAudio),
     as `calmflow play` does; started, with the sound output checked open."""
-    from calmflow import paths
     from calmflow.audio.device import DeviceOutput
     from calmflow.core.plan import compile_plan
-    from calmflow.core.routine import load_routine
+    from calmflow.core.routine_loading import load_routine
     from calmflow.store.store import Store
+    from calmflow.system import paths
 
     loaded = load_routine(routine)
     plan = compile_plan(loaded.routine)

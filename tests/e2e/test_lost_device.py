@@ -20,7 +20,7 @@ import pytest
 
 from calmflow.audio.device import DeviceOutput
 from calmflow.audio.output import NullOutput
-from calmflow.player import LETDOWN_DEBOUNCE_S, Player
+from calmflow.services.player import LETDOWN_DEBOUNCE_S, Player
 from tests.e2e.conftest import db_rows, live_player
 
 pytestmark = pytest.mark.e2e

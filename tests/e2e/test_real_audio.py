@@ -17,7 +17,7 @@ import pytest
 from calmflow.core.plan import compile_plan
 from calmflow.core.session import RuleApplied
 from calmflow.core.timeline import Timeline
-from calmflow.player import Player
+from calmflow.services.player import Player
 from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz, live_player
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
 from tests.e2e.conftest import RATE, chime_envelope, chime_onsets, db_rows, live_player

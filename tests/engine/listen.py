@@ -14,7 +14,7 @@ import soundfile as sf
 from scipy import signal
 
 from calmflow.core.plan import Plan, compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine

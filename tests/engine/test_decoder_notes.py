@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 
-from calmflow import native_stderr
+from calmflow.system import native_stderr
 
 
 def _fd2() -> tuple[int, int]:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from calmflow.cli import main
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
 from calmflow.engine.render import BLOCK_FRAMES, render_wav

@@ -35,8 +35,8 @@ from typing import Any
 
 from textual.widgets import Input
 
-from calmflow import paths
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from tests.conftest import ROOT, ManualClock
 from tests.ui.driving import after, app_for, started

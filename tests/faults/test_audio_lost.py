@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import calmflow.player
+import calmflow.services.player
 from calmflow.audio.device import DeviceOutput
 from calmflow.audio.output import NullOutput
 from calmflow.core.timeline import Timeline
-from calmflow.player import Notice, Player
+from calmflow.services.player import Notice, Player
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import RATE, Capture, PulseServer, chime_onsets, db_rows, live_player
 from tests.engine.listen import render_all
@@ -141,7 +141,7 @@ def routine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "back.yaml"
     path.write_text(ROUTINE)
     # Let-downs come within a few seconds here; the doubled-key guard is not what is tested.
-    monkeypatch.setattr(calmflow.player, "LETDOWN_DEBOUNCE_S", 0.5)
+    monkeypatch.setattr(calmflow.services.player, "LETDOWN_DEBOUNCE_S", 0.5)
     return path
 
 

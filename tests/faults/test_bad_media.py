@@ -463,8 +463,8 @@ def test_a_sound_damaged_before_the_sound_opens_leaves_only_its_cue_silent(
     do, and the log has it. The sound card is fine: no "No sound"."""
     from calmflow.audio.device import DeviceOutput
     from calmflow.core.plan import compile_plan
-    from calmflow.core.routine import load_routine
-    from calmflow.player import Player
+    from calmflow.core.routine_loading import load_routine
+    from calmflow.services.player import Player
     from calmflow.store.store import Store
 
     music = _tone(tmp_path / "music.flac", 70.0, "FLAC", hz=MUSIC_HZ)
@@ -564,11 +564,12 @@ def test_play_to_a_wav_file_says_a_file_that_failed_once_and_prints_nothing(
     said once and logged, the WAV holds the rest of the routine (the failed
     recording up to where it failed), and the decoder's notes about the other
     go to the audio log, never to the player's terminal."""
-    from calmflow import catalog, paths
     from calmflow.audio.output import WavOutput
     from calmflow.core.plan import compile_plan
-    from calmflow.player import Player
+    from calmflow.services import catalog
+    from calmflow.services.player import Player
     from calmflow.store.store import Store
+    from calmflow.system import paths
 
     routine = _recorded(tmp_path)
     out = tmp_path / "session.wav"

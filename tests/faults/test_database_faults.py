@@ -196,12 +196,17 @@ def test_a_read_only_folder_can_still_be_read_and_says_why_nothing_is_written(lo
     db = logged / DB_NAME
     before = rows(db)
     with faults.inject("read-only data folder") as fault:
-        for reading in (["log"], ["review"], ["export", "--format", "json"]):
+        # Reading never writes: what only reads works (`next` and `parts` too).
+        for reading in (["log"], ["review"], ["export", "--format", "json"], ["next"], ["parts"]):
             done = read_only(logged, [*CALMFLOW, *reading])
             assert done.returncode == 0, (reading, done.stderr)
         exported = json.loads(read_only(logged, [*CALMFLOW, "export"]).stdout)
         assert len(exported["sessions"]) == len(before["sessions"])
-        for writing in (["log", "add", "--total", "30"], ["next"], ["parts"]):
+        for writing in (
+            ["log", "add", "--total", "30"],
+            ["schedule", "--times", "06:00,12:00"],
+            ["parts", "add", "tubing"],
+        ):
             done = read_only(logged, [*CALMFLOW, *writing])
             assert done.returncode == EXIT_STORE, (writing, done.stderr)
             said_once(done, f"the folder {logged} is read-only", "nothing in it was changed")

@@ -35,11 +35,11 @@ from unittest import mock
 import pytest
 from click.testing import CliRunner
 
-from calmflow import paths
 from calmflow.cli import main
 from calmflow.store import db as store_db
 from calmflow.store.schema import MIGRATIONS
 from calmflow.store.store import Store
+from calmflow.system import paths
 from tests.conftest import ROOT
 from tests.store.log import start
 from tests.unit.test_media_memo import ROUTINE as SOUND_ROUTINE  # a routine with one sound
@@ -125,7 +125,10 @@ def _older_database(path: Path) -> None:
 def _crash(monkeypatch: pytest.MonkeyPatch) -> None:
     """Something unexpected in a command: the details go to logs/errors.log."""
     with monkeypatch.context() as m:
-        m.setattr("calmflow.exchange.to_json", mock.Mock(side_effect=RuntimeError("a bug")))
+        m.setattr(
+            "calmflow.services.exchange.json_file.to_json",
+            mock.Mock(side_effect=RuntimeError("a bug")),
+        )
         done = CliRunner().invoke(main, ["export", "--format", "json"])
     assert done.exit_code == 70, done.output
     assert "errors.log" in done.output
@@ -137,7 +140,7 @@ def _audio_log() -> None:
     from calmflow.audio.device import DeviceOutput
     from calmflow.audio.output import OutputUnavailable
     from calmflow.core.plan import compile_plan
-    from calmflow.core.routine import load_routine
+    from calmflow.core.routine_loading import load_routine
     from calmflow.core.timeline import Timeline
 
     plan = compile_plan(load_routine(ROOT / "tests/fixtures/routines/short.yaml").routine)

@@ -10,10 +10,10 @@ from typing import Any
 
 from textual.widgets import Static
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput, Output
-from calmflow.core.routine import LoadedRoutine, load_routine
+from calmflow.core.routine_loading import LoadedRoutine, load_routine
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.player import PlayerScreen
 from tests.conftest import ManualClock

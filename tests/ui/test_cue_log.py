@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
-from calmflow.player import Player
+from calmflow.core.routine_loading import load_routine
+from calmflow.services.player import Player
 from calmflow.store.store import Store
+from calmflow.system import paths
 
 ROUTINE = """\
 version: 1

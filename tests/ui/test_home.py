@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, ListView, Static
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.help import HelpScreen, key_name

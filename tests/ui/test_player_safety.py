@@ -6,13 +6,13 @@ import contextlib
 import threading
 from pathlib import Path
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput, Output
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
-from calmflow.player import Player
+from calmflow.core.routine_loading import load_routine
+from calmflow.services.player import Player
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from tests.conftest import ManualClock
 from tests.ui.driving import SIZE, after, app_for, db_rows, playing, text

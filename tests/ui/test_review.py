@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput
 from calmflow.core.records import ML_PER_OZ, AfterSession
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.help import HelpScreen
 from calmflow.ui.screens.home import HomeScreen
@@ -367,7 +367,7 @@ async def test_while_the_log_is_read_the_screen_says_so_and_answers_keys(home, c
 
 
 async def test_a_session_logged_by_hand_shows_its_counted_letdowns(home, clock):
-    from calmflow.exchange import manual_session
+    from calmflow.services.exchange.manual import manual_session
 
     store = Store(paths.database_path(), clock=lambda: NOW)
     store.add_sessions(

@@ -22,10 +22,10 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput
 from calmflow.core.records import AfterSession
 from calmflow.store.store import Store
+from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.help import HelpScreen

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Footer
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
-from calmflow.player import Player
+from calmflow.core.routine_loading import load_routine
+from calmflow.services.player import Player
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
+from calmflow.system import paths
 from tests.conftest import ManualClock
 from tests.ui.driving import after, db_rows, playing, text, tick
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from calmflow import cli, localtime
-from calmflow.store.store import Store
+from calmflow.system import wallclock
 
 TZ = timezone(timedelta(hours=1))
 """A fixed local zone: no daylight-saving surprises."""
@@ -23,9 +22,10 @@ class Clock:
 
 
 def clocked_cli(home: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Commands open the store at `home` with the returned clock, in zone TZ."""
+    """Commands run with the returned clock as the wall clock, in zone TZ (the log is
+    at `home`, the CALMFLOW_HOME of the test)."""
     clock = Clock()
     home.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setattr(cli, "_open_store", lambda: Store(home / "calmflow.sqlite3", clock=clock))
-    monkeypatch.setattr(localtime, "zone", lambda: TZ)
+    monkeypatch.setattr(wallclock, "now", clock)
+    monkeypatch.setattr(wallclock, "zone", lambda: TZ)
     return clock

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calmflow.core.records import AfterSession
-from calmflow.exchange import manual_session
+from calmflow.services.exchange.manual import manual_session
 from calmflow.store.store import Store
 from tests.store.log import WallClock, start
 

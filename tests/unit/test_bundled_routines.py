@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from calmflow.cli import main
 from calmflow.core.plan import Plan, compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTINES = sorted((ROOT / "routines").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""Flange sizes to try, the re-measure reminder and part intervals (calmflow.core.care)."""
+"""Flange sizes to try, the re-measure reminder and part intervals (calmflow.core.fit and calmflow.core.parts)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from calmflow.core.care import (
+from calmflow.core.fit import (
     CLASSIC,
     REMEASURE_AFTER,
     SMALLER_FIT,
     Measurement,
-    Part,
-    care_line,
-    check_interval_days,
     check_nipple_mm,
     comfort_fell,
     fit_reminder,
+    size_range,
+    size_ranges,
+)
+from calmflow.core.parts import (
+    Part,
+    care_line,
+    check_interval_days,
     part_kind,
     part_status,
     sessions_per_day,
-    size_range,
-    size_ranges,
 )
 
 TZ = timezone(timedelta(hours=-5))
@@ -259,7 +261,7 @@ def test_the_end_of_session_line():
 
 def test_the_care_core_imports_nothing_heavy():
     code = (
-        "import json, sys, calmflow.core.care\n"
+        "import json, sys, calmflow.core.fit, calmflow.core.parts\n"
         "print(json.dumps(sorted(m for m in ('numpy', 'scipy', 'textual', 'sounddevice',"
         " 'pydantic', 'yaml', 'sqlite3', 'click') if m in sys.modules)))"
     )

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from calmflow import cli
+from calmflow.cli import play
 from calmflow.core.records import AfterSession
 from calmflow.store.store import Store
 from tests.unit.cli_clock import Clock, clocked_cli
@@ -80,7 +81,7 @@ def test_fit_reminds_to_measure_again_after_six_weeks(home, clock):
     ("args", "message"),
     [
         (["fit", "--left", "-3"], "calmflow: --left: a measurement of -3 mm cannot be right"),
-        (["fit", "--both", "0"], "calmflow: --left: a measurement of 0 mm cannot be right"),
+        (["fit", "--both", "0"], "calmflow: --both: a measurement of 0 mm cannot be right"),
         (["fit", "--right", "80"], "measure across the base of the nipple only"),
         (["fit", "--both", "18", "--left", "18"], "calmflow: give --both, or --left and --right"),
         (["parts", "add", "pump"], "calmflow: 'pump' is not a part calmflow knows; the kinds are"),
@@ -161,7 +162,7 @@ def test_no_parts_yet(home, clock):
 
 def _summary(home: Path, clock: Clock, sid: int, capsys: pytest.CaptureFixture[str]) -> list[str]:
     store = Store(home / "calmflow.sqlite3", clock=clock)
-    cli._print_session_summary(store, sid)
+    play._print_session_summary(store, sid)
     store.close()
     return capsys.readouterr().out.splitlines()
 

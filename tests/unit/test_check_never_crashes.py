@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calmflow.cli import main
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.yamlsource import SourceError
 
 TOP_KEYS = [

@@ -17,7 +17,8 @@ import pytest
 import soundfile as sf
 import yaml
 
-from calmflow.core.routine import BUNDLED_PREFIX, load_routine
+from calmflow.core.routine import BUNDLED_PREFIX
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.yamlsource import SourceError
 
 ROOT = Path(__file__).resolve().parents[2]

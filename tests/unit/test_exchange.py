@@ -14,31 +14,49 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import BeforeValidator, PlainValidator
 
-from calmflow.core.records import ML_PER_OZ
-from calmflow.exchange import (
-    CSV_COLUMNS,
-    EVENT_CHECKS,
-    LETDOWN_CHECKS,
-    SESSION_CHECKS,
-    ImportProblem,
-    manual_session,
-    parse_when,
-    read_csv,
-    read_export,
-    read_json,
-    to_csv,
-    to_json,
+from calmflow.core.records import (
+    EVENT_FIELDS,
+    LETDOWN_FIELDS,
+    ML_PER_OZ,
+    SESSION_FIELDS,
+    EventRecord,
+    LetdownRecord,
+    SessionRecord,
 )
-from calmflow.store.dump import EVENT_FIELDS, LETDOWN_FIELDS, SESSION_FIELDS
+from calmflow.core.typed_times import parse_when
+from calmflow.services.exchange.csv_file import CSV_COLUMNS, read_csv, to_csv
+from calmflow.services.exchange.json_file import read_json, to_json
+from calmflow.services.exchange.manual import manual_session
+from calmflow.services.exchange.reading import ImportProblem, read_export
 from calmflow.store.store import Store
 from tests.unit.sample_log import NOTES, fill, local_zone
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def _as_stored(sessions: list[SessionRecord]) -> list[dict[str, Any]]:
+    """Sessions as an export writes them (instants as the log's text)."""
+    return [s.model_dump(mode="json") for s in sessions]
+
+
+def _checked(model: type[Any], names: tuple[str, ...]) -> set[str]:
+    """The fields of `model` among `names` that have a check of their own."""
+    return {
+        name
+        for name in names
+        if any(
+            isinstance(m, PlainValidator | BeforeValidator)
+            for m in model.model_fields[name].metadata
+        )
+        or name
+        in ("started_at", "updated_at", "ended_at", "marked_at", "at")  # Instants check themselves
+    }
+
+
 @pytest.fixture
-def filled(tmp_path: Path) -> list[dict[str, Any]]:
+def filled(tmp_path: Path) -> list[SessionRecord]:
     """What `Store.dump_sessions` gives for the sample log."""
     path = tmp_path / "filled.sqlite3"
     fill(path)
@@ -48,7 +66,7 @@ def filled(tmp_path: Path) -> list[dict[str, Any]]:
     return sessions
 
 
-def _import_into_empty(tmp_path: Path, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _import_into_empty(tmp_path: Path, sessions: list[SessionRecord]) -> list[SessionRecord]:
     store = Store(tmp_path / "empty.sqlite3")
     assert store.add_sessions(sessions) == (len(sessions), 0)
     again = store.dump_sessions()
@@ -60,24 +78,32 @@ def _import_into_empty(tmp_path: Path, sessions: list[dict[str, Any]]) -> list[d
 
 
 def test_json_round_trip_is_byte_for_byte_the_same(
-    tmp_path: Path, filled: list[dict[str, Any]]
+    tmp_path: Path, filled: list[SessionRecord]
 ) -> None:
     exported = to_json(filled)
     again = _import_into_empty(tmp_path, read_json(exported))
     assert to_json(again) == exported
 
 
-def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[dict[str, Any]]) -> None:
+def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[SessionRecord]) -> None:
     conn = sqlite3.connect(tmp_path / "filled.sqlite3")
 
     def columns(table: str) -> set[str]:
         return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
     # Only row ids and the player's pid stay behind: they mean nothing elsewhere.
-    assert columns("sessions") - {"id", "pid"} == set(SESSION_FIELDS) == set(SESSION_CHECKS)
-    assert columns("letdowns") - {"id", "session_id"} == set(LETDOWN_FIELDS) == set(LETDOWN_CHECKS)
+    # Every column is exported, and checked by the session model when imported.
+    sessions, letdowns = set(SESSION_FIELDS), set(LETDOWN_FIELDS)
+    assert (
+        columns("sessions") - {"id", "pid"} == sessions == _checked(SessionRecord, SESSION_FIELDS)
+    )
+    assert (
+        columns("letdowns") - {"id", "session_id"}
+        == letdowns
+        == _checked(LetdownRecord, LETDOWN_FIELDS)
+    )
     assert columns("session_events") - {"id", "session_id"} == set(EVENT_FIELDS)
-    assert set(EVENT_FIELDS) == set(EVENT_CHECKS)
+    assert set(EVENT_FIELDS) == _checked(EventRecord, EVENT_FIELDS)
     conn.close()
 
     document = json.loads(to_json(filled))
@@ -111,10 +137,10 @@ def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[dict[st
     assert "Ça coule 🍼" in to_json(filled)  # readable, not \\u escapes
 
 
-def test_a_time_with_another_offset_is_stored_in_utc(filled: list[dict[str, Any]]) -> None:
+def test_a_time_with_another_offset_is_stored_in_utc(filled: list[SessionRecord]) -> None:
     document = json.loads(to_json(filled))
     document["sessions"][0]["started_at"] = "2025-03-01T09:00:00+01:00"
-    (first, *_) = read_json(json.dumps(document))
+    (first, *_) = _as_stored(read_json(json.dumps(document)))
     assert first["started_at"] == "2025-03-01T08:00:00.000Z"
 
 
@@ -125,7 +151,7 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def test_csv_starts_with_baby_buddys_pumping_columns(filled: list[dict[str, Any]]) -> None:
+def test_csv_starts_with_baby_buddys_pumping_columns(filled: list[SessionRecord]) -> None:
     text = to_csv(filled, tz=PARIS, child_id=1)
     header = text.splitlines()[0].split(",")
     assert header[:5] == ["start", "end", "amount", "notes", "child_id"]
@@ -151,13 +177,14 @@ def test_csv_starts_with_baby_buddys_pumping_columns(filled: list[dict[str, Any]
     assert (interrupted["amount"], interrupted["notes"], interrupted["letdowns"]) == ("", "", "0")
     assert (manual["routine"], manual["letdowns"], manual["first_letdown_s"]) == ("manual", "2", "")
     assert (manual["left_ml"], manual["right_ml"], manual["amount"]) == ("60", "55", "115")
-    assert [r["uuid"] for r in (played, arm)] == [filled[0]["uuid"], filled[1]["uuid"]]
+    assert [r["uuid"] for r in (played, arm)] == [filled[0].uuid, filled[1].uuid]
 
 
 def test_csv_comes_back_as_the_sessions_it_can_carry(
-    tmp_path: Path, filled: list[dict[str, Any]]
+    tmp_path: Path, filled: list[SessionRecord]
 ) -> None:
-    back = read_csv(to_csv(filled, tz=PARIS), tz=PARIS)
+    read = read_csv(to_csv(filled, tz=PARIS), tz=PARIS)
+    back = _as_stored(read)
     carried = (
         "uuid",
         "routine",
@@ -176,7 +203,7 @@ def test_csv_comes_back_as_the_sessions_it_can_carry(
         "relaxation",
         "dmer",
     )
-    for original, imported in zip(filled, back, strict=True):
+    for original, imported in zip(_as_stored(filled), back, strict=True):
         assert {k: imported[k] for k in carried} == {k: original[k] for k in carried}
         # Times to the second; let-downs as a count, with no times to give.
         started = datetime.fromisoformat(original["started_at"].replace("Z", "+00:00"))
@@ -188,7 +215,7 @@ def test_csv_comes_back_as_the_sessions_it_can_carry(
             expected if expected is not None else len(original["letdowns"])
         )
         assert (imported["letdowns"], imported["events"]) == ([], [])
-    _import_into_empty(tmp_path, back)  # and the log takes them
+    _import_into_empty(tmp_path, read)  # and the log takes them
 
 
 def test_csv_amount_alone_is_read_in_its_unit() -> None:
@@ -204,7 +231,9 @@ def test_csv_amount_alone_is_read_in_its_unit() -> None:
         "output": "manual",
         "uuid": "5d0f1a2e-8a53-4b7a-9d55-2c1e6f1b0c11",
     }
-    (session,) = read_csv(header + "\n" + ",".join(row[c] for c in CSV_COLUMNS) + "\n", tz=UTC)
+    (session,) = _as_stored(
+        read_csv(header + "\n" + ",".join(row[c] for c in CSV_COLUMNS) + "\n", tz=UTC)
+    )
     assert session["volume_total_ml"] == round(2.5 * ML_PER_OZ, 1)
     assert session["started_at"] == "2025-03-01T09:00:00.000Z"
 
@@ -212,8 +241,9 @@ def test_csv_amount_alone_is_read_in_its_unit() -> None:
 # --- bad files: one clear message, the place named ---------------------------------------------
 
 
-def _broken(filled: list[dict[str, Any]], change: Any) -> str:
-    document = copy.deepcopy({"format": "calmflow-export", "version": 1, "sessions": filled})
+def _broken(filled: list[SessionRecord], change: Any) -> str:
+    sessions = _as_stored(filled)
+    document = copy.deepcopy({"format": "calmflow-export", "version": 1, "sessions": sessions})
     change(document)
     return json.dumps(document, ensure_ascii=False)
 
@@ -269,14 +299,14 @@ BAD_JSON = [
 
 @pytest.mark.parametrize(("change", "message"), BAD_JSON)
 def test_a_bad_json_export_names_the_place_at_fault(
-    filled: list[dict[str, Any]], change: Any, message: str
+    filled: list[SessionRecord], change: Any, message: str
 ) -> None:
     with pytest.raises(ImportProblem) as err:
         read_export(_broken(filled, change), name="export.json")
     assert message in str(err.value)
 
 
-def test_json_that_is_not_json_or_has_no_numbers_is_refused(filled: list[dict[str, Any]]) -> None:
+def test_json_that_is_not_json_or_has_no_numbers_is_refused(filled: list[SessionRecord]) -> None:
     with pytest.raises(ImportProblem, match=r"not JSON \(line 3, column"):
         read_export('{\n "format": "calmflow-export",\n oops\n}', name="x.json")
     text = to_json(filled).replace('"planned_s": 1200.0', '"planned_s": NaN', 1)
@@ -288,13 +318,13 @@ def test_json_that_is_not_json_or_has_no_numbers_is_refused(filled: list[dict[st
         read_export("[]", name="x.json")
 
 
-def test_the_same_uuid_twice_in_one_file_is_refused(filled: list[dict[str, Any]]) -> None:
-    text = _broken(filled, _set("sessions[4].uuid", filled[1]["uuid"]))
+def test_the_same_uuid_twice_in_one_file_is_refused(filled: list[SessionRecord]) -> None:
+    text = _broken(filled, _set("sessions[4].uuid", filled[1].uuid))
     with pytest.raises(ImportProblem, match=r"sessions\[4\]\.uuid: the same as sessions\[1\]"):
         read_export(text, name="x.json")
 
 
-def _csv_with(filled: list[dict[str, Any]], row: int, **changes: str) -> str:
+def _csv_with(filled: list[SessionRecord], row: int, **changes: str) -> str:
     rows = _csv_rows(to_csv(filled, tz=UTC))
     rows[row].update(changes)
     out = io.StringIO()
@@ -319,14 +349,14 @@ BAD_CSV = [
 
 @pytest.mark.parametrize(("row", "column", "value", "message"), BAD_CSV)
 def test_a_bad_csv_row_names_its_line_and_column(
-    filled: list[dict[str, Any]], row: int, column: str, value: str, message: str
+    filled: list[SessionRecord], row: int, column: str, value: str, message: str
 ) -> None:
     with pytest.raises(ImportProblem) as err:
         read_export(_csv_with(filled, row, **{column: value}), name="export.csv")
     assert message in str(err.value)
 
 
-def test_a_csv_with_the_wrong_shape_is_refused(filled: list[dict[str, Any]]) -> None:
+def test_a_csv_with_the_wrong_shape_is_refused(filled: list[SessionRecord]) -> None:
     text = to_csv(filled, tz=UTC)
     with pytest.raises(ImportProblem, match="line 1: missing column uuid"):
         read_export(text.replace(",uuid", ",id", 1), name="x.csv")
@@ -367,7 +397,8 @@ def test_a_time_alone_is_the_last_such_time() -> None:
 
 
 def test_a_session_logged_by_hand_has_just_ended_unless_told() -> None:
-    session = manual_session(now=NOW, minutes=20, total=4, unit="oz", letdowns=1, notes=" ok ")
+    made = manual_session(now=NOW, minutes=20, total=4, unit="oz", letdowns=1, notes=" ok ")
+    session = made.model_dump(mode="json")
     assert session["started_at"] == "2026-11-23T13:10:00.000Z"
     assert session["ended_at"] == "2026-11-23T13:30:00.000Z"
     assert (session["played_s"], session["planned_s"]) == (1200.0, 1200.0)
@@ -384,7 +415,8 @@ def test_a_session_logged_by_hand_has_just_ended_unless_told() -> None:
     )
     assert session["letdowns"] == []
 
-    bare = manual_session(now=NOW, at=NOW - timedelta(hours=2))
+    made_bare = manual_session(now=NOW, at=NOW - timedelta(hours=2))
+    bare = made_bare.model_dump(mode="json")
     assert (bare["ended_at"], bare["played_s"], bare["volume_unit"], bare["notes"]) == (
         None,
         0.0,
@@ -392,7 +424,7 @@ def test_a_session_logged_by_hand_has_just_ended_unless_told() -> None:
         None,
     )
     assert bare["counted_letdowns"] is None
-    read_json(to_json([session, bare]))  # what it makes passes the import's checks
+    read_json(to_json([made, made_bare]))  # what it makes passes the import's checks
 
 
 def test_a_session_logged_by_hand_cannot_be_in_the_future_or_overflow() -> None:

@@ -33,7 +33,7 @@ def db(home: Path) -> Path:
 
 def _dump(path: Path) -> list[dict[str, Any]]:
     store = Store(path)
-    sessions = store.dump_sessions()
+    sessions = [s.model_dump(mode="json") for s in store.dump_sessions()]
     store.close()
     return sessions
 

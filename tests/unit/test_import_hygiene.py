@@ -37,6 +37,11 @@ CORE = [
     "calmflow.core.session",
     "calmflow.core.review",
     "calmflow.core.records",
+    "calmflow.core.routine_loading",
+    "calmflow.core.routine_problems",
+    "calmflow.core.quantities",
+    "calmflow.core.typed_times",
+    "calmflow.system.wallclock",
 ]
 
 
@@ -54,7 +59,7 @@ def test_engine_imports_neither_textual_nor_sounddevice(module):
 def test_player_and_device_output_do_not_import_sounddevice():
     # sounddevice is imported only by the audio child process.
     assert "sounddevice" not in _loaded_after_importing(
-        ["calmflow.player", "calmflow.audio.device"]
+        ["calmflow.services.player", "calmflow.audio.device"]
     )
 
 

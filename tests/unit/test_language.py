@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import HOLD_CAUTION, Breathing, Routine, load_routine, parse_volume
+from calmflow.core.quantities import parse_volume
+from calmflow.core.routine import HOLD_CAUTION, Breathing, Routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import CueSpan, Timeline
 from calmflow.core.yamlsource import MAX_DEPTH, SourceError

@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from calmflow import catalog, paths
+from calmflow.services import catalog
+from calmflow.system import paths
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTINE = """\
@@ -71,7 +72,7 @@ def test_the_second_start_decodes_nothing(home, tmp_path):
     path = _routine(tmp_path)
     code = (
         "import sys\n"
-        "from calmflow import catalog\n"
+        "from calmflow.services import catalog\n"
         f"catalog.load({str(path)!r})\n"
         "print('numpy' in sys.modules)\n"
     )

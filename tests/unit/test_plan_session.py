@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from calmflow.core.plan import BreathPlan, BreathPosition, compile_plan
-from calmflow.core.routine import Routine, load_routine
+from calmflow.core.routine import Routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import (
     LetdownMarked,
     PhaseStarted,

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from calmflow import paths
 from calmflow.audio.output import NullOutput, OutputUnavailable
 from calmflow.audio.reopen import RETRY_S, RETRY_SLOW_S, SLOW_AFTER_S
 from calmflow.core.plan import compile_plan
-from calmflow.core.routine import load_routine
+from calmflow.core.routine_loading import load_routine
 from calmflow.core.timeline import Timeline
 from calmflow.engine.problems import SoundProblem
-from calmflow.player import Player
+from calmflow.services.player import Player
 from calmflow.store.store import Store
+from calmflow.system import paths
 from tests.conftest import ManualClock
 from tests.e2e.conftest import db_rows
 

@@ -9,7 +9,13 @@ from calmflow.core.records import ML_PER_OZ, AfterSession
 
 def test_ml_are_kept_and_total_is_left_plus_right():
     answers = AfterSession.from_entry(60, 45.5, None, "ml", "  felt calm \n")
-    assert answers == AfterSession(60.0, 45.5, 105.5, "ml", "felt calm")
+    assert answers == AfterSession(
+        volume_left_ml=60.0,
+        volume_right_ml=45.5,
+        volume_total_ml=105.5,
+        unit="ml",
+        notes="felt calm",
+    )
 
 
 def test_ounces_are_converted_to_ml():

@@ -40,7 +40,14 @@ def _session(
         played_s=played_s,
         output="null",
         letdowns=tuple(
-            LetdownRecord(i + 1, t, "Expression", "expression", (), START + timedelta(seconds=t))
+            LetdownRecord(
+                number=i + 1,
+                t_s=t,
+                phase="Expression",
+                phase_kind="expression",
+                cues=(),
+                marked_at=START + timedelta(seconds=t),
+            )
             for i, t in enumerate(letdowns)
         ),
     )

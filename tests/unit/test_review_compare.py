@@ -40,7 +40,16 @@ def _s(
         experiment_arm=arm,
         letdowns=()
         if first is None
-        else (LetdownRecord(1, first, "Stimulation", "stimulation", (), started),),
+        else (
+            LetdownRecord(
+                number=1,
+                t_s=first,
+                phase="Stimulation",
+                phase_kind="stimulation",
+                cues=(),
+                marked_at=started,
+            ),
+        ),
         cues_shown=cues,
         counted_letdowns=manual_count,
     )

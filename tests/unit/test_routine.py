@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from calmflow import paths
 from calmflow.cli import main
-from calmflow.core.routine import (
-    PumpHint,
-    load_routine,
-    parse_duration,
-    resolve_media,
-)
+from calmflow.core.quantities import parse_duration
+from calmflow.core.routine import PumpHint
+from calmflow.core.routine_loading import load_routine, resolve_media
 from calmflow.core.yamlsource import SourceError
+from calmflow.system import paths
 
 INVALID = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
 CORPUS = sorted(INVALID.glob("*.yaml"))

@@ -44,6 +44,8 @@ def at(day: int, hh: int, mm: int = 0) -> datetime:
 
 
 def test_a_missed_session_is_said_and_recorded_once(home, clock):
+    # Said by `next`, which only reads; recorded, once, by a command that changes
+    # the log (a session logged by hand, here one pumped at 06:30, in the kept slot).
     clock.now = at(10, 5)
     assert _run("schedule", "--times", "06:00,09:00,12:00,15:00,18:00,21:00").exit_code == 0
     _session_at(home, clock, at(10, 6, 10))
@@ -59,6 +61,9 @@ def test_a_missed_session_is_said_and_recorded_once(home, clock):
     assert lines[1] == "The last one began 3 h 50 min ago, at 06:10."
     _run("next")
     store = Store(home / "calmflow.sqlite3", clock=clock)
+    assert missed_since(store, at(9, 0)) == []  # reading never writes
+    for _ in range(2):
+        assert _run("log", "add", "--at", "2026-11-10 06:30+01:00").exit_code == 0
     assert missed_since(store, at(9, 0)) == [at(10, 9)]
 
 

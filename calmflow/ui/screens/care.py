@@ -16,11 +16,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from calmflow import localtime
-from calmflow.care_commands import fit_lines, part_line
-from calmflow.core.care import check_nipple_mm
-from calmflow.store.care import add_measurement, fit_state, part_statuses
+from calmflow.core.fit import check_nipple_mm
+from calmflow.services.care import fit, statuses
+from calmflow.store.care import add_measurement
 from calmflow.store.db import StoreError
+from calmflow.text.care import fit_lines, part_line
 from calmflow.ui.keys import back
 from calmflow.ui.screens.form import Form
 
@@ -63,13 +63,13 @@ class CareScreen(Screen[None]):
     def show(self) -> None:
         store = self.calm_app.store
         try:
-            latest, reminder = fit_state(store)
-            statuses = part_statuses(store, localtime.zone())
+            latest, reminder = fit(store)
+            found = statuses(store)
         except StoreError as exc:
             self.query_one("#fit", Static).update(escape(str(exc)))
             return
         self.query_one("#fit", Static).update(escape("\n".join(fit_lines(latest, reminder))))
-        parts = "\n".join(part_line(s) for s in statuses) if statuses else NO_PARTS
+        parts = "\n".join(part_line(s) for s in found) if found else NO_PARTS
         self.query_one("#parts", Static).update(escape(parts))
 
     def action_back(self) -> None:

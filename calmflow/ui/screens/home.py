@@ -9,7 +9,6 @@ routine that cannot be played is listed with its first problem, as
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -20,13 +19,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 
-from calmflow import catalog
-from calmflow.catalog import RoutineEntry
-from calmflow.core.records import ML_PER_OZ, SessionRecord
-from calmflow.core.routine import LoadedRoutine, load_routine
+from calmflow.core.records import SessionRecord
+from calmflow.core.routine_loading import LoadedRoutine, load_routine
 from calmflow.core.yamlsource import Problem, SourceError
-from calmflow.format import clock_text
+from calmflow.services import catalog
+from calmflow.services.catalog import RoutineEntry
 from calmflow.store.db import StoreError
+from calmflow.text.numbers import clock_text
+from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import REVIEW, SESSIONS
 
 if TYPE_CHECKING:
@@ -38,12 +38,6 @@ RECENT = 12
 """The last sessions read; as many as fit are shown, newest first."""
 NAME_WIDTH = (8, 22)
 """The routine name column: at least, at most (longer names end in an ellipsis)."""
-STATUS_WORDS = {
-    "finished_early": "ended early",
-    "interrupted": "interrupted",
-    "running": "playing now",
-}
-"""A session that did not simply play to its end says so, in 11 letters at most."""
 
 
 @dataclass(frozen=True)
@@ -69,36 +63,6 @@ def read_row(entry: RoutineEntry) -> RoutineRow:
 def problem_text(problem: Problem) -> str:
     """The problem as `calmflow check` says it, with the file's name rather than its path."""
     return str(replace(problem, path=Path(problem.path.name)))
-
-
-def when_text(started: datetime, now: datetime) -> str:
-    """'today 08:15', 'yesterday 21:40', 'Mon 3 Nov 06:05': local time, as people say it."""
-    local = started.astimezone()
-    days = (now.astimezone().date() - local.date()).days
-    clock = local.strftime("%H:%M")
-    if days == 0:
-        return f"today {clock}"
-    if days == 1:
-        return f"yesterday {clock}"
-    return f"{local:%a} {local.day} {local:%b} {clock}"
-
-
-def volume_text(record: SessionRecord) -> str:
-    """The volume in the unit it was typed in; '' when none was given."""
-    ml = record.volume_total_ml
-    if ml is None:
-        return ""
-    if record.volume_unit == "oz":
-        return f"{ml / ML_PER_OZ:.1f} oz"
-    return f"{ml:.0f} ml"
-
-
-def letdowns_text(record: SessionRecord) -> str:
-    """'2 let-downs': marked, or counted by hand for a session logged without calmflow."""
-    count = record.letdown_count
-    if count == 0:
-        return "no let-down"
-    return f"{count} let-down{'s' if count != 1 else ''}"
 
 
 class HomeScreen(Screen[None]):
@@ -260,13 +224,10 @@ class HomeScreen(Screen[None]):
         """When the next session is due and what could help now (a catch-up, one
         power-pumping session, a pump part due): a few calm lines, none without a
         schedule or anything due."""
-        from calmflow.care_commands import care_summary_line
-        from calmflow.schedule_commands import (
-            CATCH_UP_ROUTINE,
-            POWER_ROUTINE,
-            current_supply_flag,
-            next_lines,
-        )
+        from calmflow.core.schedule import CATCH_UP_ROUTINE, POWER_ROUTINE
+        from calmflow.services.care import care_summary_line
+        from calmflow.services.schedule import current_supply_flag
+        from calmflow.text.schedule import next_lines
 
         store = self.calm_app.store
         lines: list[str] = []
@@ -310,7 +271,7 @@ class HomeScreen(Screen[None]):
 
     @staticmethod
     def _status(store: Store) -> Status | None:
-        from calmflow.schedule_commands import current_status
+        from calmflow.services.schedule import current_status
 
         found = current_status(store)
         return None if found is None else found[0]
@@ -338,7 +299,7 @@ class HomeScreen(Screen[None]):
         if not records:
             recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
             return
-        now = self.calm_app.store.now().astimezone()  # the store's clock: fixed in tests
+        now = self.calm_app.store.now()  # the store's clock: fixed in tests
         table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim")
         table.add_column("Last sessions", no_wrap=True)
         table.add_column("routine", no_wrap=True, overflow="ellipsis", max_width=NAME_WIDTH[1])

@@ -17,15 +17,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from calmflow.core.plan import CueSpec
-from calmflow.format import clock_text, skips_text
-from calmflow.player import Player
+from calmflow.services.player import Player
 from calmflow.store.db import StoreError
+from calmflow.system.exits import EXIT_STORE
+from calmflow.text.numbers import clock_text, skips_text
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
 from calmflow.ui.widgets.photo import Photo
 from calmflow.ui.widgets.progress import SessionProgress, Shape
 
-EXIT_STORE = 3
 TICK_S = 1 / 12
 """The guide moves at 12 frames a second: smooth to soft eyes, and each frame costs
 CPU (benchmarks/player_cpu.py: 10 a second saved ~0.5% of a core over 15)."""

@@ -24,15 +24,15 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from calmflow.core.review import Figures, Review, review_rows
-from calmflow.format import clock_text
-from calmflow.review_text import (
+from calmflow.store.db import StoreError
+from calmflow.text.numbers import clock_text
+from calmflow.text.review import (
     median_parts,
     per_session_text,
     share_parts,
     time_of_day_text,
     typical_text,
 )
-from calmflow.store.db import StoreError
 from calmflow.ui.keys import SESSIONS, back
 from calmflow.ui.widgets.date_chart import DateChart, Point
 from calmflow.ui.widgets.sentences import Sentences

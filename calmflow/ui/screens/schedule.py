@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from calmflow.schedule_commands import describe, schedule_from_options
+from calmflow.services.schedule import schedule_from_text
 from calmflow.store.db import StoreError
 from calmflow.store.planning import load_schedule, save_schedule
+from calmflow.text.schedule import describe
 from calmflow.ui.screens.form import Form
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class ScheduleScreen(Form[bool]):
         store = self.calm_app.store
         try:
             kept = load_schedule(store)
-            new = schedule_from_options(
+            new = schedule_from_text(
                 kept[0] if kept else None,
                 self._value("times"),
                 self._value("every"),

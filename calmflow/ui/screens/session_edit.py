@@ -18,10 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static
 
 from calmflow.core.records import ML_PER_OZ, AfterSession, SessionRecord
-from calmflow.format import clock_text
 from calmflow.store.db import StoreError
+from calmflow.text.numbers import clock_text
+from calmflow.text.sessions import letdowns_text
 from calmflow.ui.screens.after_session import VolumeForm
-from calmflow.ui.screens.home import letdowns_text
 
 if TYPE_CHECKING:
     from calmflow.store.store import Store

@@ -20,10 +20,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from calmflow.core.records import AfterSession, SessionRecord
-from calmflow.format import clock_text
 from calmflow.store.db import StoreError
+from calmflow.text.numbers import clock_text
+from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import back
-from calmflow.ui.screens.home import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.screens.session_edit import CONFIRM_S, Confirm, LetdownsScreen, VolumeScreen
 
 if TYPE_CHECKING:

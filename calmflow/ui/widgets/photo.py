@@ -22,7 +22,7 @@ from rich.text import Text
 from textual import work
 from textual.widget import Widget
 
-from calmflow.catalog import MAX_PICTURE_PIXELS, too_many_pixels
+from calmflow.services.catalog import MAX_PICTURE_PIXELS, too_many_pixels
 
 Pixels = tuple[tuple[tuple[int, int, int], ...], ...]
 """Rows of RGB pixels, an even number of rows."""

@@ -11,11 +11,11 @@ person's pumping.
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from calmflow.core.schedule import Schedule
+from calmflow.system.private_files import write_private
 
 SESSION = timedelta(minutes=20)
 SUMMARY = "Pumping session"
@@ -77,12 +77,7 @@ def write_ics(
         alarm.add("trigger", timedelta(0))
         event.add_component(alarm)
         calendar.add_component(event)
-    fresh = path.with_name(path.name + ".tmp")
-    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(calendar.to_ical())
-    os.chmod(fresh, 0o600)
-    os.replace(fresh, path)
+    write_private(path, calendar.to_ical())
     return len(starts)
 
 

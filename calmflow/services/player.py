@@ -9,6 +9,8 @@ written when the session is over goes to the store's journal file, replayed the
 next time the log is opened (`settle`). What happens when the sound goes wrong
 is sound_watch.py's: the session goes on silently, and the sound plays on from
 the session's frame when it comes back.
+
+One cohesive thing, the `Player` class, so over 400 lines.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from calmflow.audio.output import Output
 from calmflow.core.plan import Plan, PlannedPhase
 from calmflow.core.records import AfterSession
-from calmflow.core.routine import LoadedRoutine
+from calmflow.core.routine_loading import LoadedRoutine
 from calmflow.core.session import (
     Event,
     LetdownMarked,
@@ -33,10 +35,11 @@ from calmflow.core.session import (
     Session,
     SessionEnded,
 )
-from calmflow.format import clock_text
-from calmflow.sound_watch import SoundWatch
+from calmflow.services.schedule import note_missed
+from calmflow.services.sound_watch import SoundWatch
 from calmflow.store.db import StoreError
 from calmflow.store.store import Store
+from calmflow.text.numbers import clock_text
 
 HEARTBEAT_S = 5.0
 LETDOWN_DEBOUNCE_S = 5.0
@@ -116,6 +119,8 @@ class Player:
         if self._aborted:  # the person quit while the sound was opening
             self._close()
             return
+        with contextlib.suppress(StoreError):  # a note only: the session matters more
+            note_missed(self.store)
         try:
             self.session_id = self.store.start_session(
                 routine=self.plan.routine_name,
@@ -301,7 +306,7 @@ class Player:
 
     def save_form(self, answers: AfterSession) -> None:
         if self.session_id is not None:
-            self._write("save_form", session_id=self.session_id, answers=asdict(answers))
+            self._write("save_form", session_id=self.session_id, answers=answers.model_dump())
             self._retry_backlog()
 
     def settle(self) -> str | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 
-from calmflow import paths
+from calmflow.system import paths, wallclock
 
 
 def record_crash() -> Path | str:
@@ -16,7 +15,7 @@ def record_crash() -> Path | str:
         log = paths.log_dir() / "errors.log"
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(f"--- {datetime.now(UTC).isoformat()}\n{traceback.format_exc()}\n")
+            f.write(f"--- {wallclock.now().isoformat()}\n{traceback.format_exc()}\n")
         return log
     except OSError:
         return "(no log could be written)"

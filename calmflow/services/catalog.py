@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from calmflow import paths
-from calmflow.core.routine import LoadedRoutine, load_routine
+from calmflow.core.routine_loading import LoadedRoutine, load_routine
 from calmflow.core.yamlsource import Problem, SourceError
+from calmflow.system import paths
+from calmflow.system.private_files import copy_private, write_private
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -117,12 +118,7 @@ def _remember_good(key: str, stamp: list[int]) -> None:
     good[key] = stamp
     # Only a shortcut: a folder that cannot be written costs the next start a look.
     with contextlib.suppress(OSError):
-        target = paths.cache_dir() / GOOD_SOUNDS_FILE
-        fresh = target.with_suffix(".tmp")
-        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(good, f)
-        os.replace(fresh, target)
+        write_private(paths.cache_dir() / GOOD_SOUNDS_FILE, json.dumps(good))
 
 
 def check_media(kind: str, path: Path) -> str | None:
@@ -209,6 +205,46 @@ def too_many_pixels(width: int, height: int) -> str:
 
 def _pillow_words(exc: BaseException) -> str:
     return str(exc).strip().rstrip(".") or type(exc).__name__
+
+
+def copy_routine(loaded: LoadedRoutine, name: str) -> Path:
+    """Copy a routine into the person's folder as `name`.yaml, to edit, with the
+    media it names by relative paths; return the new file's path. Raises
+    FileExistsError if a routine of that name is there already.
+
+    The folder and every file are private: a routine can hold the baby's name,
+    photo and voice."""
+    folder = paths.user_routines_dir()
+    paths.make_private_dir(folder)
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        raise FileExistsError(errno.EEXIST, "exists already", str(target))
+    lines = loaded.path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("name:"):
+            lines[i] = f"name: {json.dumps(name)}\n"  # quoted: '2024' stays a name
+            break
+    write_private(target, "".join(lines), replace=False)
+    if loaded.path.parent != folder:
+        _copy_relative_media(loaded, folder)
+    return target
+
+
+def _copy_relative_media(loaded: LoadedRoutine, folder: Path) -> None:
+    # A routine's own relative media paths must still work from the new folder.
+    for cue in loaded.routine.cues.values():
+        if cue.file is None:
+            continue
+        source = Path(cue.file)
+        try:
+            relative = source.relative_to(loaded.path.parent)
+        except ValueError:
+            continue
+        dest = folder / relative
+        if not dest.exists():
+            paths.make_private_dir(dest.parent)
+            with contextlib.suppress(FileExistsError):
+                copy_private(source, dest, replace=False)
 
 
 def load(name_or_path: str) -> LoadedRoutine:

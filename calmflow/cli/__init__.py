@@ -1,0 +1,67 @@
+"""The `calmflow` command: one module per command group, over the services.
+
+Bare `calmflow` opens the TUI home. Exit codes are calmflow.system.exits': 1 bad
+input, 2 usage (click), 3 the database cannot be used, 70 an unexpected error
+(its details go to the log folder, never a traceback on the screen), 130
+ctrl-c, 128 + N ended by signal N. Commands stop by raising `Failure`; nothing
+here or below calls `sys.exit`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from calmflow.cli import care, devices, exchange, log, play, review, routines, schedule
+from calmflow.cli.errors import Failure
+from calmflow.store.db import StoreError
+from calmflow.system.exits import EXIT_INTERNAL, EXIT_STOPPED, EXIT_STORE
+
+
+class _Group(click.Group):
+    """Turns what goes wrong into one line: the log's trouble (exit 3), ctrl-c
+    (130), a closed pipe (quietly), and anything unexpected (70, with the details
+    in a log file)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except StoreError as exc:
+            raise Failure(str(exc), EXIT_STORE) from None
+        except KeyboardInterrupt:
+            raise Failure("stopped", EXIT_STOPPED) from None
+        except BrokenPipeError:
+            # `calmflow log | head`: the reader has all it wanted. Python would
+            # complain while flushing stdout on the way out; point it elsewhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+        except Exception:
+            from calmflow.system.crash import record_crash
+
+            where = record_crash()
+            raise Failure(
+                f"unexpected error; details are in {where}. Your logged sessions are safe.",
+                EXIT_INTERNAL,
+            ) from None
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@click.version_option(package_name="calmflow")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """calmflow: guided relaxation for the let-down while pumping.
+
+    Run with no command to open the home screen.
+    """
+    if ctx.invoked_subcommand is None:
+        play.home(ctx)
+
+
+for _group in (play, routines, log, exchange, review, schedule, care, devices):
+    for _command in _group.COMMANDS:
+        main.add_command(_command)

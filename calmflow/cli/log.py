@@ -1,0 +1,139 @@
+"""`calmflow log`: the sessions kept, and `log add` for one pumped without calmflow."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from calmflow.cli.errors import Failure
+from calmflow.cli.options import json_option, open_store
+from calmflow.cli.types import When
+from calmflow.system import wallclock
+from calmflow.text.numbers import clock_text, skips_text
+
+if TYPE_CHECKING:
+    from calmflow.core.records import SessionRecord
+
+
+@click.group(invoke_without_command=True)
+@json_option()
+@click.pass_context
+def log(ctx: click.Context, as_json: bool) -> None:
+    """List past sessions; `calmflow log add` logs one pumped without calmflow."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = open_store(read_only=True)
+    records = store.sessions()
+    if as_json:
+        click.echo(json.dumps([_record_dict(r) for r in records], indent=2, default=_iso))
+        return
+    if not records:
+        click.echo("No sessions yet. `calmflow play standard` starts one.")
+        return
+    for r in records:
+        local = wallclock.local(r.started_at).strftime("%Y-%m-%d %H:%M")
+        first = clock_text(r.first_letdown_s)
+        volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
+        line = (
+            f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
+            f"{r.letdown_count} let-down(s), first {first:>5}  {r.status:<14} {volume}"
+        )
+        click.echo("  ".join([line.rstrip(), *_sound_notes(r)]))
+
+
+def _sound_notes(r: SessionRecord) -> list[str]:
+    """What went wrong with the sound in a session, as the player said it."""
+    notes = []
+    if r.audio_problem:
+        notes.append("no sound for part or all of it")
+    if r.underruns:
+        notes.append(skips_text(r.underruns))
+    return notes
+
+
+def _record_dict(r: SessionRecord) -> dict[str, Any]:
+    """A session as `log --json` shows it: its row id, then the model's fields
+    (times in ISO 8601 with their offset; its events are in `export`)."""
+    return {"id": r.id, **r.model_dump(exclude={"events"})}
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@log.command("add")
+@click.option(
+    "--at",
+    "at",
+    type=When(),
+    metavar="WHEN",
+    help="When it started: 2026-11-23 14:05 (local time), or 14:05 for the last one. "
+    "Default: it has just ended.",
+)
+@click.option(
+    "--minutes", type=click.FloatRange(min=0, min_open=True, max=600), help="How long it lasted."
+)
+@click.option("--left", type=click.FloatRange(min=0), help="Volume from the left side.")
+@click.option("--right", type=click.FloatRange(min=0), help="Volume from the right side.")
+@click.option("--total", type=click.FloatRange(min=0), help="Total volume (default: left + right).")
+@click.option(
+    "--unit",
+    type=click.Choice(["ml", "oz"]),
+    default=None,
+    help="The unit of the volumes (default: the one you used last, else ml).",
+)
+@click.option(
+    "--letdowns",
+    type=click.IntRange(min=0, max=99),
+    help="How many let-downs you felt (a count only: there are no times for them).",
+)
+@click.option("--notes", default="", help="Anything to remember about it.")
+def log_add(
+    at: datetime | None,
+    minutes: float | None,
+    left: float | None,
+    right: float | None,
+    total: float | None,
+    unit: str | None,
+    letdowns: int | None,
+    notes: str,
+) -> None:
+    """Log a session pumped without calmflow (routine "manual" in the log)."""
+    from calmflow.services.exchange.manual import manual_session
+    from calmflow.services.schedule import note_missed
+
+    store = open_store()
+    now = store.now()
+    unit = unit or store.last_volume_unit() or "ml"
+    try:
+        session = manual_session(
+            now=now,
+            at=at,
+            minutes=minutes,
+            left=left,
+            right=right,
+            total=total,
+            unit=unit,
+            letdowns=letdowns,
+            notes=notes,
+        )
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    store.add_sessions([session])
+    note_missed(store)
+    said = [wallclock.local(session.started_at).strftime("%Y-%m-%d %H:%M")]
+    if minutes:
+        said.append(f"{minutes:g} min")
+    if session.volume_total_ml is not None:
+        said.append(f"{total if total is not None else (left or 0.0) + (right or 0.0):g} {unit}")
+    if letdowns is not None:
+        said.append(f"{letdowns} let-down{'s' if letdowns != 1 else ''}")
+    click.echo(f"Logged a session pumped without calmflow: {', '.join(said)}.")
+
+
+COMMANDS = (log,)

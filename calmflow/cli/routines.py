@@ -1,0 +1,148 @@
+"""Routines from the command line: check, render to WAV, list, copy to edit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from calmflow.cli.errors import Failure, RoutineProblems
+from calmflow.cli.options import json_option, load_routine
+from calmflow.text.numbers import clock_text
+
+
+@click.command()
+@click.argument("routines", nargs=-1, required=True)
+def check(routines: tuple[str, ...]) -> None:
+    """Validate routines: exit 0 if all are valid, else list every problem as file:line:col."""
+    problems: list[object] = []
+    for name in routines:
+        try:
+            loaded = load_routine(name)
+        except RoutineProblems as exc:
+            exc.show()
+            problems.append(exc)
+            continue
+        r = loaded.routine
+        click.echo(
+            f"{loaded.path}: ok ({r.name}, {len(r.flat_phases)} phases, {clock_text(r.duration_s)})"
+        )
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("routine")
+@click.option(
+    "-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--letdown-at",
+    "letdowns",
+    multiple=True,
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Mark a let-down this many seconds in (repeat for several), to hear the rules act.",
+)
+@click.option("--rate", default=48_000, show_default=True, type=click.IntRange(8000, 192_000))
+@click.option("--float", "as_float", is_flag=True, help="32-bit float samples instead of 16-bit.")
+@click.option(
+    "--arm", default=None, help="The cue for the routine's experiment slot (default: its first)."
+)
+def render(
+    routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_float: bool, arm: str | None
+) -> None:
+    """Write ROUTINE's sound to a WAV file, as long as the routine."""
+    loaded = load_routine(routine)
+    experiment = loaded.routine.experiment
+    if arm is not None and (experiment is None or arm not in experiment.arms):
+        arms = ", ".join(experiment.arms) if experiment else "none: the routine has no experiment"
+        raise Failure(f"--arm {arm}: not one of the routine's experiment arms ({arms})")
+    if not out.parent.is_dir():
+        raise Failure(f"{out.parent} does not exist; create the folder or choose another path")
+    if out.suffix.lower() != ".wav":
+        raise Failure(f"{out}: the file name must end in .wav")
+    from calmflow.core.plan import compile_plan
+    from calmflow.core.session import Session
+    from calmflow.engine.media import MediaError
+    from calmflow.engine.render import render_wav
+
+    plan = compile_plan(loaded.routine, rate, arm=arm)
+    session = Session(plan)
+    session.start()
+    for seconds in sorted(letdowns):
+        session.advance_to(round(seconds * rate))
+        session.letdown()
+    session.advance_to(session.end_frame)
+    try:
+        frames = render_wav(session.timeline, out, subtype="FLOAT" if as_float else "PCM_16")
+    except MediaError as exc:
+        raise Failure(str(exc)) from None
+    except (OSError, RuntimeError) as exc:  # soundfile's errors, a full disk
+        raise Failure(f"could not write {out}: {getattr(exc, 'strerror', None) or exc}") from None
+    click.echo(f"wrote {out} ({clock_text(frames / rate)} at {rate} Hz)")
+
+
+@click.command("routines")
+@json_option()
+def routines_cmd(as_json: bool) -> None:
+    """List bundled and user routines."""
+    from calmflow.core.routine_loading import load_routine as read_routine
+    from calmflow.core.yamlsource import SourceError
+    from calmflow.services import catalog
+
+    rows: list[dict[str, Any]] = []
+    for entry in catalog.entries():
+        try:
+            routine = read_routine(entry.path).routine
+            rows.append(
+                {
+                    "name": entry.name,
+                    "source": entry.source,
+                    "path": str(entry.path),
+                    "duration_s": routine.duration_s,
+                    "description": routine.description,
+                    "valid": True,
+                }
+            )
+        except SourceError as exc:
+            rows.append(
+                {
+                    "name": entry.name,
+                    "source": entry.source,
+                    "path": str(entry.path),
+                    "duration_s": None,
+                    "description": f"invalid: {exc.problems[0]}",
+                    "valid": False,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        length = clock_text(row["duration_s"]) if row["valid"] else "  —"
+        click.echo(f"{row['name']:<20} {length:>6}  {row['source']:<8} {row['description']}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--from", "source", default="standard", show_default=True, help="Routine to copy.")
+def new(name: str, source: str) -> None:
+    """Copy a routine into your folder as NAME, to edit."""
+    from calmflow.services.catalog import copy_routine
+
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise Failure(f"'{name}': use letters, digits, - and _ only")
+    loaded = load_routine(source)
+    try:
+        target = copy_routine(loaded, name)
+    except FileExistsError as exc:
+        raise Failure(
+            f"{exc.filename} exists already; choose another name or edit that file"
+        ) from None
+    click.echo(f"created {target}; edit it, then `calmflow check {name}`")
+
+
+COMMANDS = (check, render, routines_cmd, new)

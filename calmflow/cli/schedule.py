@@ -1,0 +1,160 @@
+"""`calmflow schedule` and `calmflow next`: when to pump, what was missed, what helps."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from calmflow.cli.errors import Failure
+from calmflow.cli.options import json_option, open_store
+from calmflow.cli.types import Night, Span, TimesOfDay
+
+if TYPE_CHECKING:
+    from calmflow.core.schedule import Schedule, Status
+    from calmflow.store.store import Store
+
+
+def _schedule_dict(schedule: Schedule, set_at: datetime) -> dict[str, Any]:
+    return {
+        "times": [t.strftime("%H:%M") for t in schedule.times],
+        "every_min": round(schedule.every.total_seconds() / 60) if schedule.every else None,
+        "night": [t.strftime("%H:%M") for t in schedule.night] if schedule.night else None,
+        "grace_min": round(schedule.grace.total_seconds() / 60),
+        "set_at": set_at.isoformat(),
+    }
+
+
+@click.command("schedule")
+@click.option(
+    "--times", type=TimesOfDay(), help="Fixed times of day: 06:00,09:00,12:00,15:00,18:00,21:00."
+)
+@click.option("--every", type=Span(), help="Or one session every so long: 3h, 2h30m.")
+@click.option("--night", type=Night(), help="With --every: nothing due from-to, e.g. 23:00-05:00.")
+@click.option("--grace", type=Span(), help="How late still counts as on time (default 45m).")
+@click.option(
+    "--ics",
+    "ics_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schedule as a calendar file (.ics) with reminders, for a phone.",
+)
+@json_option()
+def schedule_cmd(
+    times: tuple[time, ...] | None,
+    every: timedelta | None,
+    night: tuple[time, time] | None,
+    grace: timedelta | None,
+    ics_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Show or set when you pump: fixed times, or an interval with a night gap."""
+    from calmflow.services.schedule import schedule_from_options, write_calendar
+    from calmflow.store.planning import load_schedule, save_schedule
+    from calmflow.text.schedule import describe
+
+    store = open_store()
+    kept = load_schedule(store)
+    setting = times is not None or every is not None or night is not None or grace is not None
+    if setting:
+        try:
+            new = schedule_from_options(kept[0] if kept else None, times, every, night, grace)
+        except ValueError as exc:
+            raise Failure(str(exc)) from None
+        save_schedule(store, new)
+        kept = load_schedule(store)
+        click.echo(f"Schedule set: {describe(new)}.")
+    if kept is None:
+        if as_json:
+            click.echo(json.dumps({"schedule": None}))
+            return
+        click.echo(
+            "No schedule yet. Set one with fixed times, e.g.\n"
+            "  calmflow schedule --times 06:00,09:00,12:00,15:00,18:00,21:00\n"
+            "or an interval with a night gap:\n"
+            "  calmflow schedule --every 3h --night 23:00-05:00"
+        )
+        return
+    sched, set_at = kept
+    if ics_path is not None:
+        count = write_calendar(store, ics_path, sched)
+        click.echo(f"wrote {ics_path} ({count} sessions with reminders)")
+    if as_json:
+        click.echo(json.dumps({"schedule": _schedule_dict(sched, set_at)}, indent=2))
+    elif not setting and ics_path is None:
+        click.echo(f"You pump {describe(sched)}.")
+
+
+@click.command("next")
+@json_option()
+@click.option(
+    "--notify", is_flag=True, help="Also send a desktop notification, where there is one."
+)
+def next_cmd(as_json: bool, notify: bool) -> None:
+    """When the next session is due, the time since the last one, and anything missed."""
+    from calmflow.services.schedule import current_status
+    from calmflow.text.schedule import next_lines
+
+    store = open_store(read_only=True)
+    found = current_status(store)
+    supply = _supply(store)
+    if found is None:
+        if as_json:
+            click.echo(json.dumps({"schedule": None, "supply": supply}, indent=2))
+        else:
+            click.echo("No schedule yet: `calmflow schedule --help` shows how to set one.")
+        return
+    result, _ = found
+    lines = next_lines(result)
+    if as_json:
+        click.echo(json.dumps(_status_dict(result, supply), indent=2))
+    else:
+        for line in lines:
+            click.echo(line)
+        if supply:
+            click.echo("")
+            click.echo(supply["message"])
+            for item in supply["checklist"]:
+                click.echo(f"  - {item}")
+            click.echo(supply["see_someone"])
+    if notify and lines:
+        from calmflow.system.notify import send
+
+        if not send("calmflow", " ".join(lines[:2])):
+            click.echo("(no desktop notifications here; the text above is all there is)", err=True)
+
+
+def _supply(store: Store) -> dict[str, Any] | None:
+    from dataclasses import asdict
+
+    from calmflow.services.schedule import current_supply_flag
+
+    flag = current_supply_flag(store)
+    return asdict(flag) if flag else None
+
+
+def _status_dict(result: Status, supply: dict[str, Any] | None) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "now": iso(result.now),
+        "next_due": iso(result.next_due),
+        "overdue": result.overdue,
+        "last_session": iso(result.last_session),
+        "since_last_s": result.since_last.total_seconds() if result.since_last else None,
+        "missed_last_24h": [iso(m) for m in result.missed],
+        "slots": [
+            {"due": iso(s.due), "state": s.state, "kept_by": iso(s.kept_by)} for s in result.slots
+        ],
+        "suggest_catch_up": result.suggest_catch_up,
+        "suggest_power_pumping_on": result.suggest_power_pumping_on.isoformat()
+        if result.suggest_power_pumping_on
+        else None,
+        "supply": supply,
+    }
+
+
+COMMANDS = (schedule_cmd, next_cmd)

@@ -1,0 +1,170 @@
+"""The checks of a session's single values, and instants as the log keeps them.
+
+Each check returns the value as it is kept, or raises ValueError saying what was
+expected ("expected a whole number from 1 to 5"); the session model
+(`records`) is made of them, and an import names the place at fault in front
+of the words. Pure: no pydantic here but the hook that lets a model hold an
+`Instant`.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from calmflow.system.wallclock import iso_time
+
+MAX_SESSION_ML = 2000.0
+"""More than this from one session cannot be right: a typing slip."""
+COUNT_MAX = 1_000_000
+"""More than any session can have, and well inside SQLite's integers."""
+
+
+Check = Callable[[Any], Any]
+"""Returns the value as it is kept, or raises ValueError saying what was expected."""
+
+
+def optional(check: Check) -> Check:
+    return lambda value: None if value is None else check(value)
+
+
+def some_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected some text")
+    return value
+
+
+def any_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value
+
+
+def uuid_text(value: Any) -> str:
+    try:
+        uuid.UUID(some_text(value))
+    except ValueError:
+        raise ValueError("expected a uuid") from None
+    return str(value)
+
+
+def number(value: Any, low: float, high: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"expected {what}")
+    if not low <= value <= high:
+        raise ValueError(f"expected {what}")
+    return float(value)
+
+
+def seconds(value: Any) -> float:
+    return number(value, 0.0, math.inf, "a number of seconds, 0 or more")
+
+
+def volume_ml(value: Any) -> float:
+    return number(value, 0.0, MAX_SESSION_ML, f"a volume in ml from 0 to {MAX_SESSION_ML:g}")
+
+
+def whole(low: int, high: int = COUNT_MAX) -> Check:
+    what = f"a whole number from {low} to {high}"
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected {what}")
+        return value
+
+    return check
+
+
+def choice(*allowed: str) -> Check:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return str(value)
+
+    return check
+
+
+def flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def cue_names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
+        raise ValueError("expected a list of cue names")
+    return tuple(value)
+
+
+score = whole(1, 5)
+"""Comfort and relaxation: 1 (painful, tense) to 5 (comfortable, relaxed)."""
+
+
+class Instant(datetime):
+    """A moment (in UTC) that keeps the text the log stores it as.
+
+    The log writes instants as `iso_time` gives them (2025-03-01T08:00:00.000Z);
+    a UTC time imported in another spelling (…+00:00) is kept as it was written,
+    so an export comes back the same. It is a datetime for everything else."""
+
+    _text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The moment as the log stores it."""
+        return self._text if self._text is not None else iso_time(self)
+
+    @classmethod
+    def of(cls, value: Any) -> Instant:
+        """An Instant from stored text or an aware datetime; ValueError otherwise."""
+        if isinstance(value, Instant) and value._text is not None:
+            return value
+        if isinstance(value, datetime):
+            if value.utcoffset() is None:
+                raise ValueError("expected a time with its UTC offset")
+            return cls._made(value.astimezone(UTC), None)
+        try:
+            moment = datetime.fromisoformat(some_text(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("expected a time such as 2025-03-01T08:00:00.000Z") from None
+        offset = moment.utcoffset()
+        if offset is None:
+            raise ValueError(
+                "expected a time with its UTC offset, such as 2025-03-01T08:00:00.000Z"
+            )
+        return cls._made(moment, str(value) if offset == timedelta(0) else None)
+
+    @classmethod
+    def _made(cls, moment: datetime, text: str | None) -> Instant:
+        made = cls(
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+            moment.tzinfo,
+        )
+        made._text = text if text is not None else iso_time(moment)
+        return made
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (Instant.of, (self.text,))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.of,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda moment: moment.text, when_used="json"
+            ),
+        )

@@ -1,0 +1,21 @@
+"""A person's sessions in and out of calmflow: export files, import, and a session
+logged by hand.
+
+- JSON is calmflow's own format and loses nothing: every session with every
+  field the log holds, its let-downs and its events, under
+  {"format": "calmflow-export", "version": 1, "sessions": [...]}. Exported,
+  imported into an empty log and exported again, it comes out the same.
+- CSV has one row per session. Its first columns are what Baby Buddy's pumping
+  import reads (start, end, amount, notes, child_id), calmflow's own follow. It
+  cannot carry each let-down's time, phase and cues, nor the session's events:
+  imported, a session keeps only how many let-downs it had.
+- Sessions are matched by uuid, so importing a file twice adds nothing twice.
+- A file with anything wrong in it is refused whole, with the one place at fault:
+  the JSON path (sessions[3].letdowns[0].t_s) or the CSV line and column.
+
+Sessions are the one session model, `calmflow.core.records.SessionRecord`, as
+`calmflow.store.dump` gives and takes them; every value is checked by it.
+The modules: `problems` (what an import says of a file it refuses),
+`json_file` and `csv_file` (each format, out and in), `reading` (a file of
+either kind), `manual` (a session logged by hand).
+"""

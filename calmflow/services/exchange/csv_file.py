@@ -1,0 +1,263 @@
+"""A row per session, in CSV: Baby Buddy's pumping columns first, calmflow's after.
+It cannot carry each let-down's time, phase and cues, nor the session's events:
+imported, a session keeps only how many let-downs it had."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from pydantic import ValidationError
+
+from calmflow.core.records import ML_PER_OZ, STATUSES, UNITS, SessionRecord
+from calmflow.core.values import (
+    Check,
+    choice,
+    number,
+    optional,
+    seconds,
+    some_text,
+    uuid_text,
+    volume_ml,
+    whole,
+)
+from calmflow.services.exchange.problems import ImportProblem, refused
+from calmflow.system import wallclock
+from calmflow.system.wallclock import iso_time
+
+CSV_COLUMNS = (
+    # What Baby Buddy's pumping import reads (by name: the order does not matter
+    # to it). Times are local, as it expects; amount is in the unit logged.
+    "start",
+    "end",
+    "amount",
+    "notes",
+    "child_id",
+    # calmflow's own.
+    "routine",
+    "status",
+    "letdowns",
+    "first_letdown_s",
+    "played_s",
+    "planned_s",
+    "left_ml",
+    "right_ml",
+    "total_ml",
+    "unit",
+    "comfort",
+    "relaxation",
+    "dmer",
+    "experiment",
+    "experiment_arm",
+    "output",
+    "uuid",
+)
+CSV_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def to_csv(
+    sessions: Sequence[SessionRecord], *, child_id: int | None = None, tz: tzinfo | None = None
+) -> str:
+    """One row per session: Baby Buddy's pumping columns, then calmflow's.
+
+    `amount` is the total volume in the unit the person logged it in (ml or oz,
+    said in `unit`); the *_ml columns are always millilitres. Times are local
+    (`tz`, default this machine's zone), to the second, as Baby Buddy reads them.
+    `child_id` fills Baby Buddy's column of that name, which its import needs.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in sessions:
+        started: datetime = s.started_at
+        ended: datetime | None = s.ended_at
+        if ended is None and s.played_s:
+            ended = started + timedelta(seconds=s.played_s)
+        row = {
+            "start": _local(started, tz),
+            "end": _local(ended, tz) if ended else "",
+            "amount": _amount(s.volume_total_ml, s.volume_unit),
+            "notes": s.notes or "",
+            "child_id": "" if child_id is None else str(child_id),
+            "routine": s.routine,
+            "status": s.status,
+            "letdowns": str(s.letdown_count),
+            "first_letdown_s": _cell(s.first_letdown_s),
+            "played_s": _cell(s.played_s),
+            "planned_s": _cell(s.planned_s),
+            "left_ml": _cell(s.volume_left_ml),
+            "right_ml": _cell(s.volume_right_ml),
+            "total_ml": _cell(s.volume_total_ml),
+            "unit": s.volume_unit or "",
+            "comfort": "" if s.comfort is None else str(s.comfort),
+            "relaxation": "" if s.relaxation is None else str(s.relaxation),
+            "dmer": {None: "", True: "yes", False: "no"}[s.dmer],
+            "experiment": s.experiment or "",
+            "experiment_arm": s.experiment_arm or "",
+            "output": s.output,
+            "uuid": s.uuid,
+        }
+        writer.writerow([row[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _local(moment: datetime, tz: tzinfo | None) -> str:
+    local = moment.astimezone(tz) if tz is not None else wallclock.local(moment)
+    return local.strftime(CSV_TIME)
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return ""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def _amount(total_ml: float | None, unit: str | None) -> str:
+    if total_ml is None:
+        return ""
+    if unit == "oz":
+        return _cell(round(total_ml / ML_PER_OZ, 2))
+    return _cell(total_ml)
+
+
+def read_csv(text: str, *, tz: tzinfo | None = None) -> list[SessionRecord]:
+    """Sessions from calmflow's CSV export. Times without an offset are local (`tz`,
+    default this machine's zone). Let-downs come back as a count only."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+        missing = [name for name in CSV_COLUMNS if name not in header]
+        if missing:
+            raise ImportProblem(
+                f"line 1: missing column {', '.join(missing)}; is this a calmflow CSV export?"
+            )
+        unknown = [name for name in header if name not in CSV_COLUMNS]
+        if unknown:
+            raise ImportProblem(f"line 1: unknown column {', '.join(unknown)}")
+        out = []
+        seen: dict[str, int] = {}
+        line = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(row) != len(header):
+                    raise ImportProblem(
+                        f"line {line}: expected {len(header)} values, found {len(row)}"
+                    )
+                session = _csv_session(dict(zip(header, row, strict=True)), line, tz)
+                first = seen.setdefault(session.uuid, line)
+                if first != line:
+                    raise ImportProblem(f"line {line}, column uuid: the same uuid as line {first}")
+                out.append(session)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportProblem(f"line {reader.line_num}: not CSV ({exc})") from None
+    return out
+
+
+def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> SessionRecord:
+    # Each cell is read and checked by the model's own checks, to name its column;
+    # the session is then made by the model, which finds nothing more to refuse.
+    def cell(column: str, check: Check) -> Any:
+        text = cells[column].strip()
+        try:
+            return check(text) if text else check(None)
+        except ValueError as exc:
+            raise ImportProblem(f"line {line}, column {column}: {exc}, got {text!r}") from None
+
+    def local_time(text: str | None) -> str:
+        return _local_time(some_text(text), tz)
+
+    started = cell("start", local_time)
+    ended = cell("end", optional(local_time))
+    total_ml = cell("total_ml", optional(_as_number(volume_ml)))
+    amount = cell("amount", optional(_as_number(_amount_value)))
+    unit = cell("unit", optional(choice(*UNITS)))
+    if total_ml is None and amount is not None:
+        if unit is None:
+            raise ImportProblem(f"line {line}, column unit: an amount needs its unit, ml or oz")
+        total_ml = cell("amount", lambda _: volume_ml(round(amount * _ml_per(unit), 1)))
+    cell("first_letdown_s", optional(_as_number(seconds)))  # checked; kept only in JSON
+    values = {
+        "uuid": cell("uuid", uuid_text),
+        "routine": cell("routine", some_text),
+        "routine_path": None,
+        "routine_digest": None,
+        "started_at": started,
+        "updated_at": ended or started,
+        "ended_at": ended,
+        "status": cell("status", choice(*STATUSES)),
+        "planned_s": cell("planned_s", _as_number(seconds)),
+        "played_s": cell("played_s", _as_number(seconds)),
+        "output": cell("output", some_text),
+        "audio_problem": None,
+        "underruns": 0,
+        "volume_left_ml": cell("left_ml", optional(_as_number(volume_ml))),
+        "volume_right_ml": cell("right_ml", optional(_as_number(volume_ml))),
+        "volume_total_ml": total_ml,
+        "volume_unit": unit,
+        "notes": cells["notes"] or None,
+        "experiment": cells["experiment"] or None,
+        "experiment_arm": cells["experiment_arm"] or None,
+        "comfort": cell("comfort", optional(_as_whole(whole(1, 5)))),
+        "relaxation": cell("relaxation", optional(_as_whole(whole(1, 5)))),
+        "dmer": cell("dmer", optional(_yes_no)),
+        "counted_letdowns": cell("letdowns", optional(_as_whole(whole(0)))),
+    }
+    try:
+        return SessionRecord.model_validate(values)
+    except ValidationError as exc:
+        raise refused(exc, f"line {line}") from None
+
+
+def _local_time(text: str, tz: tzinfo | None) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("expected a time such as 2025-03-01 08:00:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz) if tz else wallclock.assume_local(moment)
+    return iso_time(moment)
+
+
+def _as_number(check: Check) -> Check:
+    def parse(text: str) -> Any:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            value = math.nan  # the check says what was expected
+        return check(value)
+
+    return parse
+
+
+def _as_whole(check: Check) -> Check:
+    def parse(text: str) -> Any:
+        try:
+            value: Any = int(text)
+        except (TypeError, ValueError):
+            value = text
+        return check(value)
+
+    return parse
+
+
+def _amount_value(value: Any) -> float:
+    return number(value, 0.0, math.inf, "a number, 0 or more")
+
+
+def _ml_per(unit: str) -> float:
+    return ML_PER_OZ if unit == "oz" else 1.0
+
+
+def _yes_no(value: Any) -> bool:
+    text = str(value).lower()
+    if text in ("yes", "true", "1"):
+        return True
+    if text in ("no", "false", "0"):
+        return False
+    raise ValueError("expected yes or no")

@@ -1,0 +1,58 @@
+"""What an import says about a file it refuses: the place at fault (the JSON path
+or the CSV line and column), what was expected there, and what was found.
+
+The checks of the values themselves are the session model's
+(`calmflow.core.records`): an import, an edit and the form check alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from calmflow.core.records import problem_words
+
+
+class ImportProblem(ValueError):
+    """A file that cannot be imported; the message names the place at fault."""
+
+
+def expect_object(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        raise ImportProblem(f"{path}: expected an object {{...}}, got {shown(value)}")
+
+
+def expect_list(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ImportProblem(f"{path}: expected a list [...], got {shown(value)}")
+    return value
+
+
+def same_keys(raw: Mapping[str, Any], expected: Sequence[str], path: str) -> None:
+    missing = [name for name in expected if name not in raw]
+    if missing:
+        raise ImportProblem(f"{path}: missing field {', '.join(missing)}")
+    unknown = [name for name in raw if name not in expected]
+    if unknown:
+        raise ImportProblem(f"{path}: unknown field {', '.join(map(str, unknown))}")
+
+
+def refused(exc: ValidationError, path: str) -> ImportProblem:
+    """The first thing the model found wrong, at its JSON path under `path`
+    (sessions[3].letdowns[0].t_s)."""
+    error = exc.errors()[0]
+    place = path
+    for part in error["loc"]:
+        place += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return ImportProblem(f"{place}: {problem_words(error)}, got {shown(error['input'])}")
+
+
+def shown(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
