@@ -30,11 +30,13 @@ from pydantic import (
 )
 
 from calmflow.core.values import (
+    MANUAL,
     MAX_SESSION_ML,
     Instant,
     any_text,
     choice,
     cue_names,
+    cues_before,
     flag,
     optional,
     score,
@@ -52,10 +54,6 @@ SessionStatus = Literal["running", "completed", "finished_early", "interrupted"]
 STATUSES: tuple[str, ...] = get_args(SessionStatus)
 Unit = Literal["ml", "oz"]
 UNITS: tuple[str, ...] = get_args(Unit)
-
-MANUAL = "manual"
-"""The routine and output of a session logged by hand (`calmflow log add`): it was
-pumped without calmflow, so it has no let-down times and no sound."""
 
 
 # --- the model --------------------------------------------------------------------
@@ -246,16 +244,6 @@ def problem_words(error: Mapping[str, Any]) -> str:
     if isinstance(cause, ValueError):
         return str(cause)
     return str(error["msg"])
-
-
-def cues_before(
-    shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
-) -> frozenset[str]:
-    """The cues of `shown` (name, seconds first shown) that came at or before the
-    first let-down at `first` seconds, or all of them in a session without one."""
-    if not shown:
-        return frozenset()
-    return frozenset(name for name, t in shown if first is None or t <= first)
 
 
 # --- what the person says after a session -----------------------------------------

@@ -24,11 +24,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from calmflow.core.records import SessionRecord
 from calmflow.core.survival import KaplanMeier, logrank, wilson
 from calmflow.system import wallclock
+
+if TYPE_CHECKING:
+    from calmflow.core.records import SessionRecord
 
 MIN_SESSIONS = 8
 """[ours] Sessions needed in each group before two groups are compared: with

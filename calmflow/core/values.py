@@ -3,8 +3,9 @@
 Each check returns the value as it is kept, or raises ValueError saying what was
 expected ("expected a whole number from 1 to 5"); the session model
 (`records`) is made of them, and an import names the place at fault in front
-of the words. Pure: no pydantic here but the hook that lets a model hold an
-`Instant`.
+of the words. Also what some values mean: MANUAL, and the cues that came before
+the let-down. Plain Python (pydantic is imported only when a model is built with
+an `Instant`), so the review can read the log without loading pydantic.
 """
 
 from __future__ import annotations
@@ -13,17 +14,32 @@ import math
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from pydantic import GetCoreSchemaHandler
-from pydantic_core import core_schema
+from typing import TYPE_CHECKING, Any
 
 from calmflow.system.wallclock import iso_time
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 MAX_SESSION_ML = 2000.0
 """More than this from one session cannot be right: a typing slip."""
 COUNT_MAX = 1_000_000
 """More than any session can have, and well inside SQLite's integers."""
+
+MANUAL = "manual"
+"""The routine and output of a session logged by hand (`calmflow log add`): it was
+pumped without calmflow, so it has no let-down times and no sound."""
+
+
+def cues_before(
+    shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
+) -> frozenset[str]:
+    """The cues of `shown` (name, seconds first shown) that came at or before the
+    first let-down at `first` seconds, or all of them in a session without one."""
+    if not shown:
+        return frozenset()
+    return frozenset(name for name, t in shown if first is None or t <= first)
 
 
 Check = Callable[[Any], Any]
@@ -159,9 +175,9 @@ class Instant(datetime):
         return (Instant.of, (self.text,))
 
     @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from pydantic_core import core_schema
+
         return core_schema.no_info_plain_validator_function(
             cls.of,
             serialization=core_schema.plain_serializer_function_ser_schema(

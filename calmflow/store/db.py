@@ -17,13 +17,20 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from calmflow.store.schema import MIGRATIONS
 from calmflow.system import paths, wallclock
 from calmflow.system.private_files import copy_private
+
+
+def rows(conn: sqlite3.Connection, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+    """The rows of a query, each read by column name (`sqlite3.Row`)."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, args)
 
 
 class StoreError(Exception):

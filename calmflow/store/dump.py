@@ -23,13 +23,7 @@ from calmflow.core.records import (
     SessionRecord,
     stored,
 )
-
-
-def rows(conn: sqlite3.Connection, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
-    """The rows of a query, each read by column name (`sqlite3.Row`)."""
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    return cursor.execute(sql, args)
+from calmflow.store.db import rows
 
 
 def letdown_of(row: sqlite3.Row) -> LetdownRecord:

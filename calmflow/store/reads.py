@@ -10,18 +10,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from calmflow.core.records import (
-    LETDOWN_FIELDS,
-    MANUAL,
-    SESSION_FIELDS,
-    LetdownRecord,
-    SessionRecord,
-    cues_before,
-    stored,
-)
-from calmflow.store.dump import rows
+from calmflow.core.values import MANUAL, cues_before
+from calmflow.store.db import rows
 
 if TYPE_CHECKING:
+    from calmflow.core.records import SessionRecord
     from calmflow.core.review import ReviewRow
 
 
@@ -47,6 +40,14 @@ def parse_time(text: str | None) -> datetime | None:
 def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> list[SessionRecord]:
     """Sessions matching `where` (a WHERE clause on sessions), oldest first, with
     their let-downs and the cues shown (not their other events: see `dump`)."""
+    from calmflow.core.records import (
+        LETDOWN_FIELDS,
+        SESSION_FIELDS,
+        LetdownRecord,
+        SessionRecord,
+        stored,
+    )
+
     letdowns: dict[int, list[LetdownRecord]] = {}
     cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
     for row in rows(

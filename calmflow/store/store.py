@@ -23,15 +23,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calmflow.core.records import AfterSession, SessionRecord, check_field
 from calmflow.store.db import StoreError, connect, explain, translated
-from calmflow.store.dump import add_sessions, dump_sessions
 from calmflow.store.reads import no_collection, read_records, review_rows
 from calmflow.system import wallclock
 from calmflow.system.private_files import write_private
 from calmflow.system.wallclock import iso_time
 
 if TYPE_CHECKING:
+    from calmflow.core.records import AfterSession, SessionRecord
     from calmflow.core.review import ReviewRow
 
 Clock = Callable[[], datetime]
@@ -119,6 +118,8 @@ class Store:
         args = dict(args)
         session_id = args.pop("session_id")
         if op == "save_form":
+            from calmflow.core.records import AfterSession
+
             # checked when the person gave them; kept as they were, never dropped
             args["answers"] = AfterSession.model_construct(**args["answers"])
         getattr(self, op)(session_id, **args)
@@ -338,6 +339,8 @@ class Store:
             )
             if value is not KEEP
         }
+        from calmflow.core.records import check_field
+
         changes = {name: check_field(name, value) for name, value in given.items()}
         with self._write() as db:
             if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
@@ -361,6 +364,8 @@ class Store:
         """Every session, oldest first, with all the log holds about it, its events
         included (see `calmflow.store.dump`); `add_sessions` of it into an empty log
         gives the same."""
+        from calmflow.store.dump import dump_sessions
+
         with translated(self.path):
             return dump_sessions(self._conn)
 
@@ -368,6 +373,8 @@ class Store:
         """Add whole sessions, in one transaction: all or none. A session whose uuid
         the log has already is left out and the one in the log is not touched.
         Return (added, already there)."""
+        from calmflow.store.dump import add_sessions
+
         with self._write() as db:
             return add_sessions(db, sessions)
 

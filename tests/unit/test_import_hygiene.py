@@ -75,3 +75,27 @@ def test_the_audio_process_loads_no_routine_validation():
     )
     assert "numpy" in loaded
     assert loaded.isdisjoint({"pydantic", "yaml", "textual", "scipy"})
+
+
+def test_the_review_reads_the_log_without_pydantic_or_yaml(home):
+    """`calmflow review --json` has a 1 s budget over years of sessions: reading the
+    log for it needs neither the session model's pydantic nor YAML (about 0.1 s)."""
+    code = (
+        "import json, sys\n"
+        "from calmflow.cli import main\n"
+        "main(['log', 'add', '--total', '80'], standalone_mode=False)\n"
+        "before = {m for m in ('pydantic', 'yaml') if m in sys.modules}\n"
+        "for name in [m for m in sys.modules if m.startswith(('pydantic', 'yaml', 'calmflow'))]:\n"
+        "    del sys.modules[name]\n"
+        "from calmflow.cli import main\n"
+        "main(['review', '--json'], standalone_mode=False)\n"
+        "print(json.dumps([sorted(before), sorted(m for m in ('pydantic', 'yaml', 'textual')"
+        " if m in sys.modules)]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    logged, reviewed = json.loads(result.stdout.splitlines()[-1])
+    assert logged == ["pydantic"]  # logging a session checks it with the model
+    assert reviewed == []

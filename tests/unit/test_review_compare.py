@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from scipy import stats
 
-from calmflow.core.records import MANUAL, LetdownRecord, SessionRecord
+from calmflow.core.records import LetdownRecord, SessionRecord
 from calmflow.core.review import MIN_SESSIONS, review
+from calmflow.core.values import MANUAL
 
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from calmflow.core.records import MANUAL, AfterSession, SessionRecord
+from calmflow.core.records import AfterSession, SessionRecord
+from calmflow.core.values import MANUAL
 from calmflow.system import wallclock
 
 
