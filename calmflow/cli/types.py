@@ -42,6 +42,8 @@ class _Parsed(_Type):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value  # a default, already a value
+        if not value.strip():
+            return None  # an empty value is not given (`--times ''` from a script)
         option = _option(param)
         try:
             return self.parse(value, option)

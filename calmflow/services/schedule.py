@@ -81,14 +81,14 @@ def schedule_from_options(
 ) -> Schedule:
     """The schedule asked for, keeping what is not given from `base`; ValueError
     saying what is wrong, with the option at fault."""
-    if times and every:
+    if times is not None and every is not None:
         raise ValueError("give --times or --every, not both")
     interval = every is not None or (times is None and base is not None and base.every is not None)
     if night and not interval:
         raise ValueError("--night goes with --every (fixed times need no night gap)")
-    if times:
+    if times is not None:
         kind: dict[str, Any] = {"times": times}
-    elif every:
+    elif every is not None:  # a zero length is given, and refused by the schedule
         kind = {"every": every, "night": base.night if base and base.every else None}
     elif base is not None:
         kind = {"times": base.times} if base.times else {"every": base.every, "night": base.night}

@@ -129,6 +129,7 @@ def test_an_interval_calendar_keeps_the_nights_free(home, clock, tmp_path):
     ("args", "message"),
     [
         (["--every", "20m"], "the interval must be from 1 to 12 hours"),
+        (["--every", "0h"], "the interval must be from 1 to 12 hours"),
         (["--times", "6am"], "--times '6am': give times of day like 06:00,09:00,12:00"),
         (["--times", "06:00", "--night", "23:00-05:00"], "--night goes with --every"),
         (["--every", "3h", "--night", "23:00"], "--night '23:00': give it as from-to"),
@@ -139,3 +140,15 @@ def test_bad_options_say_what_to_give(home, clock, args, message):
     done = _run("schedule", *args)
     assert done.exit_code == 1
     assert message in done.output
+
+
+def test_an_empty_value_is_not_given(home, clock):
+    # `--times ''` from a script shows the schedule as it is, and changes nothing.
+    _run("schedule", "--every", "3h", "--night", "23:00-05:00")
+    for empty in (["--times", ""], ["--every", " "], ["--grace", ""], ["--night", ""]):
+        done = _run("schedule", *empty)
+        assert done.exit_code == 0, done.output
+        assert done.output == (
+            "You pump every 3 h, nothing due from 23:00 to 05:00;"
+            " a session up to 45 min late is on time.\n"
+        )
