@@ -54,3 +54,46 @@ def test_over_two_litres_in_ounces_is_refused_like_in_ml():
     # 2001 ml is refused as a typo; 100 oz is 2957 ml and must be too.
     with pytest.raises(ValueError):
         AfterSession.from_entry(100, None, None, "oz")
+
+
+# --- one model of a session: instants keep the log's text -------------------------------
+
+
+def test_an_instant_keeps_the_text_the_log_stores_it_as():
+    import pickle
+    from datetime import UTC, datetime, timedelta
+
+    from calmflow.core.values import Instant
+
+    kept = Instant.of("2025-03-02T08:00:00+00:00")  # UTC written another way: kept as it is
+    assert kept == datetime(2025, 3, 2, 8, tzinfo=UTC) and kept.text == "2025-03-02T08:00:00+00:00"
+    moved = Instant.of("2025-03-02T09:00:00+01:00")  # another offset: stored in UTC
+    assert moved == kept and moved.text == "2025-03-02T08:00:00.000Z"
+    made = Instant.of(datetime(2025, 3, 2, 9, 30, 15, 250000, tzinfo=UTC))
+    assert made.text == "2025-03-02T09:30:15.250Z"
+    assert pickle.loads(pickle.dumps(kept)).text == kept.text
+    assert (kept + timedelta(hours=1)).text == "2025-03-02T09:00:00.000Z"
+    for bad in ("2025-03-02 08:00", "soon", "", 5, datetime(2025, 3, 2, 8)):
+        with pytest.raises(ValueError, match="expected a time"):
+            Instant.of(bad)
+
+
+def test_a_session_dumps_to_the_export_s_fields_and_text():
+    from calmflow.core.records import EXPORTED, SessionRecord
+
+    raw = {
+        "routine": "standard",
+        "started_at": "2025-03-02T08:00:00+00:00",
+        "status": "completed",
+        "planned_s": 1200,
+        "played_s": 1200,
+        "output": "null",
+        "dmer": True,
+    }
+    session = SessionRecord.model_validate(raw)
+    dumped = session.model_dump(mode="json")
+    assert tuple(dumped) == EXPORTED  # no row id, no cues shown: they mean nothing elsewhere
+    assert dumped["started_at"] == dumped["updated_at"] == "2025-03-02T08:00:00+00:00"
+    assert (dumped["planned_s"], dumped["dmer"], dumped["letdowns"]) == (1200.0, True, [])
+    with pytest.raises(ValueError, match="expected a whole number from 1 to 5"):
+        SessionRecord.model_validate({**raw, "comfort": 6})
