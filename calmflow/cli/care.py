@@ -16,6 +16,7 @@ from calmflow.core.parts import PART_KINDS, part_kind
 
 if TYPE_CHECKING:
     from calmflow.core.fit import Measurement
+    from calmflow.core.parts import PartStatus
     from calmflow.store.store import Store
 
 
@@ -78,12 +79,17 @@ def fit_cmd(left: float | None, right: float | None, both: float | None, as_json
 # --- calmflow parts -----------------------------------------------------------------
 
 
-def _say_part(store: Store, part_id: int) -> None:
+def _status(store: Store, part_id: int) -> PartStatus:
     from calmflow.services.care import statuses
-    from calmflow.text.care import part_line
 
     (status,) = [s for s in statuses(store) if s.part.id == part_id]
-    click.echo(part_line(status))
+    return status
+
+
+def _say_part(store: Store, part_id: int) -> None:
+    from calmflow.text.care import part_line
+
+    click.echo(part_line(_status(store, part_id)))
 
 
 @click.group("parts", invoke_without_command=True)
@@ -175,16 +181,14 @@ def _find_part(store: Store, which: str) -> int:
 @click.option("--on", "on", type=Day(), metavar="DATE", help="When: 2026-11-01 (default now).")
 def parts_replaced(which: str, on: datetime | None) -> None:
     """Mark a part replaced: its days and sessions start again from then."""
-    from calmflow.services.care import statuses
     from calmflow.store.care import replace_part
-    from calmflow.text.care import day_text, part_line
+    from calmflow.text.care import day_text
 
     store = open_store()
     part_id = _find_part(store, which)
     replace_part(store, part_id, on)
-    (status,) = [s for s in statuses(store) if s.part.id == part_id]
-    click.echo(f"Marked replaced ({day_text(status.part.fitted_at)}):")
-    click.echo(part_line(status))
+    click.echo(f"Marked replaced ({day_text(_status(store, part_id).part.fitted_at)}):")
+    _say_part(store, part_id)
 
 
 @parts_cmd.command("every")

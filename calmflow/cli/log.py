@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ import click
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import json_option, open_store
 from calmflow.cli.types import When
+from calmflow.store.db import StoreError
 from calmflow.system import wallclock
 from calmflow.text.numbers import clock_text, skips_text
 
@@ -125,7 +127,8 @@ def log_add(
     except ValueError as exc:
         raise Failure(str(exc)) from None
     store.add_sessions([session])
-    note_missed(store)
+    with contextlib.suppress(StoreError):  # a note only: the session is saved
+        note_missed(store)
     said = [wallclock.local(session.started_at).strftime("%Y-%m-%d %H:%M")]
     if minutes:
         said.append(f"{minutes:g} min")

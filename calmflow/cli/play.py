@@ -2,8 +2,8 @@
 and `calmflow play ROUTINE`.
 
 This is the one module of the command line that imports the other face (the
-Textual app, `calmflow.ui.app`), and only to run it; the import-linter contract
-"the faces are independent" names it as the one exception.
+Textual app, `calmflow.ui.app`), and only to run it: the import-linter contracts
+on layers and on textual (pyproject.toml) name this import as their one exception.
 """
 
 from __future__ import annotations

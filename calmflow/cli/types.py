@@ -30,7 +30,10 @@ def _option(param: click.Parameter | None) -> str:
 
 
 class _Parsed(_Type):
-    """A value read by `parse(text, option)`, whose ValueError is the whole message."""
+    """A value read by `parse(text, option)`, whose ValueError is the whole message.
+    With `empty_is_none`, an empty value is taken as not given (`--times ''`)."""
+
+    empty_is_none = False
 
     def parse(self, text: str, option: str) -> Any:
         raise NotImplementedError
@@ -42,8 +45,8 @@ class _Parsed(_Type):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value  # a default, already a value
-        if not value.strip():
-            return None  # an empty value is not given (`--times ''` from a script)
+        if self.empty_is_none and not value.strip():
+            return None
         option = _option(param)
         try:
             return self.parse(value, option)
@@ -80,6 +83,7 @@ class TimesOfDay(_Parsed):
     """06:00,09:00,12:00."""
 
     name = "times"
+    empty_is_none = True
 
     def parse(self, text: str, option: str) -> tuple[time, ...]:
         from calmflow.core.schedule import parse_times
@@ -91,6 +95,7 @@ class Span(_Parsed):
     """A length in hours and minutes: 3h, 2h30m, 45m."""
 
     name = "span"
+    empty_is_none = True
 
     def parse(self, text: str, option: str) -> timedelta:
         from calmflow.core.schedule import parse_span
@@ -102,6 +107,7 @@ class Night(_Parsed):
     """From-to, 23:00-05:00."""
 
     name = "from-to"
+    empty_is_none = True
 
     def parse(self, text: str, option: str) -> tuple[time, time]:
         from calmflow.core.schedule import parse_night

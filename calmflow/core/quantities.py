@@ -1,7 +1,8 @@
 """Durations and sound levels as people write them: in routines, and on the command line.
 
 One grammar for a length of time everywhere: `90`, `90s`, `2m`, `1m30s`, `1h`,
-`2h30m` (a space before the unit is allowed: `3 h`).
+`2h30m`; a span on the command line (core.schedule.parse_span) is the same in
+whole hours and minutes, where a space before the unit is allowed too (`3 h`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from typing import Any
 
 _DURATION = re.compile(
-    r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$"
+    r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$"
 )
 
 

@@ -5,7 +5,8 @@ every value.
 writes out (`model_dump(mode="json")`), the import checks files against, a
 session logged by hand is made as, and whose checks the after-session form and
 later edits use. A new field is added here, and to a migration in
-store/schema.py; the export, the import and the CSV columns follow it.
+store/schema.py; the JSON export and import follow it (the CSV's columns are
+Baby Buddy's and a chosen few of calmflow's: services/exchange/csv_file.py).
 
 Each value's check raises ValueError saying what was expected ("expected a whole
 number from 1 to 5"); the import names the place at fault in front of it.
@@ -38,6 +39,7 @@ from calmflow.core.values import (
     cue_names,
     cues_before,
     flag,
+    ml_per,
     optional,
     score,
     seconds,
@@ -46,9 +48,6 @@ from calmflow.core.values import (
     volume_ml,
     whole,
 )
-
-ML_PER_OZ = 29.5735
-"""US fluid ounce, the unit on bottles and pumps."""
 
 SessionStatus = Literal["running", "completed", "finished_early", "interrupted"]
 STATUSES: tuple[str, ...] = get_args(SessionStatus)
@@ -280,7 +279,7 @@ class AfterSession(_Record):
         given. ValueError, in the person's words, for what cannot be right."""
         if unit not in UNITS:
             raise ValueError(f"unit must be ml or oz, not {unit!r}")
-        factor = ML_PER_OZ if unit == "oz" else 1.0
+        factor = ml_per(unit)
 
         def ml(v: float | None) -> float | None:
             if v is None:

@@ -24,6 +24,7 @@ clock is read here, so tests can say exactly when "now" is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
@@ -259,10 +260,11 @@ def parse_span(text: str, option: str) -> timedelta:
     """A length in hours and minutes, as a routine writes a duration (3h, 2h30m,
     150m, 45m); ValueError naming `option`. Seconds are no use here."""
     error = ValueError(f"{option} {text!r}: give a length like 3h, 2h30m or 45m")
-    if not text.strip().endswith(("h", "m")):
+    written = re.sub(r"(\d)\s+([hm])", r"\1\2", text.strip())  # "3 h" is 3h
+    if not written.endswith(("h", "m")) or not re.fullmatch(r"[\dhm\s]+", written):
         raise error
     try:
-        seconds = parse_duration(text)
+        seconds = parse_duration(written)
     except ValueError:
         raise error from None
     if seconds % 60:

@@ -27,6 +27,15 @@ MAX_SESSION_ML = 2000.0
 COUNT_MAX = 1_000_000
 """More than any session can have, and well inside SQLite's integers."""
 
+ML_PER_OZ = 29.5735
+"""US fluid ounce, the unit on bottles and pumps."""
+
+
+def ml_per(unit: str) -> float:
+    """Millilitres in one of `unit` (ml or oz)."""
+    return ML_PER_OZ if unit == "oz" else 1.0
+
+
 MANUAL = "manual"
 """The routine and output of a session logged by hand (`calmflow log add`): it was
 pumped without calmflow, so it has no let-down times and no sound."""
@@ -154,7 +163,7 @@ class Instant(datetime):
             raise ValueError(
                 "expected a time with its UTC offset, such as 2025-03-01T08:00:00.000Z"
             )
-        return cls._made(moment, str(value) if offset == timedelta(0) else None)
+        return cls._made(moment.astimezone(UTC), str(value) if offset == timedelta(0) else None)
 
     @classmethod
     def _made(cls, moment: datetime, text: str | None) -> Instant:

@@ -121,9 +121,7 @@ def render_wav(
             return render_wav(timeline, path, subtype=subtype, engine=engine)
         finally:
             engine.close()
-    if path.exists() and not path.is_file():
-        return _render(timeline, path, subtype, engine)
-    with private_path(path) as part:
+    with private_path(path) as part:  # a device or a pipe is written to directly
         return _render(timeline, part, subtype, engine)
 
 

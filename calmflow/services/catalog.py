@@ -1,4 +1,6 @@
-"""Finding routines by name: the user's own first, then the bundled ones."""
+"""The routine catalog: routines found by name (the user's own first, then the
+bundled ones), loaded with their media looked inside (sounds and pictures
+found good are remembered), and copied into the user's folder to edit."""
 
 from __future__ import annotations
 
@@ -118,7 +120,7 @@ def _remember_good(key: str, stamp: list[int]) -> None:
     good[key] = stamp
     # Only a shortcut: a folder that cannot be written costs the next start a look.
     with contextlib.suppress(OSError):
-        write_private(paths.cache_dir() / GOOD_SOUNDS_FILE, json.dumps(good))
+        write_private(paths.cache_dir() / GOOD_SOUNDS_FILE, json.dumps(good), sync=False)
 
 
 def check_media(kind: str, path: Path) -> str | None:

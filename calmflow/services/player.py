@@ -119,8 +119,6 @@ class Player:
         if self._aborted:  # the person quit while the sound was opening
             self._close()
             return
-        with contextlib.suppress(StoreError):  # a note only: the session matters more
-            note_missed(self.store)
         try:
             self.session_id = self.store.start_session(
                 routine=self.plan.routine_name,
@@ -495,3 +493,8 @@ class Player:
             return
         self._closed = True
         self.sound.close(self.session.timeline, self.session.now_frame)
+        if self.session_id is not None and not self._backlog:
+            # Now that this session keeps its slot (a late one too), the slots
+            # missed before it are noted; a note only: the session matters more.
+            with contextlib.suppress(StoreError):
+                note_missed(self.store)

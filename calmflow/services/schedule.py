@@ -41,7 +41,7 @@ def current_status(store: Store) -> tuple[Status, Schedule] | None:
         return None
     sched, set_at = kept
     now = store.now()
-    records = store.sessions(since=now - timedelta(days=3))
+    records = store.started_since(now - timedelta(days=3))
     result = status(
         sched,
         [r.started_at for r in records if r.status != "running"],
@@ -66,7 +66,7 @@ def current_supply_flag(store: Store) -> SupplyFlag | None:
     from calmflow.core.supply import daily_totals, supply_flag
 
     now = store.now()
-    records = store.sessions(since=now - timedelta(days=20))
+    records = store.started_since(now - timedelta(days=20))
     volumes = [(r.started_at, r.volume_total_ml) for r in records if r.volume_total_ml is not None]
     zone = wallclock.zone()
     return supply_flag(daily_totals(volumes, zone), now.astimezone(zone).date())
@@ -122,6 +122,6 @@ def write_calendar(store: Store, path: Path, sched: Schedule) -> int:
     """Write `sched` as a calendar file with reminders; how many events it holds."""
     from calmflow.services.calendar import write_ics
 
-    last = store.sessions(since=store.now() - timedelta(days=2))
+    last = store.started_since(store.now() - timedelta(days=2))
     last_start: datetime | None = last[-1].started_at if last else None
     return write_ics(path, sched, store.now(), wallclock.zone(), last_start, days=CALENDAR_DAYS)

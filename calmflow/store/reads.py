@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from calmflow.core.values import MANUAL, cues_before
 from calmflow.store.db import rows
@@ -35,6 +35,28 @@ def parse_time(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text)  # Python 3.11 reads the Z
+
+
+class Started(NamedTuple):
+    """What the schedule and the supply flag need of a session: read without the
+    session model, so `calmflow next` (run from a timer, say) starts quickly."""
+
+    started_at: datetime
+    status: str
+    routine: str
+    volume_total_ml: float | None
+
+
+def started_since(conn: sqlite3.Connection, since: str) -> list[Started]:
+    """The sessions started from `since` (the log's text for an instant), oldest first."""
+    return [
+        Started(datetime.fromisoformat(at), status, routine, volume)
+        for at, status, routine, volume in conn.execute(
+            "SELECT started_at, status, routine, volume_total_ml FROM sessions"
+            " WHERE started_at >= ? ORDER BY started_at, id",
+            (since,),
+        )
+    ]
 
 
 def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> list[SessionRecord]:

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calmflow.store.db import StoreError, connect, explain, translated
-from calmflow.store.reads import no_collection, read_records, review_rows
+from calmflow.store.reads import Started, no_collection, read_records, review_rows, started_since
 from calmflow.system import wallclock
-from calmflow.system.private_files import write_private
+from calmflow.system.private_files import append_private
 from calmflow.system.wallclock import iso_time
 
 if TYPE_CHECKING:
@@ -133,9 +133,9 @@ class Store:
         return iso_time(self._now())
 
     def journal(self, lines: str) -> None:
-        """Add pending writes (JSON lines) to the journal, whole or not at all; raise
-        OSError if impossible."""
-        _append_private(self.journal_path, lines)
+        """Add pending writes (JSON lines) to the journal; raise OSError if impossible.
+        (A line cut short by a crash is passed over when the journal is replayed.)"""
+        append_private(self.journal_path, lines)
 
     def _replay_journal(self) -> None:
         """Add the journal's writes to the log, all in one transaction that records
@@ -163,7 +163,7 @@ class Store:
                 )
         if unmatched:
             kept = self.journal_path.with_name(self.journal_path.name + ".unmatched")
-            _append_private(kept, "".join(unmatched))
+            append_private(kept, "".join(unmatched))
         self.journal_path.unlink()
 
     # --- a session as it happens ------------------------------------------------
@@ -409,6 +409,12 @@ class Store:
             return self._records("", [])
         return self._records("WHERE started_at >= ?", [iso_time(since)])
 
+    def started_since(self, since: datetime) -> list[Started]:
+        """When each session started from `since` began, its status, routine and
+        volume (oldest first): what the schedule needs, without the session model."""
+        with translated(self.path):
+            return started_since(self._conn, iso_time(since))
+
     def last_sessions(self, count: int) -> list[SessionRecord]:
         """The `count` latest sessions (oldest of them first), read without the rest."""
         return self._records(
@@ -469,16 +475,6 @@ class Store:
                 (session_id,),
             )
         ]
-
-
-def _append_private(path: Path, lines: str) -> None:
-    """Add `lines` to the end of a private file: the file is written anew with them,
-    so a crash leaves it as it was or with all of them, never with half a line."""
-    try:
-        before = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        before = ""
-    write_private(path, before + lines)
 
 
 def _alive(pid: int | None) -> bool:

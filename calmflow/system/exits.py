@@ -8,9 +8,7 @@ stopped with ctrl-c; 128 + N ended by signal N (SIGHUP, SIGTERM).
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_INPUT = 1
-EXIT_USAGE = 2
 EXIT_STORE = 3
 EXIT_NO_SOUND = 4
 EXIT_INTERNAL = 70

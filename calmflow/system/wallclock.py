@@ -3,8 +3,11 @@
 Instants are kept in UTC; schedules, days and parts are counted on the person's
 clock. Everything that asks for the time now, the zone, or an instant on the
 person's clock comes here, so tests can set them (monkeypatch `now` and `zone`)
-for every command at once. The audio sample clock, which paces a session, is
-not this clock (DESIGN.md: the audio sample clock is the one clock).
+for every command at once, and so the person's named zone can be put in one
+place. For now, as before: `zone()` is this machine's offset from UTC now (the
+schedule, days, parts), and `local()` gives an instant the offset this machine
+had at that instant (a session's time in lists and files). The audio sample
+clock, which paces a session, is not this clock.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from calmflow.core.records import ML_PER_OZ, SessionRecord
+from calmflow.core.records import SessionRecord
+from calmflow.core.values import ML_PER_OZ
 from calmflow.system import wallclock
 
 STATUS_WORDS = {

@@ -45,10 +45,10 @@ from click.testing import CliRunner
 from calmflow.cli import main
 from calmflow.core.fit import Measurement
 from calmflow.core.parts import Part
-from calmflow.core.records import ML_PER_OZ, LetdownRecord, SessionRecord
+from calmflow.core.records import LetdownRecord, SessionRecord
 from calmflow.core.review import review
 from calmflow.core.schedule import Schedule
-from calmflow.core.values import MANUAL
+from calmflow.core.values import MANUAL, ML_PER_OZ
 from calmflow.store import care, planning
 from calmflow.store import db as store_db
 from calmflow.store.dump import SESSION_FIELDS

@@ -12,7 +12,8 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from calmflow.audio.output import NullOutput
-from calmflow.core.records import ML_PER_OZ, AfterSession
+from calmflow.core.records import AfterSession
+from calmflow.core.values import ML_PER_OZ
 from calmflow.store.store import Store
 from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app

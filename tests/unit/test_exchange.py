@@ -19,13 +19,13 @@ from pydantic import BeforeValidator, PlainValidator
 from calmflow.core.records import (
     EVENT_FIELDS,
     LETDOWN_FIELDS,
-    ML_PER_OZ,
     SESSION_FIELDS,
     EventRecord,
     LetdownRecord,
     SessionRecord,
 )
 from calmflow.core.typed_times import parse_when
+from calmflow.core.values import ML_PER_OZ
 from calmflow.services.exchange.csv_file import CSV_COLUMNS, read_csv, to_csv
 from calmflow.services.exchange.json_file import read_json, to_json
 from calmflow.services.exchange.manual import manual_session

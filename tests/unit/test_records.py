@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from calmflow.core.records import ML_PER_OZ, AfterSession
+from calmflow.core.records import AfterSession
+from calmflow.core.values import ML_PER_OZ
 
 
 def test_ml_are_kept_and_total_is_left_plus_right():

@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from calmflow.core.records import ML_PER_OZ, STATUSES, UNITS, SessionRecord
+from calmflow.core.records import STATUSES, UNITS, SessionRecord, problem_words
 from calmflow.core.values import (
+    ML_PER_OZ,
     Check,
     choice,
+    ml_per,
     number,
     optional,
     seconds,
@@ -25,7 +27,7 @@ from calmflow.core.values import (
     volume_ml,
     whole,
 )
-from calmflow.services.exchange.problems import ImportProblem, refused
+from calmflow.services.exchange.problems import ImportProblem
 from calmflow.system import wallclock
 from calmflow.system.wallclock import iso_time
 
@@ -180,7 +182,7 @@ def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> Sess
     if total_ml is None and amount is not None:
         if unit is None:
             raise ImportProblem(f"line {line}, column unit: an amount needs its unit, ml or oz")
-        total_ml = cell("amount", lambda _: volume_ml(round(amount * _ml_per(unit), 1)))
+        total_ml = cell("amount", lambda _: volume_ml(round(amount * ml_per(unit), 1)))
     cell("first_letdown_s", optional(_as_number(seconds)))  # checked; kept only in JSON
     values = {
         "uuid": cell("uuid", uuid_text),
@@ -188,7 +190,6 @@ def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> Sess
         "routine_path": None,
         "routine_digest": None,
         "started_at": started,
-        "updated_at": ended or started,
         "ended_at": ended,
         "status": cell("status", choice(*STATUSES)),
         "planned_s": cell("planned_s", _as_number(seconds)),
@@ -208,10 +209,10 @@ def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> Sess
         "dmer": cell("dmer", optional(_yes_no)),
         "counted_letdowns": cell("letdowns", optional(_as_whole(whole(0)))),
     }
-    try:
+    try:  # every cell is checked above: the model finds nothing more to refuse
         return SessionRecord.model_validate(values)
     except ValidationError as exc:
-        raise refused(exc, f"line {line}") from None
+        raise ImportProblem(f"line {line}: {problem_words(exc.errors()[0])}") from None
 
 
 def _local_time(text: str, tz: tzinfo | None) -> str:
@@ -248,10 +249,6 @@ def _as_whole(check: Check) -> Check:
 
 def _amount_value(value: Any) -> float:
     return number(value, 0.0, math.inf, "a number, 0 or more")
-
-
-def _ml_per(unit: str) -> float:
-    return ML_PER_OZ if unit == "oz" else 1.0
 
 
 def _yes_no(value: Any) -> bool:

@@ -33,10 +33,8 @@ def manual_session(
         raise ValueError(f"{wallclock.local(started):%Y-%m-%d %H:%M} is still to come")
     if letdowns is not None and letdowns < 0:
         raise ValueError("the number of let-downs cannot be negative")
-    answers = AfterSession()
-    if (left, right, total) != (None, None, None):
-        answers = AfterSession.from_entry(left, right, total, unit)
-    given = answers.volume_total_ml is not None or answers.volume_left_ml is not None
+    given = (left, right, total) != (None, None, None)
+    answers = AfterSession.from_entry(left, right, total, unit) if given else AfterSession()
     return SessionRecord(
         routine=MANUAL,
         started_at=started,

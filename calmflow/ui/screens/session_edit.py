@@ -17,7 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static
 
-from calmflow.core.records import ML_PER_OZ, AfterSession, SessionRecord
+from calmflow.core.records import AfterSession, SessionRecord
+from calmflow.core.values import ML_PER_OZ
 from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import letdowns_text
