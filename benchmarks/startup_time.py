@@ -22,10 +22,12 @@ machine's load falls on both alike.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -71,6 +73,11 @@ def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: s
         ],
         check=True,
     )
+    pane_pid = subprocess.run(
+        [*tmux, "display-message", "-p", "-t", "run", "#{pane_pid}"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     try:
         while time.monotonic() - started < TIMEOUT_S:
             pane = subprocess.run(
@@ -83,6 +90,25 @@ def time_to_screen(tmux: list[str], command: str, env: dict[str, str], marker: s
     finally:
         subprocess.run([*tmux, "kill-session", "-t", "run"], capture_output=True)
         time.sleep(0.3)  # let the killed player and its audio process go
+        _reap(pane_pid)
+
+
+LINGERED: list[str] = []
+"""Commands still running 3 s after their terminal closed (killed, so that they
+do not take CPU from the runs after them)."""
+
+
+def _reap(pid: str) -> None:
+    """Wait for the process of a closed window to end; kill it if it will not."""
+    if not pid.isdigit():
+        return
+    for _ in range(30):
+        if not Path(f"/proc/{pid}").exists():
+            return
+        time.sleep(0.1)
+    LINGERED.append(pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(int(pid), signal.SIGKILL)
 
 
 def other_tree(rev: str, into: Path) -> Path:
@@ -148,8 +174,9 @@ def main() -> None:
                 times: dict[str, list[float]] = {name: [] for name in trees}
                 for command, tree_env in trees.values():  # warm-up, not counted
                     time_to_screen(tmux, f"{command} {args_}".strip(), tree_env, marker)
-                for _ in range(runs):
-                    for name, (command, tree_env) in trees.items():
+                for turn in range(runs):
+                    order = list(trees.items())
+                    for name, (command, tree_env) in order[:: 1 if turn % 2 == 0 else -1]:
                         run = f"{command} {args_}".strip()
                         times[name].append(time_to_screen(tmux, run, tree_env, marker))
                 results += [(label, name, times[name]) for name in trees]
@@ -158,6 +185,8 @@ def main() -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"time to the first drawn screen, tmux 80x24, {runs} runs each (load average {load}):")
     ok = [report(f"{label} ({name})", times) for label, name, times in results]
+    if LINGERED:
+        print(f"{len(LINGERED)} started commands were still running 3 s after their window closed")
     if against is not None:
         for label, _, _ in results[::2]:
             new, old = (statistics.median(t) for lb, _, t in results if lb == label)
