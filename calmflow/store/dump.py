@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from calmflow.core.records import (
@@ -26,36 +26,52 @@ from calmflow.core.records import (
 from calmflow.store.db import rows
 
 
-def letdown_of(row: sqlite3.Row) -> LetdownRecord:
-    return stored(LetdownRecord, {**dict(row), "cues": json.loads(row["cues"])})
+def session_records(
+    conn: sqlite3.Connection,
+    where: str = "",
+    args: Sequence[object] = (),
+    **parts: Mapping[int, Sequence[Any]],
+) -> list[SessionRecord]:
+    """The sessions matching `where` (a WHERE clause on sessions), oldest first,
+    each with its let-downs and with `parts` (a field's items by session id)."""
+    within = f"WHERE session_id IN (SELECT id FROM sessions {where})" if where else ""
+    letdowns: dict[int, list[LetdownRecord]] = {}
+    cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
+    for row in rows(
+        conn,
+        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns {within}"
+        " ORDER BY session_id, number",
+        args,
+    ):
+        cues = row["cues"]
+        listed = cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues)))
+        letdowns.setdefault(row["session_id"], []).append(
+            stored(LetdownRecord, {**dict(row), "cues": listed})
+        )
+    return [
+        stored(
+            SessionRecord,
+            row,
+            letdowns=tuple(letdowns.get(row["id"], ())),
+            **{name: tuple(items.get(row["id"], ())) for name, items in parts.items()},
+        )
+        for row in rows(
+            conn,
+            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions {where} ORDER BY started_at, id",
+            args,
+        )
+    ]
 
 
 def dump_sessions(conn: sqlite3.Connection) -> list[SessionRecord]:
     """Every session, oldest first, with its let-downs and events."""
-    letdowns: dict[int, list[LetdownRecord]] = {}
-    for row in rows(
-        conn,
-        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns ORDER BY session_id, number",
-    ):
-        letdowns.setdefault(row["session_id"], []).append(letdown_of(row))
     events: dict[int, list[EventRecord]] = {}
     for row in rows(
         conn,
         f"SELECT session_id, {', '.join(EVENT_FIELDS)} FROM session_events ORDER BY session_id, id",
     ):
         events.setdefault(row["session_id"], []).append(stored(EventRecord, row))
-    return [
-        stored(
-            SessionRecord,
-            row,
-            letdowns=tuple(letdowns.get(row["id"], ())),
-            events=tuple(events.get(row["id"], ())),
-        )
-        for row in rows(
-            conn,
-            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions ORDER BY started_at, id",
-        )
-    ]
+    return session_records(conn, events=events)
 
 
 def add_sessions(db: sqlite3.Connection, sessions: Sequence[SessionRecord]) -> tuple[int, int]:

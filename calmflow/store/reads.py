@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +10,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from calmflow.core.values import MANUAL, cues_before
-from calmflow.store.db import rows
 
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord
@@ -62,27 +60,8 @@ def started_since(conn: sqlite3.Connection, since: str) -> list[Started]:
 def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> list[SessionRecord]:
     """Sessions matching `where` (a WHERE clause on sessions), oldest first, with
     their let-downs and the cues shown (not their other events: see `dump`)."""
-    from calmflow.core.records import (
-        LETDOWN_FIELDS,
-        SESSION_FIELDS,
-        LetdownRecord,
-        SessionRecord,
-        stored,
-    )
+    from calmflow.store.dump import session_records
 
-    letdowns: dict[int, list[LetdownRecord]] = {}
-    cue_lists: dict[str, tuple[str, ...]] = {}  # the same few lists come back each time
-    for row in rows(
-        conn,
-        f"SELECT session_id, {', '.join(LETDOWN_FIELDS)} FROM letdowns"
-        f" WHERE session_id IN (SELECT id FROM sessions {where}) ORDER BY session_id, number",
-        args,
-    ):
-        cues = row["cues"]
-        listed = cue_lists.get(cues) or cue_lists.setdefault(cues, tuple(json.loads(cues)))
-        letdowns.setdefault(row["session_id"], []).append(
-            stored(LetdownRecord, {**dict(row), "cues": listed})
-        )
     shown: dict[int, list[tuple[str, float]]] = {}
     for sid, t_s, name in conn.execute(
         "SELECT session_id, t_s, detail FROM session_events WHERE kind = 'cue'"
@@ -90,19 +69,7 @@ def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> li
         args,
     ):
         shown.setdefault(sid, []).append((name, t_s))
-    return [
-        stored(
-            SessionRecord,
-            row,
-            letdowns=tuple(letdowns.get(row["id"], ())),
-            cues_shown=tuple(shown.get(row["id"], ())),
-        )
-        for row in rows(
-            conn,
-            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions {where} ORDER BY started_at, id",
-            args,
-        )
-    ]
+    return session_records(conn, where, args, cues_shown=shown)
 
 
 def review_rows(conn: sqlite3.Connection, since: str | None) -> list[ReviewRow]:
