@@ -18,17 +18,27 @@ import click
 from calmflow.cli import care, devices, exchange, log, play, review, routines, schedule
 from calmflow.cli.errors import Failure
 from calmflow.store.db import StoreError
+from calmflow.system import ctrl_c
 from calmflow.system.exits import EXIT_INTERNAL, EXIT_STOPPED, EXIT_STORE
 
 
 class _Group(click.Group):
     """Turns what goes wrong into one line: the log's trouble (exit 3), ctrl-c
-    (130), a closed pipe (quietly), and anything unexpected (70, with the details
-    in a log file)."""
+    (130, while reading the arguments too, and when a library wrapped it in an
+    error of its own), a closed pipe (quietly), and anything unexpected (70, with
+    the details in a log file)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Failure("stopped", EXIT_STOPPED) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            done = super().invoke(ctx)
+            ctrl_c.finished()
+            return done
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except StoreError as exc:
@@ -41,6 +51,8 @@ class _Group(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.exceptions.Exit(0) from None
         except Exception:
+            if ctrl_c.pressed():  # a library wrapped the interrupt in its own error
+                raise Failure("stopped", EXIT_STOPPED) from None
             from calmflow.system.crash import record_crash
 
             where = record_crash()

@@ -120,14 +120,25 @@ def test_an_import_killed_at_random_moments(logged, export_file, tmp_path, fault
 
 
 def test_an_import_stopped_with_ctrl_c_says_so_and_adds_nothing(logged, export_file, faults):
-    before = rows(logged / DB_NAME)
-    proc = _calmflow(logged, "import", str(export_file))
-    time.sleep(0.6)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    with faults.inject("import stopped with ctrl-c") as fault:
-        if proc.returncode == 130:
-            assert err == "calmflow: stopped\n"
-        else:
-            assert proc.returncode == 0  # it had finished before the key
-        fault.checked(_all_or_nothing(logged, before, export_file))
+    """Ctrl-c at moments spread over the whole run (Python loading calmflow, the
+    file being read and checked, the transaction, the end): each time either
+    "calmflow: stopped" and 130 with nothing added, or the import had finished
+    (0, "added ..."); never a traceback, an "unexpected error" or death by SIGINT."""
+    rng = random.Random(4)
+    db = logged / DB_NAME
+    for step in range(12):
+        before = rows(db)
+        proc = _calmflow(logged, "import", str(export_file))
+        time.sleep(0.08 + step * 0.07 + rng.uniform(0, 0.05))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        with faults.inject("import stopped with ctrl-c") as fault:
+            if proc.returncode == 130:
+                assert (out, err) == ("", "calmflow: stopped\n")
+            else:  # it had finished before the key
+                assert proc.returncode == 0, err
+                assert out == f"added {SESSIONS}, already there 0\n"
+            fault.checked(_all_or_nothing(logged, before, export_file))
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+            (logged / name).unlink(missing_ok=True)
+        fill(db)
