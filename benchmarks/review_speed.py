@@ -4,7 +4,8 @@ Run:  .venv/bin/python benchmarks/review_speed.py [SESSIONS] [RUNS]
 Builds a database of SESSIONS sessions (20,000 by default: about seven years
 of 8 a day) in a temporary CALMFLOW_HOME, through calmflow's own schema, with
 let-downs, volumes, cues as the player logs them, an experiment with three
-arms and a few sessions logged by hand; then runs `calmflow review --json` RUNS
+arms given in turn, a finished experiment drawn at random (8 blocks) and a few
+sessions logged by hand; then runs `calmflow review --json` RUNS
 times (3 by default) as a person would (a new process each time, imports
 included) and prints each run, the median and the target: under 1 s.
 `make_database` is what other benchmarks import to get the same data.
@@ -25,6 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from calmflow.core.trial import arm_at
 from calmflow.store.store import Store
 from calmflow.system.wallclock import iso_time
 
@@ -39,7 +41,8 @@ def make_database(path: Path, sessions: int = 20_000, seed: int = 1) -> None:
     rng = random.Random(seed)
     start = datetime(2019, 11, 1, 5, 0, tzinfo=UTC)
     session_rows, letdown_rows, event_rows = [], [], []
-    for i in range(sessions):
+    drawn = 2 * 8 if sessions >= 100 else 0  # the experiment's sessions come last
+    for i in range(sessions - drawn):
         sid = i + 1
         began = start + timedelta(hours=24 / PER_DAY * i, minutes=rng.uniform(-40, 40))
         manual = rng.random() < 0.05
@@ -100,6 +103,40 @@ def make_database(path: Path, sessions: int = 20_000, seed: int = 1) -> None:
         conn.executemany(
             "INSERT INTO session_events (session_id, t_s, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
             event_rows,
+        )
+        if drawn:
+            _add_finished_experiment(conn, rng, start + timedelta(hours=24 / PER_DAY * sessions))
+
+
+def _add_finished_experiment(conn: sqlite3.Connection, rng: random.Random, began: datetime) -> None:
+    """An experiment drawn at random, all 8 blocks of it played (16 sessions): the
+    review answers it."""
+    arms, seed = ("picture", "waves"), 7
+    conn.execute(
+        "INSERT INTO trials (routine, slot, arms, fingerprint, blocks, seed, started_at)"
+        " VALUES ('photo-or-waves', 'calm', ?, 'benchmark', 8, ?, ?)",
+        (json.dumps(list(arms)), seed, iso_time(began)),
+    )
+    for k in range(2 * 8):
+        arm = arm_at(seed, arms, k)
+        at = began + timedelta(hours=3 * k)
+        cur = conn.execute(
+            "INSERT INTO sessions (uuid, routine, started_at, updated_at, ended_at, status,"
+            " planned_s, played_s, output, experiment, experiment_arm, trial_id) VALUES"
+            " (?, 'photo-or-waves', ?, ?, ?, 'completed', 1200, 1200, 'device', 'calm', ?, 1)",
+            (
+                str(uuid.UUID(int=rng.getrandbits(128))),
+                iso_time(at),
+                iso_time(at),
+                iso_time(at),
+                arm,
+            ),
+        )
+        first = rng.lognormvariate(5.0 - 0.3 * (arm == "picture"), 0.5)
+        conn.execute(
+            "INSERT INTO letdowns (session_id, number, t_s, phase, phase_kind, cues, marked_at)"
+            " VALUES (?, 1, ?, 'Expression', 'expression', '[]', ?)",
+            (cur.lastrowid, round(first, 2), iso_time(at)),
         )
 
 

@@ -15,7 +15,17 @@ from typing import Any
 
 import click
 
-from calmflow.cli import care, devices, exchange, log, play, review, routines, schedule
+from calmflow.cli import (
+    care,
+    devices,
+    exchange,
+    experiment,
+    log,
+    play,
+    review,
+    routines,
+    schedule,
+)
 from calmflow.cli.errors import Failure
 from calmflow.store.db import StoreError
 from calmflow.system import ctrl_c
@@ -74,6 +84,6 @@ def main(ctx: click.Context) -> None:
         play.home(ctx)
 
 
-for _group in (play, routines, log, exchange, review, schedule, care, devices):
+for _group in (play, routines, log, exchange, review, experiment, schedule, care, devices):
     for _command in _group.COMMANDS:
         main.add_command(_command)

@@ -19,6 +19,8 @@ from calmflow.text.numbers import clock_text, skips_text
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord
 
+LEFT_OUT_NOTE = "left out of the review"
+
 
 @click.group(invoke_without_command=True)
 @json_option()
@@ -35,15 +37,23 @@ def log(ctx: click.Context, as_json: bool) -> None:
     if not records:
         click.echo("No sessions yet. `calmflow play standard` starts one.")
         return
+    from calmflow.text.sessions import letdowns_text
+
     for r in records:
         local = wallclock.local(r.started_at).strftime("%Y-%m-%d %H:%M")
         first = clock_text(r.first_letdown_s)
         volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
         line = (
             f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
-            f"{r.letdown_count} let-down(s), first {first:>5}  {r.status:<14} {volume}"
+            f"{letdowns_text(r)}, first {first:>5}  {r.status:<14} {volume}"
         )
-        click.echo("  ".join([line.rstrip(), *_sound_notes(r)]))
+        click.echo("  ".join([line.rstrip(), *_review_notes(r), *_sound_notes(r)]))
+
+
+def _review_notes(r: SessionRecord) -> list[str]:
+    """A session the review and the schedule leave out (one ended in its first
+    minute, unless kept) says so: it is still in the log."""
+    return [] if r.counts_in_review else [LEFT_OUT_NOTE]
 
 
 def _sound_notes(r: SessionRecord) -> list[str]:

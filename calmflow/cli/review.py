@@ -20,11 +20,17 @@ from calmflow.cli.options import json_option, open_store
 def review(as_json: bool, since: int | None, routine: str | None, cue: str | None) -> None:
     """Which routines and cues came with sooner and more let-downs, for you."""
     from calmflow.core.review import review_rows
+    from calmflow.services.experiments import experiment_reports
     from calmflow.text.review import review_lines
 
     store = open_store(read_only=True)
     cutoff = store.now() - timedelta(days=since) if since else None
-    result = review_rows(store.review_rows(since=cutoff), routine=routine, cue=cue)
+    result = review_rows(
+        store.review_rows(since=cutoff),
+        routine=routine,
+        cue=cue,
+        experiments=experiment_reports(store),
+    )
     if as_json:
         filters = {"since_days": since, "routine": routine, "cue": cue}
         click.echo(json.dumps({"filters": filters, **result.as_dict()}, indent=2))

@@ -193,23 +193,27 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
     """Turn a validated routine into frames at `rate`.
 
     `arm` is the cue that fills the routine's experiment slot this session
-    (its first arm if not given).
+    (the adopted arm, or its first, if not given). A session of an experiment
+    whose arm was adopted is no longer part of it (`experiment` is None).
     """
 
     def frames(seconds: float) -> int:
         return round(seconds * rate)
 
-    experiment = None
+    experiment: tuple[str, str] | None = None
+    filled: tuple[str, str] | None = None
     if routine.experiment is not None:
         arms = routine.experiment.arms
         if arm is not None and arm not in arms:
             raise ValueError(f"'{arm}' is not one of the experiment's arms ({', '.join(arms)})")
-        experiment = (routine.experiment.slot, arm or arms[0])
+        filled = (routine.experiment.slot, arm or routine.experiment.adopted or arms[0])
+        if arm is not None or routine.experiment.adopted is None:
+            experiment = filled
 
     def cue_names(names: list[str]) -> tuple[str, ...]:
         named = [*routine.background, *(n for n in names if n not in routine.background)]
-        if experiment is not None:
-            named = [experiment[1] if n == experiment[0] else n for n in named]
+        if filled is not None:
+            named = [filled[1] if n == filled[0] else n for n in named]
         return tuple(dict.fromkeys(named))
 
     phases: list[PlannedPhase] = []

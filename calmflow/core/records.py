@@ -39,6 +39,7 @@ from calmflow.core.values import (
     cue_names,
     cues_before,
     flag,
+    left_out,
     ml_per,
     optional,
     score,
@@ -128,6 +129,9 @@ class SessionRecord(_Record):
     counted_letdowns: Annotated[int | None, PlainValidator(optional(whole(0)))] = None
     """Let-downs the person counted, for a session logged by hand (no times then);
     None when each let-down was marked as it came (see `letdowns`)."""
+    in_review: Annotated[bool | None, PlainValidator(optional(flag))] = None
+    """The person's word on whether it counts in the review and the schedule;
+    None: as the rule says (`counts_in_review`)."""
     letdowns: tuple[LetdownRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     """Everything that happened in it; read for an export (`Store.dump_sessions`),
@@ -156,11 +160,22 @@ class SessionRecord(_Record):
         return cues_before(self.cues_shown, self.first_letdown_s)
 
     @property
-    def letdown_count(self) -> int:
-        """How many let-downs the session had, marked or counted by hand."""
+    def letdown_count(self) -> int | None:
+        """How many let-downs the session had, marked or counted by hand; None for
+        one logged by hand without a count (not known is not zero)."""
         if self.counted_letdowns is not None:
             return self.counted_letdowns
+        if self.is_manual:
+            return None
         return len(self.letdowns)
+
+    @property
+    def counts_in_review(self) -> bool:
+        """Whether it counts in the review and the schedule: as the person said, else
+        all but a session they ended within its first minute (`values.left_out`)."""
+        if self.in_review is not None:
+            return self.in_review
+        return not left_out(self.status, self.played_s)
 
     @property
     def is_manual(self) -> bool:
@@ -170,6 +185,8 @@ class SessionRecord(_Record):
 
 EXPORTED = tuple(name for name, f in SessionRecord.model_fields.items() if not f.exclude)
 """The fields of a session an export carries, in order."""
+ADDED_LATER = frozenset({"in_review"})
+"""Fields an export from an earlier calmflow does not carry: their defaults stand."""
 SESSION_FIELDS = tuple(name for name in EXPORTED if name not in ("letdowns", "events"))
 """A session's own columns in the log: all but its row id and the player's pid."""
 LETDOWN_FIELDS = tuple(LetdownRecord.model_fields)
@@ -261,6 +278,9 @@ class AfterSession(_Record):
     comfort: Score = None
     relaxation: Score = None
     dmer: Annotated[bool | None, PlainValidator(optional(flag))] = None
+    in_review: Annotated[bool | None, PlainValidator(optional(flag))] = None
+    """Keep a session ended within its first minute in the review (True), or leave
+    it out (False); None leaves it as it is."""
 
     @classmethod
     def from_entry(

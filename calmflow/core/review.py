@@ -5,16 +5,16 @@ without a let-down counts as "no let-down in its first N seconds" (censored at
 its length), not as missing and not as zero. If fewer than half the sessions
 have had a let-down by any time, the median is "not reached", never made up.
 Shares come with a 95% Wilson interval, medians with a 95% interval, and every
-figure says how many sessions it rests on. Comparisons (with and without a
-cue, between an experiment's arms) use the log-rank test and say in plain
-words whether the difference could still be chance; below MIN_SESSIONS in
-either group they say how many more are needed instead. Nothing here is a
+figure says how many sessions it rests on. Comparisons of cues are hints,
+written by calmflow.core.comparison so that none can mislead; experiments
+drawn at random are answered by calmflow.core.trial. Nothing here is a
 diagnosis: these are one person's sessions, and other things (the time of
 day, sleep, the baby's age) change between them.
 
-Sessions logged by hand (`calmflow log add`) have volumes and a count of
-let-downs but no times and no cues: they count for volumes and for the share
-with a let-down, not for time to let-down or for cues.
+Sessions logged by hand (`calmflow log add`) have volumes and perhaps a count
+of let-downs, but no times and no cues: they count for volumes and for the
+share with a let-down (when their count was given: unknown is not zero), not
+for time to let-down or for cues.
 """
 
 from __future__ import annotations
@@ -24,20 +24,25 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import median_low
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from calmflow.core.survival import KaplanMeier, logrank, wilson
+from calmflow.core.comparison import (
+    ARMS_IN_TURN,
+    Comparison,
+    Sides,
+    compare_all,
+    curve,
+)
+from calmflow.core.survival import KaplanMeier, wilson
 from calmflow.system import wallclock
 
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord
+    from calmflow.core.trial import TrialReport
 
-MIN_SESSIONS = 8
-"""[ours] Sessions needed in each group before two groups are compared: with
-fewer, a log-rank test has almost no power and one odd session decides it."""
 TYPICAL_OF_LAST = 30
 """The person's typical let-down time is the median of their last this-many sessions."""
-CHANCE_P = 0.05
 PARTS_OF_DAY = (("night", 0), ("morning", 6), ("afternoon", 12), ("evening", 18))
 """Each part of the day and the local hour it starts at."""
 
@@ -58,7 +63,7 @@ class Figures:
     sessions: int
     with_letdown: int
     share_with_letdown: float | None
-    """Share of sessions with at least one let-down, 0 to 1."""
+    """Share of sessions with at least one let-down, 0 to 1, of those whose count is known."""
     share_interval: tuple[float, float] | None
     """95% Wilson interval of that share."""
     timed_sessions: int
@@ -68,12 +73,17 @@ class Figures:
     median_interval: tuple[float | None, float | None]
     """95% interval of the median; None for a bound not reached."""
     mean_letdowns: float | None
-    """Let-downs per session, sessions without any counted as 0."""
+    """Let-downs per session whose count is known, sessions without any counted as 0."""
     volume_sessions: int
     """Sessions with a volume logged."""
     mean_volume_ml: float | None
     time_of_day: dict[str, int] = field(default_factory=dict)
     """Sessions by the part of the day they began in (local time)."""
+    counted_sessions: int = 0
+    """Sessions whose number of let-downs is known: all but those logged by hand
+    without a count. The share and the mean rest on these."""
+    timed_with_letdown: int = 0
+    """Sessions played with calmflow that had a let-down."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +101,8 @@ class ReviewRow(NamedTuple):
     first: float | None
     """Seconds to the first let-down; None without one (or logged by hand)."""
     played: float
-    letdowns: int
+    letdowns: int | None
+    """None when it is not known (logged by hand without a count)."""
     volume: float | None
     part: str
     day: date
@@ -100,6 +111,10 @@ class ReviewRow(NamedTuple):
     """The cues shown before its first let-down."""
     experiment: str | None
     arm: str | None
+    cue_starts: dict[str, float]
+    """Each cue the session showed, with the second it first did."""
+    trial: int | None = None
+    """The experiment drawn at random that gave it its arm (None: given in turn, or none)."""
 
 
 def row_of(r: SessionRecord) -> ReviewRow:
@@ -112,7 +127,7 @@ def row_of(r: SessionRecord) -> ReviewRow:
         r.letdown_count,
         r.volume_total_ml,
         r.started_at,
-        r.cues_before_letdown(),
+        r.cues_shown,
         r.experiment,
         r.experiment_arm,
     )
@@ -124,14 +139,21 @@ def make_row(
     manual: bool,
     first: float | None,
     played: float,
-    letdowns: int,
+    letdowns: int | None,
     volume: float | None,
     started_at: datetime,
-    cues: frozenset[str],
+    shown: Iterable[tuple[str, float]],
     experiment: str | None,
     arm: str | None,
+    trial: int | None = None,
 ) -> ReviewRow:
+    """The row of one session; `shown` is each cue it showed with the second it
+    did (a cue may come many times)."""
     local = wallclock.local(started_at)
+    starts: dict[str, float] = {}
+    for name, t in shown:
+        if name not in starts or t < starts[name]:
+            starts[name] = t
     return ReviewRow(
         id,
         routine,
@@ -142,32 +164,22 @@ def make_row(
         volume,
         part_of_day(local.hour),
         local.date(),
-        cues,
+        frozenset(name for name, t in starts.items() if first is None or t <= first),
         experiment,
         arm,
+        starts,
+        trial,
     )
-
-
-def _curve(rows: Sequence[ReviewRow]) -> KaplanMeier:
-    """Time to the first let-down of the sessions played with calmflow."""
-    observed: list[float] = []
-    censored: list[float] = []
-    for r in rows:
-        if r.manual:
-            continue
-        if r.first is not None:
-            observed.append(r.first)
-        else:
-            censored.append(r.played)
-    return KaplanMeier.fit(observed, censored)
 
 
 def _figures(label: str, rows: Sequence[ReviewRow], km: KaplanMeier | None = None) -> Figures:
     """The figures of `rows`; `km` is their curve when it is already fitted."""
     n = len(rows)
-    with_letdown = sum(1 for r in rows if r.letdowns > 0)
+    counts = [r.letdowns for r in rows if r.letdowns is not None]
+    known = len(counts)
+    with_letdown = sum(1 for c in counts if c > 0)
     if km is None:
-        km = _curve(rows)
+        km = curve(rows)
     volumes = [r.volume for r in rows if r.volume is not None]
     parts: dict[str, int] = {part: 0 for part, _ in PARTS_OF_DAY}
     for r in rows:
@@ -176,15 +188,17 @@ def _figures(label: str, rows: Sequence[ReviewRow], km: KaplanMeier | None = Non
         label=label,
         sessions=n,
         with_letdown=with_letdown,
-        share_with_letdown=with_letdown / n if n else None,
-        share_interval=wilson(with_letdown, n) if n else None,
+        share_with_letdown=with_letdown / known if known else None,
+        share_interval=wilson(with_letdown, known) if known else None,
         timed_sessions=km.sessions,
         median_first_letdown_s=km.median(),
         median_interval=km.median_interval(),
-        mean_letdowns=sum(r.letdowns for r in rows) / n if n else None,
+        mean_letdowns=sum(counts) / known if known else None,
         volume_sessions=len(volumes),
         mean_volume_ml=sum(volumes) / len(volumes) if volumes else None,
         time_of_day=parts,
+        counted_sessions=known,
+        timed_with_letdown=sum(km.events),
     )
 
 
@@ -198,85 +212,6 @@ def _by_routine(rows: Sequence[ReviewRow]) -> list[Figures]:
     for r in rows:
         groups[r.routine].append(r)
     return [_figures(name, group) for name, group in sorted(groups.items())]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two groups side by side: with and without a cue, or two arms of an experiment."""
-
-    subject: str
-    """The cue, or the routine and slot of the experiment."""
-    first: Figures
-    second: Figures
-    logrank_p: float | None
-    """Two-sided log-rank p-value of time to the first let-down; None if not tested."""
-    enough: bool
-    sentence: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def duration_words(seconds: float) -> str:
-    """1 m 40 s, 45 s, 12 m: short, for a sentence."""
-    s = round(seconds)
-    minutes, rest = divmod(s, 60)
-    if not minutes:
-        return f"{rest} s"
-    return f"{minutes} m {rest} s" if rest else f"{minutes} m"
-
-
-def _median_words(f: Figures) -> str:
-    if f.median_first_letdown_s is None:
-        return "not reached"
-    return duration_words(f.median_first_letdown_s)
-
-
-def _compare(
-    subject: str,
-    first: Sequence[ReviewRow],
-    second: Sequence[ReviewRow],
-    *,
-    labels: tuple[str, str],
-    words: tuple[str, str],
-) -> Comparison:
-    """Compare two groups; `words` name them in a sentence ("With baby-photo",
-    "Without it")."""
-    a_km, b_km = _curve(first), _curve(second)
-    a, b = _figures(labels[0], first, a_km), _figures(labels[1], second, b_km)
-    fewest = min(a_km.sessions, b_km.sessions)
-    counts = f"{a_km.sessions} vs {b_km.sessions} sessions"
-    if fewest < MIN_SESSIONS:
-        sentence = (
-            f"{words[0]} and {words[1].lower()}: not enough sessions yet to compare"
-            f" ({fewest} of the {MIN_SESSIONS} needed in each; {counts})."
-        )
-        return Comparison(subject, a, b, None, False, sentence)
-    test = logrank(*_split(first), *_split(second))
-    p = None if math.isnan(test.pvalue) else test.pvalue  # NaN: no let-downs at all
-    if p is None:
-        return Comparison(subject, a, b, None, True, f"No let-downs to compare yet ({counts}).")
-    # More let-downs than expected in the first group means sooner let-downs.
-    direction = "sooner" if test.statistic > 0 else "later"
-    # The second group named too: "vs 3 m without it", "vs 3 m with silence".
-    medians = f"median {_median_words(a)} vs {_median_words(b)} {words[1].lower()}, {counts}"
-    chance = (
-        "this could still be chance"
-        if p >= CHANCE_P
-        else f"unlikely to be chance alone (p = {p:.2g}), though other things can"
-        " differ between these sessions, such as the time of day"
-    )
-    sentence = f"{words[0]}, let-down came {direction}: {medians}; {chance}."
-    return Comparison(subject, a, b, p, True, sentence)
-
-
-def _split(rows: Sequence[ReviewRow]) -> tuple[list[float], list[float]]:
-    """Times of the first let-down, and the lengths of sessions without one."""
-    timed = [r for r in rows if not r.manual]
-    return (
-        [r.first for r in timed if r.first is not None],
-        [r.played for r in timed if r.first is None],
-    )
 
 
 @dataclass(frozen=True)
@@ -307,6 +242,8 @@ class Review:
     typical_of: int
     weekly: list[TrendPoint]
     daily_volume: list[DayVolume]
+    experiments: list[TrialReport] = field(default_factory=list)
+    """Each experiment drawn at random: its progress, or its answer."""
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -326,57 +263,81 @@ def review(
     comparisons of that cue only (the sessions without it are still needed).
     """
     return review_rows(
-        [row_of(r) for r in records if r.status != "running"], routine=routine, cue=cue
+        [row_of(r) for r in records if r.status != "running" and r.counts_in_review],
+        routine=routine,
+        cue=cue,
     )
 
 
 def review_rows(
-    rows: list[ReviewRow], *, routine: str | None = None, cue: str | None = None
+    rows: list[ReviewRow],
+    *,
+    routine: str | None = None,
+    cue: str | None = None,
+    experiments: Sequence[TrialReport] = (),
 ) -> Review:
-    """`review` from rows of ended sessions, oldest first."""
+    """`review` from rows of ended sessions in the review, oldest first, with the
+    reports of the experiments drawn at random (services.experiments)."""
     if routine is not None:
         rows = [r for r in rows if r.routine == routine]
+        experiments = [e for e in experiments if e.routine == routine]
     timed = [r for r in rows if not r.manual]
-    names = sorted({name for r in timed for name in r.cues})
+    # An arm drawn at random is answered by its experiment, not hinted at here.
+    drawn = {r.arm for r in timed if r.trial is not None}
+    names = sorted({name for r in timed for name in r.cue_starts} - drawn)
     if cue is not None:
         names = [n for n in names if n == cue]
-    comparisons: list[Comparison] = []
-    cue_figures: list[Figures] = []
-    for name in names:
-        had = [r for r in timed if name in r.cues]
-        # Fair: against the sessions of the same routines that did not have it.
-        routines_with = {r.routine for r in had}
-        without = [r for r in timed if name not in r.cues and r.routine in routines_with]
-        comparison = _compare(
-            f"cue {name}",
-            had,
-            without,
-            labels=(name, f"without {name}"),
-            words=(f"With {name}", "Without it"),
-        )
-        cue_figures.append(comparison.first)
-        comparisons.append(comparison)
+    sides = [_cue_sides(name, timed) for name in names]
     if cue is None:
-        comparisons += _arm_comparisons(timed)
+        sides += _arms_in_turn(timed)
+    comparisons = compare_all(sides, _figures)
     last = timed[-TYPICAL_OF_LAST:]
     return Review(
         sessions=len(rows),
         overall=_figures("all sessions", rows),
         routines=_by_routine(rows),
-        cues=cue_figures,
+        cues=[c.first for c in comparisons[: len(names)]],
         comparisons=comparisons,
-        typical_letdown_s=_curve(last).median() if last else None,
+        typical_letdown_s=curve(last).median() if last else None,
         typical_of=len(last),
         weekly=_weekly(timed),
         daily_volume=_daily_volume(rows),
+        experiments=list(experiments) if cue is None else [],
     )
 
 
-def _arm_comparisons(timed: Sequence[ReviewRow]) -> list[Comparison]:
-    """Each experiment's arms, two at a time (most sessions first)."""
+def _cue_sides(name: str, timed: Sequence[ReviewRow]) -> Sides:
+    """With and without the cue, among the sessions of the routines that show it,
+    from the second it usually starts (a landmark): only sessions still without a
+    let-down then count, and "with" means it had begun by then. Counting every
+    session would make a late cue look slow, as it can never come before an early
+    let-down."""
+    shown_in = [r for r in timed if name in r.cue_starts]
+    routines_with = {r.routine for r in shown_in}
+    pool = [r for r in timed if r.routine in routines_with]
+    landmark = median_low(r.cue_starts[name] for r in shown_in)
+
+    def begun(r: ReviewRow) -> bool:
+        return r.cue_starts.get(name, math.inf) <= landmark
+
+    at_risk = [r for r in pool if (r.first is None or r.first > landmark) and r.played > landmark]
+    return Sides(
+        f"cue {name}",
+        [r for r in at_risk if begun(r)],
+        [r for r in at_risk if not begun(r)],
+        labels=(name, f"without {name}"),
+        words=(f"With {name}", "without it"),
+        landmark_s=landmark or None,
+        can_grow=not all(begun(r) for r in pool),
+    )
+
+
+def _arms_in_turn(timed: Sequence[ReviewRow]) -> list[Sides]:
+    """Each experiment's arms given in turn (not drawn at random), two at a time,
+    most sessions first. Arms drawn at random are answered by calmflow.core.trial."""
     arms: dict[tuple[str, str], dict[str, list[ReviewRow]]] = defaultdict(lambda: defaultdict(list))
     for r in timed:
-        if r.experiment and r.arm:
+        if r.experiment and r.arm and r.trial is None:
             arms[(r.routine, r.experiment)][r.arm].append(r)
     out = []
     for (routine_name, slot), by_arm in sorted(arms.items()):
@@ -384,12 +345,16 @@ def _arm_comparisons(timed: Sequence[ReviewRow]) -> list[Comparison]:
         for i, (arm_a, rows_a) in enumerate(ordered):
             for arm_b, rows_b in ordered[i + 1 :]:
                 out.append(
-                    _compare(
+                    Sides(
                         f"{routine_name} {slot}: {arm_a} or {arm_b}",
                         rows_a,
                         rows_b,
                         labels=(arm_a, arm_b),
-                        words=(f"With {arm_a} in {slot}", f"With {arm_b}"),
+                        words=(
+                            f"With {arm_a} in {slot} (given in turn, not at random)",
+                            f"with {arm_b}",
+                        ),
+                        kind=ARMS_IN_TURN,
                     )
                 )
     return out
@@ -409,7 +374,7 @@ def _weekly(timed: Sequence[ReviewRow]) -> list[TrendPoint]:
         return r.day - timedelta(days=r.day.weekday())
 
     return [
-        TrendPoint(week, len(rows), _curve(rows).median())
+        TrendPoint(week, len(rows), curve(rows).median())
         for week, rows in _grouped(timed, monday).items()
     ]
 

@@ -17,11 +17,13 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from calmflow.core.quantities import duration_text, parse_duration, parse_volume
+from calmflow.core.trial import DEFAULT_BLOCKS
 
 BUNDLED_PREFIX = "bundled:"
 """Media paths starting with this name a file that ships with calmflow."""
@@ -370,17 +372,32 @@ class Rules(_Model):
 
 
 class Experiment(_Model):
-    """A cue slot that alternates between cues from session to session."""
+    """A cue slot filled by one of its arms, drawn at random in blocks from
+    session to session: an n-of-1 trial (calmflow.core.trial)."""
 
     slot: Annotated[str, Field(min_length=1, max_length=60)]
     """The name phases list in `cues` where the chosen cue plays."""
     arms: Annotated[list[str], Field(min_length=2, max_length=6)]
     """Names of the cues to compare (from the routine's `cues`)."""
+    blocks: Annotated[int, Field(ge=2, le=50)] = DEFAULT_BLOCKS
+    """Blocks planned: each gives every arm once, in a random order. The answer
+    comes when they are all done."""
+    adopted: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    """The arm chosen for good (`calmflow experiment adopt`): the slot plays it and
+    the experiment no longer runs."""
 
     @field_validator("arms")
     @classmethod
     def _each_arm_once(cls, arms: list[str]) -> list[str]:
         return _each_once(arms, "arm")
+
+    @field_validator("adopted")
+    @classmethod
+    def _one_of_the_arms(cls, adopted: str | None, info: ValidationInfo) -> str | None:
+        arms = info.data.get("arms") or []
+        if adopted is not None and arms and adopted not in arms:
+            raise ValueError(f"'{adopted}' is not one of the arms ({', '.join(arms)})")
+        return adopted
 
 
 MAX_PLAYED_PHASES = 1000

@@ -23,7 +23,12 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
+HALF = Fraction(1, 2)
+NEAR_HALF = 1e-9
+"""Far more than a running product of a few thousand factors can drift, far less
+than any two values of a curve of fewer than a billion sessions stand apart."""
 Z_95 = 1.959963984540054
 """The standard normal quantile for a two-sided 95% interval."""
 
@@ -95,11 +100,25 @@ class KaplanMeier:
             yield math.exp(-math.exp(centre + z * se)), math.exp(-math.exp(centre - z * se))
 
     def median(self) -> float | None:
-        """The median time to the event; None when fewer than half had it."""
-        for t, s in zip(self.times, self.survival, strict=True):
-            if s <= 0.5:
+        """The median time to the event: the first time the curve is at or below
+        one half (lifelines' and scipy's convention); None when it never is.
+
+        The curve is a running product of floats, which can land a hair above one
+        half where the exact value is one half (200/400 comes out 0.5000000000000001),
+        so a value that close is settled in exact fractions."""
+        for i, t in enumerate(self.times):
+            if self._at_or_below_half(i):
                 return t
         return None
+
+    def _at_or_below_half(self, i: int) -> bool:
+        s = self.survival[i]
+        if abs(s - 0.5) > NEAR_HALF:
+            return s < 0.5
+        exact = Fraction(1)
+        for n, d in zip(self.at_risk[: i + 1], self.events[: i + 1], strict=True):
+            exact *= Fraction(n - d, n)
+        return exact <= HALF
 
     def median_interval(self) -> tuple[float | None, float | None]:
         """A 95% interval for the median: where the lower and upper bounds of

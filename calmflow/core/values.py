@@ -41,6 +41,16 @@ MANUAL = "manual"
 pumped without calmflow, so it has no let-down times and no sound."""
 
 
+SHORT_SESSION_S = 60.0
+"""[ours] A session the person ends within this many seconds is left out of the
+review and of the schedule unless they keep it: a false start, a test, a wrong key."""
+
+
+def left_out(status: str, played_s: float) -> bool:
+    """Whether a session that ended so is left out of the review unless kept."""
+    return status == "finished_early" and played_s < SHORT_SESSION_S
+
+
 def cues_before(
     shown: tuple[tuple[str, float], ...] | list[tuple[str, float]], first: float | None
 ) -> frozenset[str]:

@@ -72,10 +72,13 @@ class Player:
         output: Output,
         *,
         clock: Callable[[], float] = time.monotonic,
+        trial: int | None = None,
     ) -> None:
+        """`trial` is the experiment drawn at random that gave the plan its arm."""
         self.loaded = loaded
         self.plan = plan
         self.store = store
+        self.trial = trial
         self.sound = SoundWatch(
             output,
             plan.rate,
@@ -127,6 +130,7 @@ class Player:
                 planned_s=self.plan.seconds(self.plan.duration_frames),
                 output=self.output.name,
                 experiment=self.plan.experiment,
+                trial=self.trial,
             )
         except StoreError:
             self._close()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from calmflow.core.values import MANUAL, cues_before
+from calmflow.core.values import MANUAL, SHORT_SESSION_S
 
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord
@@ -45,13 +45,24 @@ class Started(NamedTuple):
     volume_total_ml: float | None
 
 
+def in_review(s: str = "") -> str:
+    """Whether a session counts in the review and the schedule, in SQL (`s`: how the
+    query names the sessions table, with its dot): as the person said, else all but
+    one they ended within its first minute; `SessionRecord.counts_in_review` in Python."""
+    return (
+        f"COALESCE({s}in_review, NOT ({s}status = 'finished_early'"
+        f" AND {s}played_s < {SHORT_SESSION_S}))"
+    )
+
+
 def started_since(conn: sqlite3.Connection, since: str) -> list[Started]:
-    """The sessions started from `since` (the log's text for an instant), oldest first."""
+    """The sessions started from `since` (the log's text for an instant), oldest
+    first; not those left out of the review (ended within their first minute)."""
     return [
         Started(datetime.fromisoformat(at), status, routine, volume)
         for at, status, routine, volume in conn.execute(
             "SELECT started_at, status, routine, volume_total_ml FROM sessions"
-            " WHERE started_at >= ? ORDER BY started_at, id",
+            f" WHERE started_at >= ? AND {in_review()} ORDER BY started_at, id",
             (since,),
         )
     ]
@@ -73,18 +84,18 @@ def read_records(conn: sqlite3.Connection, where: str, args: list[object]) -> li
 
 
 def review_rows(conn: sqlite3.Connection, since: str | None) -> list[ReviewRow]:
-    """What the review needs of each ended session (oldest first), worked out
+    """What the review needs of each ended session in the review (oldest first), worked out
     by SQLite: the same rows as `review.row_of` makes from `sessions()`, at a
     fraction of the cost for years of sessions (benchmarks/review_speed.py)."""
     from calmflow.core.review import make_row
 
-    where, args = "WHERE s.status != 'running'", []
+    where, args = f"WHERE s.status != 'running' AND {in_review('s.')}", []
     if since is not None:
         where += " AND s.started_at >= ?"
         args.append(since)
     rows = conn.execute(
         "SELECT s.id, s.routine, s.output, s.played_s, s.started_at, s.volume_total_ml,"
-        " s.experiment, s.experiment_arm, s.counted_letdowns, l.first, l.n"
+        " s.experiment, s.experiment_arm, s.counted_letdowns, s.trial_id, l.first, l.n"
         " FROM sessions s LEFT JOIN (SELECT session_id, MIN(t_s) AS first,"
         " COUNT(*) AS n FROM letdowns GROUP BY session_id) l ON l.session_id = s.id"
         f" {where} ORDER BY s.started_at, s.id",
@@ -98,24 +109,28 @@ def review_rows(conn: sqlite3.Connection, since: str | None) -> list[ReviewRow]:
     ):
         cues.setdefault(sid, []).append((name, t_s))
     out = []
-    for sid, routine, output, played, started, volume, slot, arm, counted, first, n in rows:
-        before = cues_before(cues.get(sid, ()), first)
-        letdowns = counted if counted is not None else (n or 0)
+    for sid, routine, output, played, started, volume, slot, arm, counted, trial, first, n in rows:
+        manual = output == MANUAL
+        if counted is not None:
+            letdowns: int | None = counted
+        else:  # one logged by hand without a count: not known, not zero
+            letdowns = None if manual else (n or 0)
         at = parse_time(started)
         assert at is not None
         out.append(
             make_row(
                 sid,
                 routine,
-                output == MANUAL,
+                manual,
                 first,
                 played,
                 letdowns,
                 volume,
                 at,
-                before,
+                cues.get(sid, ()),
                 slot,
                 arm,
+                trial,
             )
         )
     return out

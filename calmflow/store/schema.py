@@ -175,6 +175,32 @@ def _v7_replayed_journals(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v8_trials_and_review(conn: sqlite3.Connection) -> None:
+    # Experiments drawn at random (n-of-1 trials): each as it was when it began
+    # (a fingerprint of its slot, arms and phases), the blocks planned and the
+    # seed the order of arms in each block is drawn from, so the allocation can
+    # be audited and drawn again. Each session keeps the trial that gave it its
+    # arm, and the person's word on whether it counts in the review (NULL: as the
+    # rule says, store.reads.IN_REVIEW: a session they ended within its first
+    # minute is left out, any other counts).
+    conn.execute(
+        """
+        CREATE TABLE trials (
+            id          INTEGER PRIMARY KEY,
+            routine     TEXT NOT NULL,
+            slot        TEXT NOT NULL,
+            arms        TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            blocks      INTEGER NOT NULL CHECK (blocks >= 1),
+            seed        INTEGER NOT NULL,
+            started_at  TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX trials_routine ON trials (routine, id)")
+    conn.execute("ALTER TABLE sessions ADD COLUMN trial_id INTEGER REFERENCES trials (id)")
+    conn.execute("ALTER TABLE sessions ADD COLUMN in_review INTEGER CHECK (in_review IN (0, 1))")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
@@ -183,4 +209,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("the pumping schedule and the slots missed", _v5_schedule),
     ("flange-fit measurements and pump parts with their fittings", _v6_pump_care),
     ("journals of unsaved writes, each replayed once", _v7_replayed_journals),
+    ("experiments drawn at random, and sessions left out of the review", _v8_trials_and_review),
 ]

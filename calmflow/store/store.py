@@ -177,18 +177,20 @@ class Store:
         planned_s: float,
         output: str,
         experiment: tuple[str, str] | None = None,
+        trial: int | None = None,
     ) -> int:
         """Create the session's row at its start, status 'running'; return its id.
 
-        `experiment` is (slot, arm) when the routine runs an experiment.
+        `experiment` is (slot, arm) when the routine runs an experiment, and
+        `trial` the experiment drawn at random that gave the arm (store/trials).
         """
         now = iso_time(self._now())
         slot, arm = experiment or (None, None)
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO sessions (uuid, routine, routine_path, routine_digest, started_at,"
-                " updated_at, status, planned_s, output, pid, experiment, experiment_arm)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                " updated_at, status, planned_s, output, pid, experiment, experiment_arm,"
+                " trial_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                 (
                     str(uuid.uuid4()),
                     routine,
@@ -201,6 +203,7 @@ class Store:
                     os.getpid(),
                     slot,
                     arm,
+                    trial,
                 ),
             )
             self._conn.execute(
@@ -279,7 +282,15 @@ class Store:
             db.execute(
                 "UPDATE sessions SET status = ?, played_s = ?, underruns = ?, audio_problem = ?,"
                 " ended_at = ?, updated_at = ? WHERE id = ?",
-                (status, played_s, underruns, audio_problem, now, now, session_id),
+                (
+                    status,
+                    played_s,
+                    underruns,
+                    audio_problem,
+                    now,
+                    now,
+                    session_id,
+                ),
             )
 
     def save_form(self, session_id: int, answers: AfterSession) -> None:
@@ -287,7 +298,7 @@ class Store:
             db.execute(
                 "UPDATE sessions SET volume_left_ml = ?, volume_right_ml = ?, volume_total_ml = ?,"
                 " volume_unit = ?, notes = ?, comfort = ?, relaxation = ?, dmer = ?,"
-                " updated_at = ? WHERE id = ?",
+                " in_review = COALESCE(?, in_review), updated_at = ? WHERE id = ?",
                 (
                     answers.volume_left_ml,
                     answers.volume_right_ml,
@@ -297,6 +308,7 @@ class Store:
                     answers.comfort,
                     answers.relaxation,
                     None if answers.dmer is None else int(answers.dmer),
+                    None if answers.in_review is None else int(answers.in_review),
                     iso_time(self._now()),
                     session_id,
                 ),
@@ -317,9 +329,11 @@ class Store:
         relaxation: int | None | Keep = KEEP,
         dmer: bool | None | Keep = KEEP,
         counted_letdowns: int | None | Keep = KEEP,
+        in_review: bool | Keep = KEEP,
     ) -> None:
-        """Change what was said about a session after it (a forgotten volume, a note);
-        fields not given stay as they are, None clears one. Volumes are in ml.
+        """Change what was said about a session after it (a forgotten volume, a note,
+        whether it counts in the review); fields not given stay as they are, None
+        clears one. Volumes are in ml.
 
         Raises KeyError if there is no such session, ValueError for a value that
         cannot be right (nothing is changed then).
@@ -336,6 +350,7 @@ class Store:
                 ("relaxation", relaxation),
                 ("dmer", dmer),
                 ("counted_letdowns", counted_letdowns),
+                ("in_review", in_review),
             )
             if value is not KEEP
         }
@@ -436,16 +451,6 @@ class Store:
         """What the review needs of each ended session (oldest first); see `reads`."""
         with translated(self.path), no_collection():
             return review_rows(self._conn, None if since is None else iso_time(since))
-
-    def experiment_arms(self, routine: str, slot: str) -> list[str]:
-        """The arm each past session of `routine`'s experiment `slot` had, oldest first."""
-        with translated(self.path):
-            rows = self._conn.execute(
-                "SELECT experiment_arm FROM sessions WHERE routine = ? AND experiment = ?"
-                " AND experiment_arm IS NOT NULL ORDER BY started_at, id",
-                (routine, slot),
-            ).fetchall()
-        return [arm for (arm,) in rows]
 
     def last_volume_unit(self) -> str | None:
         """The unit the person typed volumes in last time, to offer it again."""

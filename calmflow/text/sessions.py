@@ -42,6 +42,8 @@ def volume_text(record: SessionRecord) -> str:
 def letdowns_text(record: SessionRecord) -> str:
     """'2 let-downs': marked, or counted by hand for a session logged without calmflow."""
     count = record.letdown_count
+    if count is None:
+        return "let-downs not counted"
     if count == 0:
         return "no let-down"
     return f"{count} let-down{'s' if count != 1 else ''}"

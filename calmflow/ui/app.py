@@ -108,11 +108,20 @@ class CalmflowApp(App[None]):
         """Start a session of `loaded` on a new player screen."""
         # Imported here: the home screen opens without the player's modules.
         from calmflow.core.plan import compile_plan
+        from calmflow.services.experiments import arm_for
         from calmflow.services.player import Player
         from calmflow.ui.screens.player import PlayerScreen
 
-        plan = compile_plan(loaded.routine, arm=self._next_arm(loaded))
-        self.player = Player(loaded, plan, self.store, self.output_factory(plan), clock=self.clock)
+        drawn = arm_for(self.store, loaded.routine)
+        plan = compile_plan(loaded.routine, arm=drawn[0] if drawn else None)
+        self.player = Player(
+            loaded,
+            plan,
+            self.store,
+            self.output_factory(plan),
+            clock=self.clock,
+            trial=drawn[1] if drawn else None,
+        )
 
         def done(_: object) -> None:
             self.session_id = self.player.session_id if self.player else None
@@ -120,16 +129,6 @@ class CalmflowApp(App[None]):
                 self.exit()
 
         self.push_screen(PlayerScreen(self.player), done)
-
-    def _next_arm(self, loaded: LoadedRoutine) -> str | None:
-        """The cue the routine's experiment slot gets this session, in turn."""
-        from calmflow.core.experiment import choose_arm
-
-        experiment = loaded.routine.experiment
-        if experiment is None:
-            return None
-        past = self.store.experiment_arms(loaded.routine.name, experiment.slot)
-        return choose_arm(experiment.arms, past)
 
     # --- help and commands --------------------------------------------------------------
 

@@ -105,7 +105,13 @@ def test_a_schema_5_log_keeps_everything_and_gains_pump_care(
     with monkeypatch.context() as m:
         m.setattr(store_db, "MIGRATIONS", MIGRATIONS[:5])
         old = Store(db_path, clock=clock)
-        sid = _session(old, clock, comfort=2)
+        # As calmflow wrote a rated session then (today's writes know later columns).
+        sid = old._conn.execute(
+            "INSERT INTO sessions (uuid, routine, started_at, updated_at, ended_at, status,"
+            " planned_s, played_s, output, comfort) VALUES ('u1', 'standard',"
+            " '2026-11-01T08:00:00.000Z', '2026-11-01T08:20:00.000Z', '2026-11-01T08:20:00.000Z',"
+            " 'completed', 1200, 1200, 'null', 2)"
+        ).lastrowid
         old._conn.execute(
             "INSERT INTO schedule (id, times, grace_min, set_at)"
             " VALUES (1, '[\"06:00\", \"12:00\"]', 45, '2026-11-01T07:00:00.000Z')"

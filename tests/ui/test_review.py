@@ -107,7 +107,7 @@ async def test_review_from_home_shows_the_table_and_the_comparison(home, clock):
         assert sentences.startswith("• With baby-photo, let-down came sooner: median 1 m 20 s")
         assert "10 vs 11 sessions" in " ".join(sentences.split())
         day = shown(screen, "#review-day")
-        assert "Time of day:" in day
+        assert "Sessions by time of day: 11 in the morning, 1 in the afternoon" in day
         assert "Your typical first let-down:" in day
         assert screen.query_one("#chart-letdown", DateChart).points
         volumes = screen.query_one("#chart-volume", DateChart).points

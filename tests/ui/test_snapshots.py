@@ -338,7 +338,8 @@ class TestReview:
 
         assert snap_compare(app, terminal_size=size, run_before=opened)
 
-    def test_the_review_scrolled_to_its_charts(self, snap_compare: Snap, home: Path) -> None:
+    def test_the_review_scrolled_to_its_table(self, snap_compare: Snap, home: Path) -> None:
+        """The answer and the charts come first; the table of figures below them."""
         app = _at_home_with_a_log()
 
         async def charts(pilot: Any) -> None:

@@ -91,11 +91,14 @@ def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[Session
     def columns(table: str) -> set[str]:
         return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
-    # Only row ids and the player's pid stay behind: they mean nothing elsewhere.
-    # Every column is exported, and checked by the session model when imported.
+    # Only row ids, the player's pid and the trial's id stay behind: they mean
+    # nothing elsewhere. Every column is exported, and checked by the session model
+    # when imported.
     sessions, letdowns = set(SESSION_FIELDS), set(LETDOWN_FIELDS)
     assert (
-        columns("sessions") - {"id", "pid"} == sessions == _checked(SessionRecord, SESSION_FIELDS)
+        columns("sessions") - {"id", "pid", "trial_id"}
+        == sessions
+        == _checked(SessionRecord, SESSION_FIELDS)
     )
     assert (
         columns("letdowns") - {"id", "session_id"}

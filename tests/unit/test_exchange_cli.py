@@ -213,7 +213,7 @@ def test_log_add_is_stored_and_listed(home: Path) -> None:
     )
     assert (shown["volume_unit"], shown["notes"]) == ("ml", "après le bain")
     assert (shown["counted_letdowns"], shown["letdowns"]) == (2, [])
-    assert "2025-11-23 14:05  manual" in text and "2 let-down(s)" in text
+    assert "2025-11-23 14:05  manual" in text and "2 let-downs" in text
 
 
 def test_log_add_uses_the_unit_used_last(home: Path) -> None:

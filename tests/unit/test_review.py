@@ -230,4 +230,6 @@ def test_summary_as_json_ready_dict():
         "mean_letdowns": 0.6,
         "volume_sessions": 0,
         "mean_volume_ml": None,
+        "counted_sessions": 5,
+        "timed_with_letdown": 3,
     }

@@ -87,7 +87,7 @@ def to_csv(
             "child_id": "" if child_id is None else str(child_id),
             "routine": s.routine,
             "status": s.status,
-            "letdowns": str(s.letdown_count),
+            "letdowns": "" if s.letdown_count is None else str(s.letdown_count),
             "first_letdown_s": _cell(s.first_letdown_s),
             "played_s": _cell(s.played_s),
             "planned_s": _cell(s.planned_s),

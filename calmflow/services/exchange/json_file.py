@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from calmflow.core.records import EVENT_FIELDS, EXPORTED, LETDOWN_FIELDS, SessionRecord
+from calmflow.core.records import ADDED_LATER, EVENT_FIELDS, EXPORTED, LETDOWN_FIELDS, SessionRecord
 from calmflow.services.exchange.problems import (
     ImportProblem,
     expect_list,
@@ -74,7 +74,7 @@ def read_json(text: str) -> list[SessionRecord]:
 def _session(raw: Any, path: str) -> SessionRecord:
     # The shape first (every field there, no other), then every value by the model.
     expect_object(raw, path)
-    same_keys(raw, EXPORTED, path)
+    same_keys(raw, EXPORTED, path, may_lack=ADDED_LATER)
     for part, fields in (("letdowns", LETDOWN_FIELDS), ("events", EVENT_FIELDS)):
         for j, item in enumerate(expect_list(raw[part], f"{path}.{part}")):
             expect_object(item, f"{path}.{part}[{j}]")

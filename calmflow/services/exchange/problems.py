@@ -8,7 +8,7 @@ The checks of the values themselves are the session model's
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,8 +31,14 @@ def expect_list(value: Any, path: str) -> list[Any]:
     return value
 
 
-def same_keys(raw: Mapping[str, Any], expected: Sequence[str], path: str) -> None:
-    missing = [name for name in expected if name not in raw]
+def same_keys(
+    raw: Mapping[str, Any],
+    expected: Sequence[str],
+    path: str,
+    may_lack: Collection[str] = (),
+) -> None:
+    """Every expected field there (but those in `may_lack`), and no other."""
+    missing = [name for name in expected if name not in raw and name not in may_lack]
     if missing:
         raise ImportProblem(f"{path}: missing field {', '.join(missing)}")
     unknown = [name for name in raw if name not in expected]

@@ -3,9 +3,16 @@
 Tab moves between fields, Enter saves from any box, Esc skips the form (the
 session itself is already saved). Comfort and relaxation take one key, 1 to 5;
 space ticks D-MER. Everything is optional.
+
+A session the person ended within its first minute is left out of the review
+and of the schedule (`values.left_out`): the form then asks first, above the
+volumes, whether to keep it. Shift+Tab from the first box reaches that question,
+Space ticks it; unticked, or the form skipped, it stays left out.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +20,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from calmflow.core.records import AfterSession
-from calmflow.ui.screens.form import Form
+from calmflow.core.values import left_out
+from calmflow.ui.screens.form import Form, FormCheckbox
+
+if TYPE_CHECKING:
+    from calmflow.ui.app import CalmflowApp
+
+KEEP_LABEL = "Keep this short session in your review"
+KEEP_KEYS = "  [dim](Shift+Tab, Space)[/dim]"
+"""How to reach it from the first box, which has the focus."""
+KEEP_ABOUT = (
+    "It ended in its first minute, so it is left out of the review and the schedule"
+    " unless you keep it."
+)
 
 
 class VolumeForm(Form[AfterSession]):
@@ -38,10 +57,17 @@ class AfterSessionScreen(VolumeForm):
     def __init__(self, unit: str = "ml") -> None:
         super().__init__()
         self.unit = unit
+        self.short = False
+        """The session just played ended early in its first minute: asked whether to keep it."""
 
     def compose(self) -> ComposeResult:
+        self.short = self._ended_short()
         with Vertical(id="form"):
             yield Static("[b]How did it go?[/b]  All optional.", id="form-title")
+            if self.short:
+                with Vertical(id="keep-row"):
+                    yield FormCheckbox(KEEP_LABEL + KEEP_KEYS, id="keep")
+                    yield Static(KEEP_ABOUT, id="keep-about")
             with Horizontal(classes="form-row"):
                 yield Label("Left")
                 yield Input(type="number", id="left")
@@ -71,13 +97,21 @@ class AfterSessionScreen(VolumeForm):
     def on_mount(self) -> None:
         self.query_one("#left", Input).focus()
 
+    def _ended_short(self) -> bool:
+        """Whether the session just played is one the log leaves out of the review
+        (ended early within its first minute), worked out as the player ended it."""
+        player = cast("CalmflowApp", self.app).player
+        if player is None or player.session.ended is None:
+            return False
+        return left_out(player.session.ended, player.played_s)
+
     def _score(self, field: str) -> int | None:
         text = self.query_one(f"#{field}", Input).value.strip()
         return int(text) if text else None
 
     def answers(self) -> AfterSession:
         unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
-        return AfterSession.from_entry(
+        answers = AfterSession.from_entry(
             self._number("left"),
             self._number("right"),
             self._number("total"),
@@ -87,3 +121,7 @@ class AfterSessionScreen(VolumeForm):
             relaxation=self._score("relaxation"),
             dmer=self.query_one("#dmer", Checkbox).value,  # asked, so unticked is a no
         )
+        if not self.short:
+            return answers
+        # Asked, so unticked is a no, as for D-MER.
+        return answers.model_copy(update={"in_review": self.query_one("#keep", Checkbox).value})

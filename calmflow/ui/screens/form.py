@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from rich.markup import escape
+from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 ResultT = TypeVar("ResultT")
 
@@ -38,3 +39,13 @@ class Form(ModalScreen[ResultT | None], Generic[ResultT]):
             self.action_save()
         else:
             self.action_leave()
+
+
+class FormCheckbox(Checkbox, inherit_bindings=False):
+    """A box to tick in a form: Space ticks it, and Enter saves the form, as it
+    does from every other box (a plain Checkbox would tick it instead)."""
+
+    BINDINGS = [
+        Binding("space", "toggle_button", "Tick", show=False),
+        Binding("enter", "screen.save", "Save", show=False),
+    ]

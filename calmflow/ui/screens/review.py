@@ -27,6 +27,8 @@ from calmflow.core.review import Figures, Review, review_rows
 from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.review import (
+    IN_TABLE,
+    answer_sentences,
     median_parts,
     per_session_text,
     share_parts,
@@ -85,12 +87,19 @@ class Loaded:
 
 def load_review(app: CalmflowApp) -> Loaded | StoreError:
     """Read the log and work out the review (slow on a long log: off the UI thread)."""
+    from calmflow.services.experiments import experiment_reports
+
     try:
         rows = app.store.review_rows()
+        experiments = experiment_reports(app.store)
     except StoreError as exc:
         return exc
     days = [r.day for r in rows[:1] + rows[-1:]]
-    return Loaded(review_rows(rows), days[0] if days else None, days[-1] if days else None)
+    return Loaded(
+        review_rows(rows, experiments=experiments),
+        days[0] if days else None,
+        days[-1] if days else None,
+    )
 
 
 class ReviewScreen(Screen[None]):
@@ -112,6 +121,9 @@ class ReviewScreen(Screen[None]):
         with VerticalScroll(id="review-body"):
             yield Static("Reading your sessions…", id="review-status")
             yield Sentences(id="review-sentences", classes="review-part")
+            with Horizontal(id="review-charts", classes="review-part"):
+                yield DateChart("Time to the first let-down, by week", id="chart-letdown")
+                yield DateChart("Volume per day", id="chart-volume")
             table: DataTable[str | Text] = DataTable(
                 id="review-table",
                 classes="review-part",
@@ -123,9 +135,6 @@ class ReviewScreen(Screen[None]):
             table.can_focus = False  # the page scrolls; the table has nothing to choose
             yield table
             yield Static(id="review-day", classes="review-part")
-            with Horizontal(id="review-charts", classes="review-part"):
-                yield DateChart("Time to the first let-down, by week", id="chart-letdown")
-                yield DateChart("Volume per day", id="chart-volume")
             yield Static(
                 f"{escape(UNDER_THE_TABLE)}\n{escape(ASK)}",
                 id="review-about",
@@ -258,12 +267,12 @@ def _cells(f: Figures, *, bold: bool = False) -> list[str | Text]:
     label = Text(f.label, style="bold" if bold else "", overflow="ellipsis", no_wrap=True)
     label.truncate(LABEL_WIDTH, overflow="ellipsis")
     share = share_parts(f)
-    median = median_parts(f, clock_text)
+    median = median_parts(f, clock_text, IN_TABLE)
     return [
         label,
         Text(str(f.sessions), justify="right"),
         _two(share[0], f"{share[1]}–{share[2]}") if share else Text(NONE),
-        _two(median[0], f"{median[1]}–{median[2]}" if median[1] else "") if median else Text(NONE),
+        _two(*median) if median else Text(NONE),
         Text(per_session_text(f, NONE), justify="right"),
         _two(f"{f.mean_volume_ml:.0f} ml", f"{f.volume_sessions} logged", justify="right")
         if f.mean_volume_ml is not None
@@ -279,11 +288,8 @@ def _two(value: str, under: str, justify: JustifyMethod = "left") -> Text:
 
 
 def _sentences(result: Review) -> list[tuple[str, bool]]:
-    """Each comparison, muted if it has too few sessions yet; those that say something first."""
-    if not result.comparisons:
-        return [(NOTHING_TO_COMPARE, True)]
-    ordered = sorted(result.comparisons, key=lambda c: not c.enough)
-    return [(c.sentence, not c.enough) for c in ordered]
+    """The answer first: experiments, then what the hints found, then the rest muted."""
+    return answer_sentences(result) or [(NOTHING_TO_COMPARE, True)]
 
 
 def _sessions_words(count: int) -> str:

@@ -2,6 +2,9 @@
 
 A key that deletes something asks once first: `Confirm` acts on the second press
 of the same key on the same thing, as q does to finish a session in the player.
+In the let-downs dialog, r keeps the session in the review or leaves it out (a
+session ended in its first minute is left out unless the person keeps it); r
+again undoes it, so it asks nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static
 
 from calmflow.core.records import AfterSession, SessionRecord
-from calmflow.core.values import ML_PER_OZ
+from calmflow.core.values import ML_PER_OZ, left_out
 from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import letdowns_text
@@ -127,6 +130,13 @@ class LetdownsScreen(ModalScreen[bool]):
             id="remove_letdown",
             tooltip="Take back the let-down chosen, marked by mistake (press d again)",
         ),
+        Binding(
+            "r",
+            "review",
+            "Review",
+            id="toggle_review",
+            tooltip="Keep this session in your review and the schedule, or leave it out",
+        ),
     ]
 
     def __init__(self, record: SessionRecord, words: str) -> None:
@@ -175,14 +185,46 @@ class LetdownsScreen(ModalScreen[bool]):
         table.display = table.row_count > 0
         r = self.record
         if r.counted_letdowns is not None:
-            about.update(
+            text = (
                 f"Logged by hand: {letdowns_text(r)} counted, without times. "
                 "`calmflow log add` logs such sessions."
             )
         elif not table.row_count:
-            about.update("No let-down marked in this session.")
+            text = "No let-down marked in this session."
         else:
-            about.update("[dim]Seconds into the session, pauses not counted.[/dim]")
+            text = "[dim]Seconds into the session, pauses not counted.[/dim]"
+        review = self._review_words()
+        about.update(f"{text}\n{review}" if review else text)
+
+    def _review_words(self) -> str:
+        """Whether the session counts in the review, said only when it is not the
+        usual: left out, or kept though it ended in its first minute."""
+        r = self.record
+        short = left_out(r.status, r.played_s)
+        if not r.counts_in_review:
+            why = "It ended in its first minute, so it is" if short else "It is"
+            return f"{why} left out of your review and the schedule. r keeps it in."
+        if short:
+            return "Kept in your review, though it ended in its first minute. r leaves it out."
+        return ""
+
+    def action_review(self) -> None:
+        keep = not self.record.counts_in_review
+        try:
+            self.store.edit_session(self.record.id, in_review=keep)
+        except KeyError:
+            self.notify("This session is no longer in the log.", severity="error", timeout=10)
+            return
+        except StoreError as exc:
+            self.notify(escape(str(exc)), severity="error", timeout=10)
+            return
+        self.record = self.record.model_copy(update={"in_review": keep})
+        self.changed = True
+        self._say()
+        self.notify(
+            "Kept in your review." if keep else "Left out of your review and the schedule.",
+            timeout=3,
+        )
 
     def action_remove(self) -> None:
         table = self.table

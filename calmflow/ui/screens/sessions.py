@@ -168,7 +168,11 @@ class SessionsScreen(Screen[bool]):
             Text(clock_text(first) if first is not None else "", justify="right"),
             Text(volume_text(r), justify="right"),
             Text(
-                "by hand" if r.is_manual else STATUS_WORDS.get(r.status, ""),
+                "left out"
+                if not r.counts_in_review
+                else "by hand"
+                if r.is_manual
+                else STATUS_WORDS.get(r.status, ""),
                 style="dim",
             ),
         ]
