@@ -122,14 +122,16 @@ def _add_finished_experiment(conn: sqlite3.Connection, rng: random.Random, began
         at = began + timedelta(hours=3 * k)
         cur = conn.execute(
             "INSERT INTO sessions (uuid, routine, started_at, updated_at, ended_at, status,"
-            " planned_s, played_s, output, experiment, experiment_arm, trial_id) VALUES"
-            " (?, 'photo-or-waves', ?, ?, ?, 'completed', 1200, 1200, 'device', 'calm', ?, 1)",
+            " planned_s, played_s, output, experiment, experiment_arm, trial_id, trial_position)"
+            " VALUES (?, 'photo-or-waves', ?, ?, ?, 'completed', 1200, 1200, 'device', 'calm', ?,"
+            " 1, ?)",
             (
                 str(uuid.UUID(int=rng.getrandbits(128))),
                 iso_time(at),
                 iso_time(at),
                 iso_time(at),
                 arm,
+                k,
             ),
         )
         first = rng.lognormvariate(5.0 - 0.3 * (arm == "picture"), 0.5)

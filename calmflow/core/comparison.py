@@ -75,6 +75,9 @@ class Comparison:
     """"sooner" or "later" for the first group, only when the evidence holds one."""
     landmark_s: float | None = None
     """Both groups are counted from this second of the session: when the cue usually starts."""
+    logrank_z: float | None = None
+    """The log-rank statistic, signed: above 0 when the first group's let-downs came
+    sooner than expected."""
     sessions_needed: int | None = None
     """About how many sessions in each group would tell a difference of this size from
     chance (80% of the time, at 5%), when more than there are now."""
@@ -119,7 +122,7 @@ def compare_all(sides: Sequence[Sides], figures: Figuring) -> list[Comparison]:
 def _measure(s: Sides, figures: Figuring) -> tuple[Comparison, Sides]:
     a_km, b_km = curve(s.first), curve(s.second)
     a, b = figures(s.labels[0], s.first, a_km), figures(s.labels[1], s.second, b_km)
-    state, p = COMPARED, None
+    state, p, z = COMPARED, None, None
     if not b_km.sessions and not s.can_grow:
         state = ALWAYS_ON
     elif min(a_km.sessions, b_km.sessions) < MIN_SESSIONS:
@@ -129,15 +132,16 @@ def _measure(s: Sides, figures: Figuring) -> tuple[Comparison, Sides]:
         if math.isnan(test.pvalue):  # no let-downs at all
             state = NO_LETDOWNS
         else:
-            p = test.pvalue
+            p, z = test.pvalue, test.statistic
     comparison = Comparison(
         s.subject,
         a,
         b,
         p,
-        state == COMPARED,
+        state in (COMPARED, NO_LETDOWNS),
         "",
         kind=s.kind,
+        logrank_z=z,
         state=state,
         landmark_s=s.landmark_s,
         sessions_needed=_sessions_needed(a, b) if state == COMPARED else None,
@@ -146,11 +150,13 @@ def _measure(s: Sides, figures: Figuring) -> tuple[Comparison, Sides]:
 
 
 def _direction(c: Comparison, s: Sides) -> str | None:
-    """ "sooner" or "later" when the adjusted p is below CHANCE_P and the medians
-    agree with it (a median not reached counts as the later one)."""
-    if c.adjusted_p is None or c.adjusted_p >= CHANCE_P:
+    """ "sooner" or "later" when the adjusted p is below CHANCE_P and the two medians
+    say the same as the test's sign (a median not reached counts as the later one)."""
+    if c.adjusted_p is None or c.adjusted_p >= CHANCE_P or c.logrank_z is None:
         return None
-    return _order(c.first.median_first_letdown_s, c.second.median_first_letdown_s)
+    said = _order(c.first.median_first_letdown_s, c.second.median_first_letdown_s)
+    tested = "sooner" if c.logrank_z > 0 else "later"
+    return said if said == tested else None
 
 
 def _order(a: float | None, b: float | None) -> str | None:
@@ -242,7 +248,7 @@ def _sentence(c: Comparison, s: Sides, *, tested: int) -> str:
             f" ({fewest} of the {MIN_SESSIONS} needed in each; {counts}{since})."
         )
     if c.state == NO_LETDOWNS:
-        return f"No let-downs to compare yet ({counts})."
+        return f"{first} and {second}: no let-downs to compare yet ({counts}{since})."
     medians = f"median {median_words(c.first)} vs {median_words(c.second)} {second}, {counts}"
     family = f", allowing for the {tested} comparisons shown" if tested > 1 else ""
     if c.direction is not None:

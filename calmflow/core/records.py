@@ -142,6 +142,8 @@ class SessionRecord(_Record):
     so never exported."""
     cues_shown: tuple[tuple[str, float], ...] = Field(default=(), exclude=True)
     """Each cue the session showed or played, with the seconds played when it first did."""
+    trial_id: int | None = Field(default=None, exclude=True)
+    """The experiment drawn at random that gave it its arm, in this log (never exported)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -175,7 +177,7 @@ class SessionRecord(_Record):
         all but a session they ended within its first minute (`values.left_out`)."""
         if self.in_review is not None:
             return self.in_review
-        return not left_out(self.status, self.played_s)
+        return not left_out(self.status, self.played_s, len(self.letdowns))
 
     @property
     def is_manual(self) -> bool:

@@ -130,6 +130,7 @@ def row_of(r: SessionRecord) -> ReviewRow:
         r.cues_shown,
         r.experiment,
         r.experiment_arm,
+        r.trial_id,
     )
 
 
@@ -285,18 +286,21 @@ def review_rows(
     # An arm drawn at random is answered by its experiment, not hinted at here.
     drawn = {r.arm for r in timed if r.trial is not None}
     names = sorted({name for r in timed for name in r.cue_starts} - drawn)
+    # Adjusted together as the whole review shows them, whatever `cue` picks out:
+    # choosing one after seeing them all does not make it surer.
+    comparisons = compare_all(
+        [*(_cue_sides(name, timed) for name in names), *_arms_in_turn(timed)], _figures
+    )
+    cue_figures = [_figures(name, [r for r in timed if name in r.cues]) for name in names]
     if cue is not None:
-        names = [n for n in names if n == cue]
-    sides = [_cue_sides(name, timed) for name in names]
-    if cue is None:
-        sides += _arms_in_turn(timed)
-    comparisons = compare_all(sides, _figures)
+        comparisons = [c for c in comparisons if c.subject == f"cue {cue}"]
+        cue_figures = [f for f in cue_figures if f.label == cue]
     last = timed[-TYPICAL_OF_LAST:]
     return Review(
         sessions=len(rows),
         overall=_figures("all sessions", rows),
         routines=_by_routine(rows),
-        cues=[c.first for c in comparisons[: len(names)]],
+        cues=cue_figures,
         comparisons=comparisons,
         typical_letdown_s=curve(last).median() if last else None,
         typical_of=len(last),

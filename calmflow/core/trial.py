@@ -39,12 +39,13 @@ import itertools
 import json
 import math
 import random
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from calmflow.core.comparison import duration_words
+from calmflow.core.comparison import CHANCE_P, duration_words
 
 DEFAULT_BLOCKS = 16
 """[ours] Blocks planned when the routine does not say: with two arms, 32 sessions,
@@ -52,10 +53,13 @@ four or five days of pumping. At the spread of let-down times calmflow's
 simulations use, they find a 90 s difference about half the time and a 60 s
 one about a quarter of the time (8 blocks: a fifth and an eighth; 32 blocks: 86%
 and 54%; docs/review.md). Fewer would rarely answer; many more, few would finish."""
+MIN_WATCHED_S = 300.0
+"""[ours] A session without a let-down counts in an experiment only if it ran this
+long: one that ended sooner says little about when a let-down would have come,
+and would cut every session's time short (`tau`) at its end."""
 EXACT_UP_TO = 20_000
 """Allocations enumerated one by one (two arms, up to 14 blocks)."""
 RESHUFFLES = 10_000
-CHANCE_P = 0.05
 
 RUNNING = "running"
 ANSWERED = "answered"
@@ -107,22 +111,36 @@ class Counted:
     played: float
 
 
-def counted(trial: Trial, sessions: Sequence[tuple[str, float | None, float]]) -> list[Counted]:
-    """The sessions that count, from those of the trial in the review (arm, first
-    let-down, played; oldest first): each in turn takes the next place of the
-    allocation if it had that place's arm (a session played with another arm,
-    `play --arm`, is outside the design and left out)."""
-    out: list[Counted] = []
-    for arm, first, played in sessions:
-        position = len(out)
-        if arm == arm_at(trial.seed, trial.arms, position):
-            out.append(Counted(position // len(trial.arms), arm, first, played))
-    return out
+InTrial = tuple[int | None, str, float | None, float]
+"""A session of a trial as the log has it: its place in the allocation, its arm,
+its first let-down (seconds) and the seconds it played."""
 
 
-def next_arm(trial: Trial, sessions: Sequence[tuple[str, float | None, float]]) -> str:
-    """The arm the next session gets."""
-    return arm_at(trial.seed, trial.arms, len(counted(trial, sessions)))
+def counted(trial: Trial, sessions: Sequence[InTrial]) -> dict[int, Counted]:
+    """The sessions that count, by their place in the allocation (from those of the
+    trial in the review, oldest first). A session counts when it had its place's
+    arm (one that did not is outside the design) and it either had a let-down or
+    ran MIN_WATCHED_S; the first to fill a place keeps it (two sessions played at
+    once can be given the same place). A place
+    whose session stops counting (left out of the review afterwards, deleted) is
+    free again, and the next session fills it: the other places are untouched."""
+    filled: dict[int, Counted] = {}
+    for position, arm, first, played in sessions:
+        if position is None or position in filled:
+            continue
+        if arm != arm_at(trial.seed, trial.arms, position):
+            continue
+        if first is None and played < MIN_WATCHED_S:
+            continue
+        filled[position] = Counted(position // len(trial.arms), arm, first, played)
+    return filled
+
+
+def next_place(trial: Trial, sessions: Sequence[InTrial]) -> tuple[int, str]:
+    """The place the next session fills (the first free one) and its arm."""
+    filled = counted(trial, sessions)
+    position = next(p for p in itertools.count() if p not in filled)
+    return position, arm_at(trial.seed, trial.arms, position)
 
 
 @dataclass(frozen=True)
@@ -174,10 +192,12 @@ class TrialReport:
     blocks_planned: int
     blocks_done: int
     sessions_counted: int
+    """Sessions that count, those past the planned blocks too (for `more`)."""
     state: str
     """RUNNING or ANSWERED."""
     sentence: str
-    seed: int
+    seed: int | None
+    """The seed the arms were drawn from, once answered (None before)."""
     answer: Answer | None = None
     offer: list[str] = field(default_factory=list)
     """What the person can do next, as commands."""
@@ -186,43 +206,49 @@ class TrialReport:
         return asdict(self)
 
 
-def report(trial: Trial, sessions: Sequence[tuple[str, float | None, float]]) -> TrialReport:
-    """Progress while blocks remain; the answer once the planned blocks are done."""
-    done = counted(trial, sessions)
+def report(trial: Trial, sessions: Sequence[InTrial]) -> TrialReport:
+    """Progress while blocks remain; the answer once the planned blocks are done.
+    The seed is told only with the answer, to check the allocation by: before, it
+    would tell what comes next."""
+    filled = counted(trial, sessions)
     width = len(trial.arms)
-    complete = len(done) // width
+    planned = range(trial.blocks * width)
+    done = [filled[p] for p in planned if p in filled]
+    missing = [
+        b for b in range(trial.blocks) if any(b * width + i not in filled for i in range(width))
+    ]
     base = TrialReport(
         trial.routine,
         trial.slot,
         list(trial.arms),
         True,
         trial.blocks,
-        min(complete, trial.blocks),
-        len(done),
+        trial.blocks - len(missing),
+        len(filled),
         RUNNING,
         "",
-        trial.seed,
+        None,
     )
     arms = " or ".join(trial.arms)
-    if complete < trial.blocks:
-        block = complete + 1
+    if missing:
         sentence = (
-            f"Experiment in {trial.routine} ({arms}): block {block} of {trial.blocks};"
+            f"Experiment in {trial.routine} ({arms}): block {missing[0] + 1} of {trial.blocks};"
             f" the answer comes when all {trial.blocks} are done"
-            f" ({trial.blocks * width - len(done)} more sessions)."
+            f" ({len(planned) - len(done)} more sessions)."
         )
         return _with(base, sentence=sentence)
-    planned = [c for c in done if c.block < trial.blocks]
-    result = answer(planned, trial.arms, trial.seed)
+    result = answer(done, trial.arms, trial.seed)
+    named = shlex.quote(trial.routine)
     return _with(
         base,
         state=ANSWERED,
         sentence=verdict(result, trial),
+        seed=trial.seed,
         answer=result,
         offer=[
-            f"calmflow experiment adopt {trial.routine} "
-            + (result.best if result.found else "ARM"),
-            f"calmflow experiment more {trial.routine}",
+            f"calmflow experiment adopt {named} "
+            + (shlex.quote(result.best) if result.found else "ARM"),
+            f"calmflow experiment more {named}",
         ],
     )
 
@@ -248,14 +274,18 @@ def compared(times: Sequence[float]) -> list[float]:
 
 
 def answer(sessions: Sequence[Counted], arms: Sequence[str], seed: int) -> Answer:
-    """The randomization test of `sessions` (whole blocks, as the design gave them)."""
+    """The randomization test of `sessions` (whole blocks, as the design gave them).
+
+    With two arms the test is the blocks' sign flips (swapping the arms within a
+    block), and the interval is the same flips inverted, so the interval leaves
+    out zero exactly when the p-value is below CHANCE_P. With more arms the p is
+    of all the arms at once, and a finding also needs the best arm's interval
+    against the runner-up to leave out zero."""
     tau, times = restricted(sessions)
     logs = compared(times)
     had = [0.0 if c.first is None else 1.0 for c in sessions]
     blocks = _blocks(sessions)
     labels = [c.arm for c in sessions]
-    p_time, method = _randomization_p(logs, labels, blocks, arms, seed)
-    p_share, _ = _randomization_p(had, labels, blocks, arms, seed + 1)
     results = []
     for arm in arms:
         mine = [i for i, a in enumerate(labels) if a == arm]
@@ -271,9 +301,13 @@ def answer(sessions: Sequence[Counted], arms: Sequence[str], seed: int) -> Answe
     ranked = sorted(results, key=lambda r: (r.typical_s, arms.index(r.arm)))
     best, runner_up = ranked[0], ranked[1]
     # Per block: how many times longer (on the log scale) the runner-up took.
-    diffs = _paired(logs, labels, blocks, runner_up.arm, best.arm)
-    shift = sum(diffs) / len(diffs) if diffs else math.nan
-    interval = _interval(diffs, seed)
+    flips = Flips(_paired(logs, labels, blocks, runner_up.arm, best.arm), seed)
+    if len(arms) == 2:
+        p_time, method = flips.p_value(0.0), flips.method
+    else:
+        p_time, method = _randomization_p(logs, labels, blocks, arms, seed)
+    p_share, _ = _randomization_p(had, labels, blocks, arms, seed + 1)
+    interval = flips.interval()
 
     def sooner(log_ratio: float) -> float:
         """Seconds sooner than the runner-up's typical time, for a shift in logs."""
@@ -287,9 +321,9 @@ def answer(sessions: Sequence[Counted], arms: Sequence[str], seed: int) -> Answe
         method,
         best.arm,
         runner_up.arm,
-        sooner(shift),
+        sooner(flips.centre),
         (sooner(interval[0]), sooner(interval[1])) if interval else None,
-        found=p_time < CHANCE_P and shift > 0,
+        found=p_time < CHANCE_P and interval is not None and interval[0] > 0,
     )
 
 
@@ -367,54 +401,57 @@ def _paired(
     return out
 
 
-def _interval(diffs: Sequence[float], seed: int) -> tuple[float, float] | None:
-    """A 95% interval for the mean of the blocks' differences, by inverting the
-    randomization test: the shifts `d` such that, with `d` taken off every
-    difference, flipping the blocks' signs (swapping the arms within a block)
-    gives a mean at least as far from zero in 5% of flips or more. The same test
-    as the answer's p (with two arms, the same p at zero), so the interval
-    leaves out zero exactly when the answer calls it a finding. None when the
-    blocks are too few to bound it (5 or fewer: even the extreme flips come up
-    in over 5%)."""
-    n = len(diffs)
-    if n < 2:
-        return None
-    # |sum of s_i (d_i - shift)| = |A_s - shift * B_s|: worked out once per pattern,
-    # a pattern being the bits of a number (1: the block's arms swapped).
-    if 2**n <= EXACT_UP_TO:
-        masks: Sequence[int] = range(2**n)
-    else:
-        rng = random.Random(f"{seed}:interval")
-        masks = [0, *(rng.getrandbits(n) for _ in range(RESHUFFLES))]
-    whole = sum(diffs)
-    flipped = []
-    for mask in masks:
-        swapped = [d for i, d in enumerate(diffs) if mask >> i & 1]
-        flipped.append((whole - 2 * sum(swapped), n - 2 * len(swapped)))
-    total = sum(diffs)
+class Flips:
+    """The sign-flip test of the blocks' differences (swapping the arms within a
+    block flips its difference's sign), at any shift: its p-value, and the 95%
+    interval of the shift got by inverting it. Every pattern of flips when there
+    are at most EXACT_UP_TO, else RESHUFFLES drawn from the seed."""
 
-    def p_value(shift: float) -> float:
-        observed = abs(total - shift * n)
-        observed -= 1e-9 * max(observed, 1.0)
-        return sum(abs(a - shift * b) >= observed for a, b in flipped) / len(flipped)
+    def __init__(self, diffs: Sequence[float], seed: int) -> None:
+        self.n = n = len(diffs)
+        self.diffs = list(diffs)
+        self.total = sum(diffs)
+        self.centre = self.total / n if n else math.nan
+        if 2**n <= EXACT_UP_TO:
+            masks: Sequence[int] = range(2**n)
+            self.method = f"exact ({2**n} allocations)"
+        else:
+            rng = random.Random(f"{seed}:flips")
+            masks = [0, *(rng.getrandbits(n) for _ in range(RESHUFFLES))]
+            self.method = f"{RESHUFFLES} reshuffles"
+        # |sum of s_i (d_i - shift)| = |A - shift * B| for each pattern (a mask's
+        # bits: 1 where the block's arms are swapped), worked out once.
+        self.flipped = []
+        for mask in masks:
+            swapped = [d for i, d in enumerate(diffs) if mask >> i & 1]
+            self.flipped.append((self.total - 2 * sum(swapped), n - 2 * len(swapped)))
 
-    centre = total / n
-    if p_value(min(diffs) - 1.0) >= CHANCE_P:
-        return None
+    def p_value(self, shift: float) -> float:
+        observed = abs(self.total - shift * self.n)
+        observed -= 1e-9 * max(observed, 1.0)  # ties, whatever the rounding, count
+        # Drawn patterns include the observed one (mask 0): (hits + 1) / (draws + 1).
+        return sum(abs(a - shift * b) >= observed for a, b in self.flipped) / len(self.flipped)
 
-    def edge(outside: float) -> float:
-        inside = centre
-        for _ in range(50):
-            middle = (inside + outside) / 2
-            if p_value(middle) >= CHANCE_P:
-                inside = middle
-            else:
-                outside = middle
-            if abs(inside - outside) < 1e-4:  # on the log scale: far finer than a second
-                break
-        return inside
+    def interval(self) -> tuple[float, float] | None:
+        """The shifts the test does not rule out (p at least CHANCE_P); None when the
+        blocks are too few to bound them (5 or fewer: even the two extreme patterns
+        come up in over 5%)."""
+        if self.n < 2 or self.p_value(min(self.diffs) - 1.0) >= CHANCE_P:
+            return None
 
-    return edge(min(diffs) - 1.0), edge(max(diffs) + 1.0)
+        def edge(outside: float) -> float:
+            inside = self.centre
+            for _ in range(60):
+                middle = (inside + outside) / 2
+                if self.p_value(middle) >= CHANCE_P:
+                    inside = middle
+                else:
+                    outside = middle
+                if abs(inside - outside) < 1e-4:  # on the log scale: far finer than a second
+                    break
+            return inside
+
+        return edge(min(self.diffs) - 1.0), edge(max(self.diffs) + 1.0)
 
 
 def seconds_words(seconds: float) -> str:
@@ -439,12 +476,21 @@ def _range(low: float, high: float) -> str:
 
 def verdict(a: Answer, trial: Trial) -> str:
     """The answer in plain words."""
+    together = " and ".join(trial.arms)
+    if not any(r.with_letdown for r in a.arms):
+        return (
+            f"No let-down came in any session of the experiment after {trial.blocks} blocks,"
+            f" so there is nothing to tell between {together}."
+        )
     typical = {r.arm: seconds_words(r.typical_s) for r in a.arms}
     detail = f"{typical[a.best]} against {typical[a.runner_up]}"
     if a.effect_interval:
         detail += f"; {_range(*a.effect_interval)}"
     shares = ", ".join(f"{r.with_letdown} of {r.sessions} with {r.arm}" for r in a.arms)
-    share = f" Sessions with a let-down: {shares}."
+    same = len({r.with_letdown for r in a.arms}) == 1  # each arm has a session a block
+    share = f" Sessions with a let-down: {shares}" + (
+        "." if same else f" (a difference this large came up {_how_often(a.p_share)})."
+    )
     than = f"than with {a.runner_up}" + ("" if len(trial.arms) == 2 else ", the next best")
     if a.found:
         return (
@@ -453,7 +499,7 @@ def verdict(a: Answer, trial: Trial) -> str:
             f" {a.best} seems to help you.{share}"
         )
     return (
-        f"No clear difference between {' and '.join(trial.arms)} after {trial.blocks} blocks:"
+        f"No clear difference between {together} after {trial.blocks} blocks:"
         f" with {a.best} let-down typically came {seconds_words(a.effect_s)} sooner {than}"
         f" ({detail}), and a difference this large came up {_how_often(a.p_time)}.{share}"
     )

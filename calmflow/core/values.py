@@ -46,9 +46,11 @@ SHORT_SESSION_S = 60.0
 review and of the schedule unless they keep it: a false start, a test, a wrong key."""
 
 
-def left_out(status: str, played_s: float) -> bool:
-    """Whether a session that ended so is left out of the review unless kept."""
-    return status == "finished_early" and played_s < SHORT_SESSION_S
+def left_out(status: str, played_s: float, letdowns: int) -> bool:
+    """Whether a session that ended so is left out of the review unless kept: ended
+    by the person within its first minute, before any let-down (a let-down is no
+    false start, and leaving out quick ones would favour the slow)."""
+    return status == "finished_early" and played_s < SHORT_SESSION_S and not letdowns
 
 
 def cues_before(

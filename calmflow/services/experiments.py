@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from calmflow.core.trial import TrialReport, fingerprint, next_arm, report
+from calmflow.core.trial import ANSWERED, TrialReport, fingerprint, next_place, report
 from calmflow.store.trials import add_blocks, latest_trial, trial_for, trial_sessions, trials
 from calmflow.system.private_files import write_private
 
@@ -20,10 +20,19 @@ MORE_BLOCKS = 4
 """Blocks `calmflow experiment more` adds when not told how many."""
 
 
-def arm_for(store: Store, routine: Routine) -> tuple[str, int] | None:
-    """The arm this session of `routine` gets, and its trial's id (the trial is
-    begun, or begun anew when the experiment or the phases changed); None for a
-    routine without an experiment, or whose experiment's arm was adopted."""
+class Drawn(NamedTuple):
+    """What a session of an experiment is given: its arm, the trial and its place."""
+
+    arm: str
+    trial: int
+    place: int
+
+
+def arm_for(store: Store, routine: Routine) -> Drawn | None:
+    """The arm this session of `routine` gets, with its trial (begun, or begun anew
+    when the experiment or the phases changed) and its place in the trial's
+    allocation; None for a routine without an experiment, or whose experiment's
+    arm was adopted."""
     experiment = routine.experiment
     if experiment is None or experiment.adopted is not None:
         return None
@@ -35,16 +44,22 @@ def arm_for(store: Store, routine: Routine) -> tuple[str, int] | None:
     trial = trial_for(
         store, routine.name, experiment.slot, tuple(experiment.arms), experiment.blocks, same
     )
-    return next_arm(trial, trial_sessions(store, trial.id)), trial.id
+    place, arm = next_place(trial, trial_sessions(store, trial.id))
+    return Drawn(arm, trial.id, place)
 
 
 def experiment_reports(store: Store, routine: str | None = None) -> list[TrialReport]:
-    """Every trial's progress or answer (of one routine's, if named), oldest first."""
-    return [
-        report(trial, trial_sessions(store, trial.id))
-        for trial in trials(store)
-        if routine is None or trial.routine == routine
-    ]
+    """Each routine's experiment: its latest trial's progress or answer, and the
+    answers of earlier ones (a trial the routine left behind unanswered, when its
+    experiment or phases changed, says nothing more); of one routine, if named."""
+    found = [t for t in trials(store) if routine is None or t.routine == routine]
+    latest = {t.routine: t.id for t in found}
+    out = []
+    for trial in found:
+        said = report(trial, trial_sessions(store, trial.id))
+        if trial.id == latest[trial.routine] or said.state == ANSWERED:
+            out.append(said)
+    return out
 
 
 def plan_more(store: Store, routine: str, blocks: int = MORE_BLOCKS) -> tuple[TrialReport, int]:
@@ -68,7 +83,8 @@ def adopt_in_file(path: Path, arm: str) -> str:
     `experiment` of its own."""
     import yaml  # here: the review, which reads reports from this module, needs no YAML
 
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # line endings as they are (CRLF too)
+    newline = "\r\n" if "\r\n" in text else "\n"
     root = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes only: nothing is built
     experiment = None
     if isinstance(root, yaml.MappingNode):
@@ -89,6 +105,6 @@ def adopt_in_file(path: Path, arm: str) -> str:
         return text
     first_key = experiment.value[0][0]
     line_start = text.rfind("\n", 0, first_key.start_mark.index) + 1
-    line = f"{' ' * first_key.start_mark.column}adopted: {written}\n"
+    line = f"{' ' * first_key.start_mark.column}adopted: {written}{newline}"
     write_private(path, text[:line_start] + line + text[line_start:])
     return text

@@ -72,9 +72,10 @@ class Player:
         output: Output,
         *,
         clock: Callable[[], float] = time.monotonic,
-        trial: int | None = None,
+        trial: tuple[int, int] | None = None,
     ) -> None:
-        """`trial` is the experiment drawn at random that gave the plan its arm."""
+        """`trial` is the experiment drawn at random that gave the plan its arm, and
+        the session's place in its allocation."""
         self.loaded = loaded
         self.plan = plan
         self.store = store

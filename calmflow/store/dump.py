@@ -57,7 +57,8 @@ def session_records(
         )
         for row in rows(
             conn,
-            f"SELECT id, {', '.join(SESSION_FIELDS)} FROM sessions {where} ORDER BY started_at, id",
+            f"SELECT id, trial_id, {', '.join(SESSION_FIELDS)} FROM sessions {where}"
+            " ORDER BY started_at, id",
             args,
         )
     ]

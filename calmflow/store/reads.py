@@ -48,10 +48,12 @@ class Started(NamedTuple):
 def in_review(s: str = "") -> str:
     """Whether a session counts in the review and the schedule, in SQL (`s`: how the
     query names the sessions table, with its dot): as the person said, else all but
-    one they ended within its first minute; `SessionRecord.counts_in_review` in Python."""
+    one they ended within its first minute before any let-down (`values.left_out`);
+    `SessionRecord.counts_in_review` in Python."""
     return (
         f"COALESCE({s}in_review, NOT ({s}status = 'finished_early'"
-        f" AND {s}played_s < {SHORT_SESSION_S}))"
+        f" AND {s}played_s < {SHORT_SESSION_S}"
+        f" AND NOT EXISTS (SELECT 1 FROM letdowns WHERE letdowns.session_id = {s}id)))"
     )
 
 

@@ -180,7 +180,7 @@ def _v8_trials_and_review(conn: sqlite3.Connection) -> None:
     # (a fingerprint of its slot, arms and phases), the blocks planned and the
     # seed the order of arms in each block is drawn from, so the allocation can
     # be audited and drawn again. Each session keeps the trial that gave it its
-    # arm, and the person's word on whether it counts in the review (NULL: as the
+    # arm and its place in the trial's allocation, and the person's word on whether it counts in the review (NULL: as the
     # rule says, store.reads.IN_REVIEW: a session they ended within its first
     # minute is left out, any other counts).
     conn.execute(
@@ -198,6 +198,7 @@ def _v8_trials_and_review(conn: sqlite3.Connection) -> None:
     )
     conn.execute("CREATE INDEX trials_routine ON trials (routine, id)")
     conn.execute("ALTER TABLE sessions ADD COLUMN trial_id INTEGER REFERENCES trials (id)")
+    conn.execute("ALTER TABLE sessions ADD COLUMN trial_position INTEGER")
     conn.execute("ALTER TABLE sessions ADD COLUMN in_review INTEGER CHECK (in_review IN (0, 1))")
 
 

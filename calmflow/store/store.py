@@ -177,12 +177,13 @@ class Store:
         planned_s: float,
         output: str,
         experiment: tuple[str, str] | None = None,
-        trial: int | None = None,
+        trial: tuple[int, int] | None = None,
     ) -> int:
         """Create the session's row at its start, status 'running'; return its id.
 
         `experiment` is (slot, arm) when the routine runs an experiment, and
-        `trial` the experiment drawn at random that gave the arm (store/trials).
+        `trial` the experiment drawn at random that gave the arm and the session's
+        place in its allocation (store/trials).
         """
         now = iso_time(self._now())
         slot, arm = experiment or (None, None)
@@ -190,7 +191,8 @@ class Store:
             cur = db.execute(
                 "INSERT INTO sessions (uuid, routine, routine_path, routine_digest, started_at,"
                 " updated_at, status, planned_s, output, pid, experiment, experiment_arm,"
-                " trial_id) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                " trial_id, trial_position) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?,"
+                " ?, ?)",
                 (
                     str(uuid.uuid4()),
                     routine,
@@ -203,7 +205,7 @@ class Store:
                     os.getpid(),
                     slot,
                     arm,
-                    trial,
+                    *(trial or (None, None)),
                 ),
             )
             self._conn.execute(

@@ -7,13 +7,10 @@ import json
 import secrets
 from datetime import datetime
 
-from calmflow.core.trial import Trial
+from calmflow.core.trial import InTrial, Trial
 from calmflow.store.db import translated
 from calmflow.store.reads import in_review
 from calmflow.store.store import Store
-
-InTrial = tuple[str, float | None, float]
-"""A session of a trial as the answer needs it: its arm, first let-down, seconds played."""
 
 
 def _trial(row: tuple[object, ...]) -> Trial:
@@ -31,6 +28,7 @@ def _trial(row: tuple[object, ...]) -> Trial:
 
 
 COLUMNS = "id, routine, slot, arms, blocks, seed, started_at, fingerprint"
+LATEST = f"SELECT {COLUMNS} FROM trials WHERE routine = ? ORDER BY id DESC LIMIT 1"
 
 
 def trial_for(
@@ -40,9 +38,7 @@ def trial_for(
     and phases are unchanged (with the blocks the routine plans, if more), else a
     new trial with a new seed (the earlier one keeps its sessions and answer)."""
     with store._write() as db:
-        row = db.execute(
-            f"SELECT {COLUMNS} FROM trials WHERE routine = ? ORDER BY id DESC LIMIT 1", (routine,)
-        ).fetchone()
+        row = db.execute(LATEST, (routine,)).fetchone()
         if row is not None and row[7] == fingerprint:
             if blocks > row[4]:
                 db.execute("UPDATE trials SET blocks = ? WHERE id = ?", (blocks, row[0]))
@@ -68,9 +64,7 @@ def trials(store: Store) -> list[Trial]:
 
 def latest_trial(store: Store, routine: str) -> Trial | None:
     with translated(store.path):
-        row = store._conn.execute(
-            f"SELECT {COLUMNS} FROM trials WHERE routine = ? ORDER BY id DESC LIMIT 1", (routine,)
-        ).fetchone()
+        row = store._conn.execute(LATEST, (routine,)).fetchone()
     return None if row is None else _trial(row)
 
 
@@ -78,12 +72,13 @@ def trial_sessions(store: Store, trial_id: int) -> list[InTrial]:
     """The trial's sessions that have ended and are in the review, oldest first."""
     with translated(store.path):
         rows = store._conn.execute(
-            "SELECT s.experiment_arm, (SELECT MIN(t_s) FROM letdowns l WHERE l.session_id = s.id),"
+            "SELECT s.trial_position, s.experiment_arm,"
+            " (SELECT MIN(t_s) FROM letdowns l WHERE l.session_id = s.id),"
             " s.played_s FROM sessions s WHERE s.trial_id = ? AND s.status != 'running'"
             f" AND {in_review('s.')} ORDER BY s.started_at, s.id",
             (trial_id,),
         ).fetchall()
-    return [(str(arm), first, float(played)) for arm, first, played in rows]
+    return [(place, str(arm), first, float(played)) for place, arm, first, played in rows]
 
 
 def add_blocks(store: Store, trial_id: int, more: int) -> int:

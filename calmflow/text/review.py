@@ -170,7 +170,7 @@ def review_lines(result: Review) -> list[str]:
     lines += [header, figure_row(result.overall), ""]
     lines += ["By routine:", *(figure_row(f) for f in result.routines)]
     if result.cues:
-        lines += ["", "Sessions with each cue (counted from when it usually starts):"]
+        lines += ["", "Sessions with each cue before the let-down:"]
         lines += [figure_row(f) for f in result.cues]
     lines += ["", time_of_day_text(result)]
     typical = typical_text(result)

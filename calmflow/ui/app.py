@@ -110,17 +110,21 @@ class CalmflowApp(App[None]):
         from calmflow.core.plan import compile_plan
         from calmflow.services.experiments import arm_for
         from calmflow.services.player import Player
+        from calmflow.store.db import StoreError
         from calmflow.ui.screens.player import PlayerScreen
 
-        drawn = arm_for(self.store, loaded.routine)
-        plan = compile_plan(loaded.routine, arm=drawn[0] if drawn else None)
+        try:
+            drawn = arm_for(self.store, loaded.routine)
+        except StoreError:  # the log is busy or full: the player's start says so
+            drawn = None
+        plan = compile_plan(loaded.routine, arm=drawn.arm if drawn else None)
         self.player = Player(
             loaded,
             plan,
             self.store,
             self.output_factory(plan),
             clock=self.clock,
-            trial=drawn[1] if drawn else None,
+            trial=(drawn.trial, drawn.place) if drawn else None,
         )
 
         def done(_: object) -> None:

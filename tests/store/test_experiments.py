@@ -32,7 +32,7 @@ def _play(store: Store, routine: Routine, *, first: float | None, played: float 
     """A session played as the app plays one: the arm drawn, the session logged."""
     drawn = arm_for(store, routine)
     assert drawn is not None
-    arm, trial = drawn
+    arm, trial, place = drawn
     sid = store.start_session(
         routine=routine.name,
         routine_path=None,
@@ -40,7 +40,7 @@ def _play(store: Store, routine: Routine, *, first: float | None, played: float 
         planned_s=900,
         output="null",
         experiment=("calm", arm),
-        trial=trial,
+        trial=(trial, place),
     )
     if first is not None:
         store.add_letdown(
@@ -80,7 +80,13 @@ def test_each_session_gets_the_drawn_arm_and_a_short_one_gives_it_again(tmp_path
     assert after == again
     (trial,) = trials(store)
     assert [*given, after] == [arm_at(trial.seed, trial.arms, k) for k in range(4)]
-    assert [a for a, _, _ in trial_sessions(store, trial.id)] == [*given, after]
+    # In the review: the short one is not; each kept its place in the allocation.
+    assert [(p, a) for p, a, _, _ in trial_sessions(store, trial.id)] == [
+        (0, given[0]),
+        (1, given[1]),
+        (2, given[2]),
+        (3, after),
+    ]
     records = store.sessions()
     assert [(r.experiment, r.experiment_arm, r.counts_in_review) for r in records] == [
         *(("calm", arm, True) for arm in given),

@@ -91,12 +91,12 @@ def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[Session
     def columns(table: str) -> set[str]:
         return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
-    # Only row ids, the player's pid and the trial's id stay behind: they mean
+    # Only row ids, the player's pid and the trial's id and place stay behind: they mean
     # nothing elsewhere. Every column is exported, and checked by the session model
     # when imported.
     sessions, letdowns = set(SESSION_FIELDS), set(LETDOWN_FIELDS)
     assert (
-        columns("sessions") - {"id", "pid", "trial_id"}
+        columns("sessions") - {"id", "pid", "trial_id", "trial_position"}
         == sessions
         == _checked(SessionRecord, SESSION_FIELDS)
     )

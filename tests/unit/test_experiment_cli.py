@@ -123,3 +123,12 @@ def test_more_blocks_and_the_listing(home):
         "- Experiment in mine (picture or waves): block 1 of 18; the answer comes when all 18"
         " are done (36 more sessions).\n"
     )
+
+
+def test_adopt_keeps_windows_line_endings(home):
+    path = _routine_file(home, "")
+    path.write_bytes(BLOCK_STYLE.replace("\n", "\r\n").encode())
+    assert _run("experiment", "adopt", "mine", "waves").exit_code == 0
+    after = path.read_bytes().decode()
+    assert after.count("\r\n") == BLOCK_STYLE.count("\n") + 1
+    assert '  adopted: "waves"\r\n' in after

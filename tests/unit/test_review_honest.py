@@ -160,3 +160,48 @@ def test_a_half_exactly_is_a_half():
     times = [60.0 + i * 0.5 for i in range(199)] + [165.0] + [168.0 + i for i in range(200)]
     result = review([session(i, t) for i, t in enumerate(times)])
     assert result.overall.median_first_letdown_s == 165.0
+
+
+def test_a_direction_is_said_only_when_the_medians_agree_with_the_test():
+    from tests.unit.review_records import session
+
+    # With the bell: many let-downs early, but nearly half with none at all; without
+    # it: every session has one, a little later. The medians say "sooner", the
+    # log-rank test "later": no direction is stated.
+    bell = (("bell", 0.0),)
+    records = [session(100.0 + i % 7, id=i, cues=bell) for i in range(33)]
+    records += [session(None, id=100 + i, cues=bell) for i in range(27)]
+    records += [session(150.0 + i % 9, id=200 + i) for i in range(60)]
+    (c,) = review(records).comparisons
+    assert c.logrank_p is not None and c.logrank_p < 0.05
+    assert c.logrank_z is not None and c.logrank_z < 0  # fewer let-downs than expected
+    assert (c.first.median_first_letdown_s or 0) < (c.second.median_first_letdown_s or 0)
+    assert c.direction is None
+    assert c.sentence.startswith(
+        "With bell: let-down times differ, but not simply sooner or later: median 1 m 46 s"
+        " vs 2 m 34 s without it, 60 vs 60 sessions."
+    )
+
+
+def test_only_the_latest_trial_of_a_routine_reports_progress(tmp_path: Path):
+    import yaml
+
+    from calmflow.core.routine import Routine
+    from calmflow.services.experiments import arm_for, experiment_reports
+
+    store = Store(tmp_path / "log.sqlite3")
+
+    def routine(seconds: int) -> Routine:
+        return Routine.model_validate(
+            yaml.safe_load(
+                "name: mine\ncues: {a: {text: A}, b: {text: B}}\n"
+                "experiment: {slot: calm, arms: [a, b]}\n"
+                f"phases: [{{name: S, kind: prep, duration: {seconds}, cues: [calm]}}]\n"
+            )
+        )
+
+    for seconds in (120, 180, 240):  # the phases changed twice: three trials
+        assert arm_for(store, routine(seconds)) is not None
+    (said,) = experiment_reports(store)
+    assert said.sentence.startswith("Experiment in mine (a or b): block 1 of 16;")
+    store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -30,13 +31,16 @@ from calmflow.core.trial import (
     RESHUFFLES,
     RUNNING,
     Counted,
+    InTrial,
     Trial,
     answer,
     arm_at,
     block_order,
     counted,
+    next_place,
     report,
     seconds_words,
+    verdict,
 )
 
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -308,13 +312,13 @@ def _trial(arms: tuple[str, ...] = ("rain", "piano"), blocks: int = 8, seed: int
     return Trial(1, "standard", "music", arms, blocks, seed, START)
 
 
-def _sessions(trial: Trial, n: int, times: dict[str, float]) -> list[tuple[str, float, float]]:
+def _sessions(trial: Trial, n: int, times: dict[str, float]) -> list[InTrial]:
     """The first `n` sessions as the design allocates them, each arm's let-down at its
     time plus a few seconds that differ from block to block."""
-    out = []
+    out: list[InTrial] = []
     for position in range(n):
         arm = arm_at(trial.seed, trial.arms, position)
-        out.append((arm, times[arm] + 7.0 * (position % 5), 900.0))
+        out.append((position, arm, times[arm] + 7.0 * (position % 5), 900.0))
     return out
 
 
@@ -372,7 +376,7 @@ def test_a_session_with_another_arm_than_allocated_is_left_out() -> None:
     sessions = _sessions(trial, 16, {"rain": 100.0, "piano": 300.0})
     due = arm_at(trial.seed, trial.arms, 5)
     other = next(arm for arm in trial.arms if arm != due)
-    stray = (other, 20.0, 900.0)  # `play --arm`: outside the design
+    stray: InTrial = (5, other, 20.0, 900.0)  # another arm than its place's: outside the design
     with_stray = [*sessions[:5], stray, *sessions[5:]]
     assert counted(trial, with_stray) == counted(trial, sessions)
     assert len(counted(trial, with_stray)) == 16
@@ -432,3 +436,88 @@ def test_too_few_blocks_have_no_interval() -> None:
 def test_one_block_has_no_interval() -> None:
     a = answer(_experiment(1, ("rain", "piano"), 1), ("rain", "piano"), 1)
     assert a.effect_interval is None
+
+
+# --- what a second read found ---------------------------------------------------------
+
+
+def test_a_session_that_ended_early_without_a_letdown_does_not_count_nor_cut_tau() -> None:
+    trial = _trial()
+    sessions = _sessions(trial, 16, {"rain": 100.0, "piano": 300.0})
+    crash: InTrial = (16, arm_at(trial.seed, trial.arms, 16), None, 3.0)  # cut off at 3 s
+    assert 16 not in counted(trial, [*sessions, crash])
+    early: InTrial = (2, sessions[2][1], None, 120.0)  # no let-down, ended at 2 minutes
+    filled = counted(trial, [*sessions[:2], early, *sessions[3:]])
+    assert 2 not in filled  # its place comes again
+    done = report(trial, sessions)
+    assert done.answer is not None and done.answer.tau_s >= 300.0
+
+
+def test_a_place_freed_later_is_filled_again_and_no_other_moves() -> None:
+    trial = _trial()
+    sessions = _sessions(trial, 16, {"rain": 100.0, "piano": 300.0})
+    without_first = sessions[1:]  # the first session left out of the review afterwards
+    filled = counted(trial, without_first)
+    assert sorted(filled) == list(range(1, 16))
+    assert report(trial, without_first).sentence.startswith(
+        "Experiment in standard (rain or piano): block 1 of 8;"
+    )
+    assert next_place(trial, without_first) == (0, arm_at(trial.seed, trial.arms, 0))
+
+
+def test_the_seed_is_told_only_with_the_answer() -> None:
+    trial = _trial()
+    assert report(trial, _sessions(trial, 15, {"rain": 100.0, "piano": 300.0})).seed is None
+    assert report(trial, _sessions(trial, 16, {"rain": 100.0, "piano": 300.0})).seed == 42
+
+
+def test_no_letdown_at_all_says_so() -> None:
+    trial = _trial()
+    sessions: list[InTrial] = [
+        (k, arm_at(trial.seed, trial.arms, k), None, 900.0) for k in range(16)
+    ]
+    r = report(trial, sessions)
+    assert r.sentence == (
+        "No let-down came in any session of the experiment after 8 blocks, so there is"
+        " nothing to tell between rain and piano."
+    )
+
+
+def test_three_arms_name_a_winner_only_when_it_beats_the_runner_up() -> None:
+    # a and b alike and fast, c slow: the arms differ, but a does not beat b.
+    arms = ("a", "b", "c")
+    rng = random.Random(3)
+    sessions = []
+    for k in range(3 * 8):
+        arm = arm_at(5, arms, k)
+        base = 100.0 if arm in ("a", "b") else 400.0
+        sessions.append(Counted(k // 3, arm, base * rng.uniform(0.9, 1.1), 900.0))
+    result = answer(sessions, arms, 5)
+    assert result.p_time < 0.05  # the arms do differ
+    assert result.best in ("a", "b") and result.runner_up in ("a", "b")
+    low, high = result.effect_interval or (0.0, 0.0)
+    assert result.found == (low > 0)
+    if not result.found:
+        assert "seems to help you" not in verdict(result, _trial(arms))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_past_14_blocks_the_verdict_and_the_range_agree(seed: int) -> None:
+    arms = ("rain", "piano")
+    rng = np.random.default_rng(seed)
+    sessions = [
+        Counted(
+            k // 2,
+            arm_at(seed, arms, k),
+            float(rng.lognormal(math.log(180.0), 0.6))
+            * (0.75 if arm_at(seed, arms, k) == "piano" else 1.0),
+            1200.0,
+        )
+        for k in range(2 * 16)
+    ]
+    a = answer(sessions, arms, seed)
+    assert a.method == f"{RESHUFFLES} reshuffles"
+    low, high = a.effect_interval or (0.0, 0.0)
+    excludes_zero = low > 0 or high < 0
+    assert a.found == (a.p_time < 0.05 and low > 0)
+    assert excludes_zero == (a.p_time < 0.05)

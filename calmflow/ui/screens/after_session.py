@@ -103,7 +103,7 @@ class AfterSessionScreen(VolumeForm):
         player = cast("CalmflowApp", self.app).player
         if player is None or player.session.ended is None:
             return False
-        return left_out(player.session.ended, player.played_s)
+        return left_out(player.session.ended, player.played_s, len(player.letdowns))
 
     def _score(self, field: str) -> int | None:
         text = self.query_one(f"#{field}", Input).value.strip()

@@ -200,7 +200,7 @@ class LetdownsScreen(ModalScreen[bool]):
         """Whether the session counts in the review, said only when it is not the
         usual: left out, or kept though it ended in its first minute."""
         r = self.record
-        short = left_out(r.status, r.played_s)
+        short = left_out(r.status, r.played_s, len(r.letdowns))
         if not r.counts_in_review:
             why = "It ended in its first minute, so it is" if short else "It is"
             return f"{why} left out of your review and the schedule. r keeps it in."
