@@ -6,7 +6,7 @@ import contextlib
 import re
 import shutil
 from collections.abc import AsyncIterator
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,9 +362,16 @@ async def test_without_a_schedule_nothing_is_said_about_when_to_pump(home, clock
         assert screen.chosen is not None and screen.chosen.entry.name == "standard"
 
 
-async def test_the_schedule_is_set_from_home(home, clock):
+async def test_the_schedule_is_set_from_home(home, clock, monkeypatch):
     from calmflow.store.planning import load_schedule
+    from calmflow.system import wallclock
     from calmflow.ui.screens.schedule import ScheduleScreen
+
+    # Set at 14:00: outside the 23:00-05:00 night the schedule is given below (on the
+    # real clock, this test failed whenever it ran at night).
+    noon = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+    monkeypatch.setattr(wallclock, "now", lambda: noon)
+    monkeypatch.setattr(wallclock, "zone", lambda: UTC)
 
     async with at_home(clock) as (app, pilot, screen):
         await pilot.press("t")

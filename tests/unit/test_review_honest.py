@@ -12,11 +12,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from calmflow.cli import main
-from calmflow.core.records import LetdownRecord, SessionRecord
+from calmflow.core.records import SessionRecord
 from calmflow.core.review import review
 from calmflow.core.values import MANUAL
 from calmflow.store.store import Store
 from tests.conftest import ROOT
+from tests.store.log import start
+from tests.unit.review_records import session
 
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
@@ -85,13 +87,7 @@ def test_a_session_ended_in_its_first_minute_is_left_out_unless_kept(tmp_path: P
         (20.0, "completed"),
         (15.0, "interrupted"),
     ):
-        sid = store.start_session(
-            routine="standard",
-            routine_path=None,
-            routine_digest=None,
-            planned_s=1200,
-            output="null",
-        )
+        sid = start(store)
         store.end_session(sid, status=status, played_s=played)
         ids.append(sid)
     in_review = {r.id for r in store.review_rows()}
@@ -134,37 +130,12 @@ def test_review_json_keeps_every_field_it_shipped_with(home):
 def test_a_half_exactly_is_a_half():
     # 400 sessions, the 200th let-down at 165 s: S(165) = 200/400 exactly. A running
     # float product lands a hair above one half and moved the median to 168 s.
-    def session(i: int, t: float) -> SessionRecord:
-        at = START + timedelta(hours=i)
-        return SessionRecord(
-            id=i,
-            routine="standard",
-            started_at=at,
-            ended_at=at,
-            status="completed",
-            planned_s=1200.0,
-            played_s=1200.0,
-            output="device",
-            letdowns=(
-                LetdownRecord(
-                    number=1,
-                    t_s=t,
-                    phase="Stimulation",
-                    phase_kind="stimulation",
-                    cues=(),
-                    marked_at=at,
-                ),
-            ),
-        )
-
     times = [60.0 + i * 0.5 for i in range(199)] + [165.0] + [168.0 + i for i in range(200)]
-    result = review([session(i, t) for i, t in enumerate(times)])
+    result = review([session(t, id=i, played_s=1200.0) for i, t in enumerate(times)])
     assert result.overall.median_first_letdown_s == 165.0
 
 
 def test_a_direction_is_said_only_when_the_medians_agree_with_the_test():
-    from tests.unit.review_records import session
-
     # With the bell: many let-downs early, but nearly half with none at all; without
     # it: every session has one, a little later. The medians say "sooner", the
     # log-rank test "later": no direction is stated.
