@@ -51,8 +51,8 @@ DEFAULT_BLOCKS = 16
 """[ours] Blocks planned when the routine does not say: with two arms, 32 sessions,
 four or five days of pumping. At the spread of let-down times calmflow's
 simulations use, they find a 90 s difference about half the time and a 60 s
-one about a quarter of the time (8 blocks: a fifth and an eighth; 32 blocks: 86%
-and 54%; docs/review.md). Fewer would rarely answer; many more, few would finish."""
+one about a quarter of the time (8 blocks: about a quarter and a seventh; 32
+blocks: 83% and 54%; benchmarks/trial_power.py, docs/review.md). Fewer would rarely answer; many more, few would finish."""
 MIN_WATCHED_S = 300.0
 """[ours] A session without a let-down counts in an experiment only if it ran this
 long: one that ended sooner says little about when a let-down would have come,
