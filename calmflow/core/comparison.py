@@ -109,13 +109,12 @@ def compare_all(sides: Sequence[Sides], figures: Figuring) -> list[Comparison]:
     """Each comparison, with the p-values adjusted together (Holm) and its sentence."""
     measured = [_measure(s, figures) for s in sides]
     adjusted = holm([c.logrank_p for c, _ in measured])
+    tested = sum(p is not None for p in adjusted)
     out = []
     for (c, s), p in zip(measured, adjusted, strict=True):
         c = replace(c, adjusted_p=p)
-        c = replace(c, direction=_direction(c, s))
-        out.append(
-            replace(c, sentence=_sentence(c, s, tested=sum(q is not None for q in adjusted)))
-        )
+        c = replace(c, direction=_direction(c))
+        out.append(replace(c, sentence=_sentence(c, s, tested=tested)))
     return out
 
 
@@ -149,7 +148,7 @@ def _measure(s: Sides, figures: Figuring) -> tuple[Comparison, Sides]:
     return comparison, s
 
 
-def _direction(c: Comparison, s: Sides) -> str | None:
+def _direction(c: Comparison) -> str | None:
     """ "sooner" or "later" when the adjusted p is below CHANCE_P and the two medians
     say the same as the test's sign (a median not reached counts as the later one)."""
     if c.adjusted_p is None or c.adjusted_p >= CHANCE_P or c.logrank_z is None:

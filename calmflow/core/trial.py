@@ -41,7 +41,7 @@ import math
 import random
 import shlex
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -236,10 +236,10 @@ def report(trial: Trial, sessions: Sequence[InTrial]) -> TrialReport:
             f" the answer comes when all {trial.blocks} are done"
             f" ({len(planned) - len(done)} more sessions)."
         )
-        return _with(base, sentence=sentence)
+        return replace(base, sentence=sentence)
     result = answer(done, trial.arms, trial.seed)
     named = shlex.quote(trial.routine)
-    return _with(
+    return replace(
         base,
         state=ANSWERED,
         sentence=verdict(result, trial),
@@ -251,10 +251,6 @@ def report(trial: Trial, sessions: Sequence[InTrial]) -> TrialReport:
             f"calmflow experiment more {named}",
         ],
     )
-
-
-def _with(r: TrialReport, **changes: Any) -> TrialReport:
-    return TrialReport(**{**asdict(r), "answer": r.answer, **changes})
 
 
 def restricted(sessions: Sequence[Counted]) -> tuple[float, list[float]]:
