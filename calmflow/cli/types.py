@@ -1,5 +1,5 @@
 """click parameter types for what calmflow's options take: moments, days, times of
-day, spans, sizes, part ids.
+day, spans, time zones, sizes, part ids.
 
 A value that cannot be right stops the command with calmflow's own one-line
 message and exit 1 (`Failure`), not click's usage error (exit 2): the message
@@ -9,7 +9,7 @@ says what to give. The parsing itself lives in the core, beside what it parses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -68,6 +68,35 @@ class When(_Parsed):
         return f"{option} {problem}"
 
 
+class Since(_Parsed):
+    """From when: a day (2026-11-01, today, yesterday: its local midnight) or a
+    moment (2026-11-01 14:05, or 14:05 for the last one), on the person's clock."""
+
+    name = "when"
+
+    def parse(self, text: str, option: str) -> datetime:
+        from calmflow.core.typed_times import parse_day, parse_when
+
+        if text.strip().lower() in ("today", "yesterday"):
+            return parse_day(text, option, wallclock.now())
+        return parse_when(text, now=wallclock.now())
+
+    def words(self, problem: ValueError, text: str, option: str) -> str:
+        return f"{option} {problem}"
+
+
+class Zone(_Parsed):
+    """A time zone by name: Europe/Berlin, America/New_York, UTC."""
+
+    name = "zone"
+
+    def parse(self, text: str, option: str) -> tzinfo:
+        return wallclock.named(text)
+
+    def words(self, problem: ValueError, text: str, option: str) -> str:
+        return f"{option}: {problem}"
+
+
 class Day(_Parsed):
     """A day that has come: 2026-11-01, today or yesterday (its local midnight)."""
 
@@ -101,6 +130,18 @@ class Span(_Parsed):
         from calmflow.core.schedule import parse_span
 
         return parse_span(text, option)
+
+
+class ClockTime(_Parsed):
+    """A time of day, 06:00."""
+
+    name = "hh:mm"
+    empty_is_none = True
+
+    def parse(self, text: str, option: str) -> time:
+        from calmflow.core.schedule import parse_clock
+
+        return parse_clock(text, option)
 
 
 class Night(_Parsed):

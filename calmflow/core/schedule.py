@@ -1,78 +1,130 @@
 """The pumping schedule: when sessions are due, which were missed, what to suggest.
 
-A schedule is either fixed times of day (06:00, 09:00, ...) or an interval
-(every N hours) with an optional night gap in which nothing is due. Given the
-sessions logged (their start times) and the time now, `status` says:
+One rule, on the person's clock: a schedule is a set of times of day, the same
+every day, whatever the clocks do. Either fixed times (06:00, 09:00, ...), or an
+interval counted each day from a whole time of day (every 3 h from 05:00) with
+nothing due in the night gap (23:00-05:00): that is 05:00, 08:00, ... 20:00
+every day. A time of day that a change of the clocks skips or repeats is read as
+RFC 5545 reads it (wallclock.on_clock), so `slots` gives the very instants a
+calendar file with the same times expands to. Everything that says when a
+session is due (`calmflow next`, the home screen, missed sessions, the calendar)
+takes its slots from `slots`, so they cannot disagree.
 
-- which slots of the last 24 hours were kept (on time or late) and which were
-  missed: a slot is missed when its grace has passed and no session started
-  in its window (from halfway after the slot before to halfway before the slot
-  after);
-- when the next session is due. A session moved away from its slot moves the
-  slots after it: with fixed times, the rest of the day's slots are spread
-  evenly between the session and the day's last slot, so the gaps stay about
-  even; with an interval, the next one is due an interval after the last
-  session (EVIDENCE.md: keep intervals roughly even);
+Given the sessions logged (their start times) and the time now, `status` says:
+
+- which slots of the last 24 hours were kept and which were missed. A session
+  keeps the slot whose window it starts in (from halfway after the slot before to
+  halfway before the slot after): on time up to the grace after it, late after
+  that. A slot is missed once its grace has passed with no session in its window.
+  A late session keeps its slot and moves no other: the slots stay where the
+  calendar has them (EVIDENCE.md: keep intervals roughly even);
+- when the next session is due;
 - what to suggest: after a miss with no session since, a catch-up session now
   (even 10–15 minutes helps); after two or more misses in 24 hours, one
   power-pumping session the next day, never more than one a day
   (EVIDENCE.md: Sessions and schedule).
 
-Everything takes the time now and the local time zone from the caller: no
-clock is read here, so tests can say exactly when "now" is.
+Everything takes the time now and the time zone from the caller: no clock is
+read here, so tests can say exactly when "now" is.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from calmflow.core.quantities import parse_duration
+from calmflow.system.wallclock import on_clock
 
 GRACE = timedelta(minutes=45)
 """[ours] How late a session may start and still be on time for its slot."""
+MAX_GRACE = timedelta(hours=4)
 LOOK_BACK = timedelta(hours=24)
 POWER_AFTER_MISSES = 2
 """Misses within 24 hours after which one power-pumping session is suggested."""
 POWER_ROUTINE = "power-pumping"
 CATCH_UP_ROUTINE = "catch-up"
 """The bundled routines suggested after missed sessions."""
+DAY = timedelta(days=1)
+
+
+def hhmm(t: time) -> str:
+    return t.strftime("%H:%M")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Fixed `times` of day, or one session `every` so long outside the night gap."""
+    """Fixed `times` of day, or one session `every` so long from `start` each day,
+    outside the night gap."""
 
     times: tuple[time, ...] = ()
     every: timedelta | None = None
     night: tuple[time, time] | None = None
     """From and to (local), e.g. (23:00, 05:00): nothing is due in between."""
     grace: timedelta = GRACE
+    start: time | None = None
+    """An interval's first time each day (by default its night's end)."""
 
     def __post_init__(self) -> None:
         if bool(self.times) == (self.every is not None):
             raise ValueError("a schedule has either fixed times or an interval, not both")
-        if self.every is not None and not timedelta(hours=1) <= self.every <= timedelta(hours=12):
-            raise ValueError("the interval must be from 1 to 12 hours")
-        if self.times and len(set(self.times)) != len(self.times):
-            raise ValueError("the same time is given twice")
+        for t in (*self.times, *(self.night or ()), *((self.start,) if self.start else ())):
+            if t.second or t.microsecond or t.tzinfo is not None:
+                raise ValueError(f"{t.isoformat()}: give times of day as hours and minutes")
+        if self.every is not None:
+            if not timedelta(hours=1) <= self.every <= timedelta(hours=12):
+                raise ValueError("the interval must be from 1 to 12 hours")
+            if self.every % timedelta(minutes=1):
+                raise ValueError("the interval must be whole minutes")
+            if self.start is None and self.night is not None:
+                object.__setattr__(self, "start", self.night[1])
+            if self.start is None:
+                raise ValueError("an interval needs the time it counts from each day")
+        elif self.night is not None or self.start is not None:
+            raise ValueError("a night gap and a start time go with an interval")
+        if len(set(self.times)) != len(self.times):
+            twice = sorted({t for t in self.times if self.times.count(t) > 1})
+            raise ValueError(f"{', '.join(hhmm(t) for t in twice)} is given twice")
+        if self.night is not None and self.night[0] == self.night[1]:
+            raise ValueError("the night gap must not start and end at the same time")
+        if not timedelta(0) <= self.grace <= MAX_GRACE or self.grace % timedelta(minutes=1):
+            raise ValueError("the grace must be whole minutes, from 0 to 4 hours")
 
-    def in_night(self, moment: datetime) -> bool:
-        """Whether `moment` (in local time) falls in the night gap."""
+    def in_night(self, t: time) -> bool:
+        """Whether the time of day `t` falls in the night gap."""
         if self.night is None:
             return False
         start, end = self.night
-        t = moment.timetz().replace(tzinfo=None)
         return start <= t < end if start < end else t >= start or t < end
 
-    def night_end_after(self, moment: datetime) -> datetime:
-        """The first moment at or after `moment` outside the night gap."""
-        if not self.in_night(moment) or self.night is None:
-            return moment
-        end = datetime.combine(moment.date(), self.night[1], moment.tzinfo)
-        return end if end > moment else end + timedelta(days=1)
+    def day_times(self) -> tuple[time, ...]:
+        """The times of day a session is due, the same every day, in order."""
+        if self.times:
+            return tuple(sorted(self.times))
+        assert self.every is not None and self.start is not None
+        step = round(self.every.total_seconds() / 60)
+        first = self.start.hour * 60 + self.start.minute
+        minutes = (m % (24 * 60) for m in range(first, first + 24 * 60, step))
+        found = {time(m // 60, m % 60) for m in minutes}
+        return tuple(sorted(t for t in found if not self.in_night(t)))
+
+
+def slots(schedule: Schedule, start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
+    """Every slot from `start` to `end` (both included), set on `tz`'s clock, as
+    instants in UTC, in order. Two times of day that a change of the clocks makes
+    one instant are one slot. (UTC, because Python subtracts two times of the
+    same zone by their clocks: across a change of the clocks, an hour off.)"""
+    found: set[datetime] = set()
+    day = start.astimezone(tz).date() - DAY
+    while day <= end.astimezone(tz).date() + DAY:
+        for t in schedule.day_times():
+            moment = on_clock(day, t, tz).astimezone(UTC)
+            if start <= moment <= end:
+                found.add(moment)
+        day += DAY
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -90,7 +142,7 @@ class Status:
     last_session: datetime | None
     since_last: timedelta | None
     slots: list[Slot] = field(default_factory=list)
-    """The slots of the last 24 hours, oldest first."""
+    """The slots of the last 24 hours and the next 24, oldest first."""
     missed: list[datetime] = field(default_factory=list)
     suggest_catch_up: bool = False
     suggest_power_pumping_on: date | None = None
@@ -99,71 +151,6 @@ class Status:
     @property
     def overdue(self) -> bool:
         return self.next_due is not None and self.next_due < self.now
-
-
-def fixed_slots(schedule: Schedule, start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
-    """The fixed slots from `start` to `end` (local days in `tz`), as planned."""
-    out = []
-    day = start.astimezone(tz).date() - timedelta(days=1)
-    while day <= end.astimezone(tz).date():
-        for t in sorted(schedule.times):
-            moment = datetime.combine(day, t, tz)
-            if start <= moment <= end:
-                out.append(moment)
-        day += timedelta(days=1)
-    return out
-
-
-def _respaced(
-    planned: list[datetime], sessions: list[datetime], grace: timedelta
-) -> list[datetime]:
-    """Fixed slots after each moved session, so the rest of its day is evenly spaced.
-
-    A session keeps the slot nearest to it; when it was more than the grace
-    away from it, the slots left that day are spread evenly from the session
-    to the day's last slot (which stays where it is).
-    """
-    slots = list(planned)
-    for s in sessions:
-        if not slots:
-            break
-        kept = min(range(len(slots)), key=lambda i: abs(slots[i] - s))
-        same_day = [i for i in range(kept + 1, len(slots)) if slots[i].date() == slots[kept].date()]
-        if not same_day or abs(slots[kept] - s) <= grace:
-            continue
-        last = same_day[-1]
-        step = (slots[last] - s) / len(same_day)
-        if step <= timedelta(0):
-            continue
-        for k, i in enumerate(same_day[:-1], start=1):
-            slots[i] = s + step * k
-    return slots
-
-
-def _interval_slots(
-    schedule: Schedule, sessions: list[datetime], start: datetime, now: datetime
-) -> list[datetime]:
-    """Interval slots from `start` to the first one after `now`: each due an
-    interval after the session that kept the one before (or after that slot,
-    if it was missed), moved out of the night gap."""
-    assert schedule.every is not None
-    before = [s for s in sessions if s < start]
-    anchor = before[-1] if before else start - schedule.every
-    pending = [s for s in sessions if s >= start]
-    slots: list[datetime] = []
-    while True:
-        due = schedule.night_end_after(anchor + schedule.every)
-        # The sessions up to halfway to the slot after this one keep it; the
-        # last of them is where the next interval starts.
-        kept = [s for s in pending if s < due + schedule.every / 2]
-        slots.append(due)
-        if kept:
-            anchor = kept[-1]
-            pending = pending[len(kept) :]
-        elif due > now:
-            return slots
-        else:
-            anchor = due
 
 
 def status(
@@ -177,27 +164,22 @@ def status(
 ) -> Status:
     """Where things stand at `now`, from the start times of the sessions logged
     (any routine, manual ones included) and of the power-pumping sessions;
-    `since` is when the schedule was set up."""
-    # All in local time: the night gap and the times of day are the person's clock.
-    now = now.astimezone(tz)
-    sessions = sorted(s.astimezone(tz) for s in sessions if s <= now)
+    `since` is when the schedule was set up. Every instant in it is in UTC."""
+    now = now.astimezone(UTC)
+    sessions = sorted(s.astimezone(UTC) for s in sessions if s <= now)
     # Slots count from a day ago, and not before the schedule was set up or
     # before the first session logged: nobody missed what came before.
     start = max(now - LOOK_BACK, since or now - LOOK_BACK)
     if sessions:
         start = max(start, sessions[0] - schedule.grace)
-    else:
-        start = now if since is None else start
-    if schedule.times:
-        planned = fixed_slots(schedule, start - timedelta(days=1), now + timedelta(days=2), tz)
-        recent = [s for s in sessions if s >= planned[0] - timedelta(hours=12)]
-        moved = _respaced(planned, recent, schedule.grace)
-        window_slots = [d for d in moved if d >= start]
-    else:
-        window_slots = _interval_slots(schedule, sessions, start, now)
-    slots = _judge(schedule, window_slots, sessions, now)
-    missed = [s.due for s in slots if s.state == "missed"]
-    upcoming = [s.due for s in slots if s.state in ("open", "to come")]
+    elif since is None:
+        start = now
+    # A slot's window reaches halfway to its neighbours: judge with one more
+    # slot on each side than is shown.
+    around = slots(schedule, start - 2 * DAY, now + 2 * DAY, tz)
+    judged = [s for s in _judge(schedule, around, sessions, now) if s.due >= start]
+    missed = [s.due for s in judged if s.state == "missed"]
+    upcoming = [s.due for s in judged if s.state in ("open", "to come")]
     last = sessions[-1] if sessions else None
     catch_up = bool(missed) and (last is None or last < missed[-1])
     power_day = None
@@ -206,14 +188,14 @@ def status(
         # and none once a power-pumping session has been pumped since they began.
         since_misses = [p for p in power_pumping or [] if p >= missed[0]]
         if not since_misses:
-            day_after = missed[POWER_AFTER_MISSES - 1].astimezone(tz).date() + timedelta(days=1)
+            day_after = missed[POWER_AFTER_MISSES - 1].astimezone(tz).date() + DAY
             power_day = max(day_after, now.astimezone(tz).date())
     return Status(
         now=now,
         next_due=upcoming[0] if upcoming else None,
         last_session=last,
         since_last=now - last if last else None,
-        slots=[s for s in slots if s.due <= now + timedelta(hours=24)],
+        slots=[s for s in judged if s.due <= now + LOOK_BACK],
         missed=missed,
         suggest_catch_up=catch_up,
         suggest_power_pumping_on=power_day,
@@ -223,11 +205,12 @@ def status(
 def _judge(
     schedule: Schedule, slots: list[datetime], sessions: list[datetime], now: datetime
 ) -> list[Slot]:
-    """Each slot kept, late, missed, open (due, grace not yet passed) or to come."""
+    """Each slot kept (on time or late), missed, open (due, grace not yet passed)
+    or to come; a session keeps at most one slot, the one whose window it is in."""
     out = []
     used: set[datetime] = set()
     for i, due in enumerate(slots):
-        before = slots[i - 1] if i else due - (slots[1] - due if len(slots) > 1 else schedule.grace)
+        before = slots[i - 1] if i else due - (slots[1] - due if len(slots) > 1 else DAY)
         after = slots[i + 1] if i + 1 < len(slots) else due + (due - before)
         low, high = due - (due - before) / 2, due + (after - due) / 2
         kept = next((s for s in sessions if low <= s < high and s not in used), None)
@@ -245,15 +228,39 @@ def _judge(
     return out
 
 
+def whole_hour_near(moment: datetime, tz: tzinfo) -> time:
+    """The whole hour nearest to `moment` on `tz`'s clock: where an interval set
+    then, with no night gap, counts from each day."""
+    local = moment.astimezone(tz)
+    return time((local.hour + (local.minute >= 30)) % 24)
+
+
 # --- a schedule as it is typed (the command line, the schedule screen) ------------------
+
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def parse_clock(text: str, option: str) -> time:
+    """One time of day, hours and minutes ("06:00", "6:30"); ValueError naming
+    `option` for anything else (seconds, an offset, 24:00)."""
+    found = _CLOCK.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(
+            f"{option} {text.strip()!r}: give a time of day as hours and minutes, like 06:00"
+        )
+    return time(int(found[1]), int(found[2]))
 
 
 def parse_times(text: str, option: str = "--times") -> tuple[time, ...]:
     """Times of day, "06:00,09:00,12:00", in order; ValueError naming `option`."""
-    try:
-        return tuple(sorted(time.fromisoformat(p.strip()) for p in text.split(",") if p.strip()))
-    except ValueError:
-        raise ValueError(f"{option} {text!r}: give times of day like 06:00,09:00,12:00") from None
+    pieces = [p for p in text.split(",") if p.strip()]
+    if not pieces:
+        raise ValueError(f"{option}: give times of day like 06:00,09:00,12:00")
+    times = [parse_clock(p, option) for p in pieces]
+    twice = sorted({t for t in times if times.count(t) > 1})
+    if twice:
+        raise ValueError(f"{option}: {', '.join(hhmm(t) for t in twice)} is given twice")
+    return tuple(sorted(times))
 
 
 def parse_span(text: str, option: str) -> timedelta:
@@ -274,10 +281,10 @@ def parse_span(text: str, option: str) -> timedelta:
 
 def parse_night(text: str, option: str = "--night") -> tuple[time, time]:
     """A night gap, "23:00-05:00"; ValueError naming `option`."""
-    try:
-        start, end = (time.fromisoformat(p.strip()) for p in text.split("-"))
-    except ValueError:
-        raise ValueError(f"{option} {text!r}: give it as from-to, like 23:00-05:00") from None
+    pieces = text.split("-")
+    if len(pieces) != 2:
+        raise ValueError(f"{option} {text!r}: give it as from-to, like 23:00-05:00")
+    start, end = (parse_clock(p, option) for p in pieces)
     if start == end:
         raise ValueError(f"{option}: it must not start and end at the same time")
     return start, end

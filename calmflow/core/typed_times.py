@@ -19,8 +19,11 @@ def parse_when(text: str, *, now: datetime) -> datetime:
     try:
         if len(text) <= 5 and ":" in text:
             hour, minute = (int(part) for part in text.split(":"))
-            moment = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            return moment - timedelta(days=1) if moment > local_now else moment
+            clock = time(hour, minute)
+            moment = wallclock.on_clock(local_now.date(), clock)
+            if moment > now:  # compared as instants: still to come today, so yesterday's
+                moment = wallclock.on_clock(local_now.date() - timedelta(days=1), clock)
+            return moment
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
@@ -48,4 +51,4 @@ def parse_day(text: str, option: str, now: datetime) -> datetime:
         ) from None
     if day > today:
         raise ValueError(f"{option} {text}: that day is still to come")
-    return datetime.combine(day, time(0), tz)
+    return wallclock.on_clock(day, time(0), tz)

@@ -1,88 +1,90 @@
 """The schedule as an iCalendar file with reminders, for a phone's calendar.
 
-Fixed times become one event each that repeats daily, at the same time on the
-phone's clock wherever and whenever it is (floating local times); an interval schedule
-becomes its sessions for the next days, counted from the last session and
-moved out of the night gap. Each event has a reminder at its time. The file
-is written readable by its owner only, as every file calmflow writes about a
-person's pumping.
+A schedule is a set of times of day (core/schedule.py), so the file is one event
+per time of day that repeats daily with no end (RRULE:FREQ=DAILY), on the
+person's named zone (DTSTART;TZID=Europe/Berlin, with its VTIMEZONE): the phone
+shows 05:00 every day, summer and winter, the very instants `calmflow next`
+counts (RFC 5545 and wallclock read a time the clocks skip or repeat alike).
+Each event's id depends only on its time of day, so writing the file again
+and importing it again updates the events instead of doubling them. Each has a
+reminder at its time, or `remind` before. The first of each series is the first
+one due since the schedule was set, as for `next`. The file is written readable
+by its owner only, as every file calmflow writes about a person's pumping.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-from calmflow.core.schedule import Schedule
+from calmflow.core.schedule import DAY, Schedule, hhmm
 from calmflow.system.private_files import write_private
+from calmflow.system.wallclock import on_clock
 
 SESSION = timedelta(minutes=20)
 SUMMARY = "Pumping session"
 REMINDER = "Time to pump. calmflow is ready when you are."
 
 
-def planned_sessions(
-    schedule: Schedule, now: datetime, tz: tzinfo, last: datetime | None, days: int
-) -> list[datetime]:
-    """The starts an interval schedule plans for the next `days` days."""
-    assert schedule.every is not None
-    now = now.astimezone(tz)  # the night gap is on the person's clock
-    end = now + timedelta(days=days)
-    start = (last.astimezone(tz) if last else now - schedule.every) + schedule.every
-    moment = schedule.night_end_after(start)
-    out = []
-    while moment <= end:
-        out.append(moment.astimezone(tz))
-        moment = schedule.night_end_after(moment + schedule.every)
-    return out
-
-
-def write_ics(
-    path: Path,
-    schedule: Schedule,
-    now: datetime,
-    tz: tzinfo,
-    last: datetime | None,
-    *,
-    days: int = 14,
-) -> int:
-    """Write the file; return how many events (or daily series) it holds."""
+def calendar_bytes(
+    schedule: Schedule, since: datetime, now: datetime, tz: tzinfo, *, remind: timedelta
+) -> bytes:
+    """The calendar file: a daily series per time of day, from `since`."""
     from icalendar import Alarm, Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//calmflow//pumping schedule//EN")
     calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Pumping")
-    local_now = now.astimezone(tz)
-    if schedule.times:
-        # Floating local times: 06:00 stays 06:00 on the phone's clock, summer or winter.
-        starts = [datetime.combine(local_now.date(), t) for t in schedule.times]
-        repeat = True
-    else:
-        starts = [s.astimezone(UTC) for s in planned_sessions(schedule, now, tz, last, days)]
-        repeat = False
-    for start in starts:
+    named = isinstance(getattr(tz, "key", None), str)
+    for t in schedule.day_times():
+        first = _first_since(t, since, tz)
         event = Event()
-        event.add("uid", _uid(start, repeat))
+        event.add("uid", uid(t))
         event.add("summary", SUMMARY)
-        event.add("dtstart", start)
-        event.add("dtend", start + SESSION)
-        event.add("dtstamp", now)
-        if repeat:
-            event.add("rrule", {"freq": "daily"})
+        # A zone without a name (no tz database here) is written as floating
+        # local times: the phone's own clock, as near as the file can say.
+        event.add("dtstart", first if named else first.replace(tzinfo=None))
+        event.add("duration", SESSION)
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("rrule", {"freq": "daily"})
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", REMINDER)
-        alarm.add("trigger", timedelta(0))
+        alarm.add("trigger", -remind)
         event.add_component(alarm)
         calendar.add_component(event)
-    write_private(path, calendar.to_ical())
-    return len(starts)
+    if named:
+        # The zone's rules from the year before the schedule began to ten years
+        # on (calendars that know the zone by its name use their own rules).
+        first = since.astimezone(tz).date() - timedelta(days=366)
+        calendar.add_missing_timezones(first, first + timedelta(days=11 * 366))
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
-def _uid(start: datetime, repeat: bool) -> str:
-    # The same slot gets the same id each time the file is written, so a
-    # calendar that imports it again updates the events instead of doubling them.
-    key = start.strftime("%H:%M") if repeat else start.isoformat()
-    return hashlib.sha256(f"calmflow {key}".encode()).hexdigest()[:24] + "@calmflow"
+def write_ics(
+    path: Path,
+    schedule: Schedule,
+    since: datetime,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    remind: timedelta = timedelta(0),
+) -> int:
+    """Write the file; return how many daily series (times of day) it holds."""
+    write_private(path, calendar_bytes(schedule, since, now, tz, remind=remind))
+    return len(schedule.day_times())
+
+
+def _first_since(t: time, since: datetime, tz: tzinfo) -> datetime:
+    day = since.astimezone(tz).date()
+    first = on_clock(day, t, tz)
+    return first if first >= since else on_clock(day + DAY, t, tz)
+
+
+def uid(t: time) -> str:
+    """The same time of day gets the same id each time the file is written."""
+    return hashlib.sha256(f"calmflow {hhmm(t)}".encode()).hexdigest()[:24] + "@calmflow"

@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from calmflow.core.schedule import (
     GRACE,
+    MAX_GRACE,
     POWER_ROUTINE,
     Schedule,
     Status,
+    parse_clock,
     parse_night,
     parse_span,
     parse_times,
     status,
+    whole_hour_near,
 )
 from calmflow.store.planning import load_schedule, record_missed
 from calmflow.system import wallclock
@@ -29,9 +32,6 @@ if TYPE_CHECKING:
     from calmflow.core.supply import SupplyFlag
     from calmflow.store.store import Store
 
-CALENDAR_DAYS = 14
-"""Days of an interval schedule written to a calendar file (fixed times repeat daily)."""
-
 
 def current_status(store: Store) -> tuple[Status, Schedule] | None:
     """Where things stand now (slots kept and missed, what is due, what to suggest),
@@ -39,18 +39,17 @@ def current_status(store: Store) -> tuple[Status, Schedule] | None:
     kept = load_schedule(store)
     if kept is None:
         return None
-    sched, set_at = kept
     now = store.now()
     records = store.started_since(now - timedelta(days=3))
     result = status(
-        sched,
+        kept.schedule,
         [r.started_at for r in records if r.status != "running"],
         now,
         wallclock.zone(),
-        since=set_at,
+        since=kept.set_at,
         power_pumping=[r.started_at for r in records if r.routine == POWER_ROUTINE],
     )
-    return result, sched
+    return result, kept.schedule
 
 
 def note_missed(store: Store) -> None:
@@ -78,24 +77,43 @@ def schedule_from_options(
     every: timedelta | None = None,
     night: tuple[time, time] | None = None,
     grace: timedelta | None = None,
+    start: time | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Schedule:
     """The schedule asked for, keeping what is not given from `base`; ValueError
-    saying what is wrong, with the option at fault."""
+    saying what is wrong, with the option at fault. An interval counts each day
+    from `start` (--from), else from its night's end, else from the one it had,
+    else from the whole hour nearest to `now` on the person's clock."""
     if times is not None and every is not None:
         raise ValueError("give --times or --every, not both")
     interval = every is not None or (times is None and base is not None and base.every is not None)
-    if night and not interval:
-        raise ValueError("--night goes with --every (fixed times need no night gap)")
+    if (night or start) and not interval:
+        option = "--night" if night else "--from"
+        raise ValueError(f"{option} goes with --every (fixed times need no night gap)")
+    if every is not None and not timedelta(hours=1) <= every <= timedelta(hours=12):
+        raise ValueError("--every: give a length from 1h to 12h")
+    if grace is not None and grace > MAX_GRACE:
+        raise ValueError("--grace: give at most 4h")
     if times is not None:
         kind: dict[str, Any] = {"times": times}
-    elif every is not None:  # a zero length is given, and refused by the schedule
-        kind = {"every": every, "night": base.night if base and base.every else None}
+    elif interval:
+        old = base if base is not None and base.every is not None else None
+        kind = {"every": every or (old.every if old else None)}
+        kind["night"] = night or (old.night if old else None)
+        if start is None and night:
+            start = night[1]
+        if start is None and old is not None:
+            start = old.start
+        if start is None:
+            start = kind["night"][1] if kind["night"] else None
+        if start is None:
+            start = whole_hour_near(now or wallclock.now(), wallclock.zone())
+        kind["start"] = start
     elif base is not None:
-        kind = {"times": base.times} if base.times else {"every": base.every, "night": base.night}
+        kind = {"times": base.times}
     else:
         raise ValueError("say when you pump: --times 06:00,09:00,... or --every 3h")
-    if night:
-        kind["night"] = night
     kind["grace"] = grace if grace is not None else (base.grace if base else GRACE)
     return Schedule(**kind)
 
@@ -106,6 +124,7 @@ def schedule_from_text(
     every: str | None,
     night: str | None,
     grace: str | None,
+    start: str | None = None,
 ) -> Schedule:
     """`schedule_from_options` from what was typed in the boxes of the schedule
     screen (None or '' for a box left empty), with the same words for mistakes."""
@@ -115,13 +134,15 @@ def schedule_from_text(
         parse_span(every, "--every") if every else None,
         parse_night(night) if night else None,
         parse_span(grace, "--grace") if grace else None,
+        parse_clock(start, "--from") if start else None,
     )
 
 
-def write_calendar(store: Store, path: Path, sched: Schedule) -> int:
-    """Write `sched` as a calendar file with reminders; how many events it holds."""
+def write_calendar(store: Store, path: Path, sched: Schedule, *, remind: timedelta) -> int:
+    """Write `sched` as a calendar file with reminders `remind` before each session;
+    how many series of events (one per time of day) it holds."""
     from calmflow.services.calendar import write_ics
 
-    last = store.started_since(store.now() - timedelta(days=2))
-    last_start: datetime | None = last[-1].started_at if last else None
-    return write_ics(path, sched, store.now(), wallclock.zone(), last_start, days=CALENDAR_DAYS)
+    kept = load_schedule(store)
+    since = kept.set_at if kept is not None else store.now()
+    return write_ics(path, sched, since, store.now(), wallclock.zone(), remind=remind)

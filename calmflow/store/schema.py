@@ -202,6 +202,24 @@ def _v8_trials_and_review(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sessions ADD COLUMN in_review INTEGER CHECK (in_review IN (0, 1))")
 
 
+def _v9_schedule_from_and_exports(conn: sqlite3.Connection) -> None:
+    # An interval schedule counts from a whole time of the person's clock each day
+    # (NULL in one set before: read as its night's end, or the whole hour nearest
+    # to when it was set). And the sessions written to a file for another tool
+    # (`target`: 'babybuddy'), each once, so the next such file holds only what
+    # is new and imports cleanly after the first.
+    conn.execute("ALTER TABLE schedule ADD COLUMN from_time TEXT")
+    conn.execute(
+        """
+        CREATE TABLE exported (
+            session_uuid TEXT NOT NULL,
+            target       TEXT NOT NULL,
+            exported_at  TEXT NOT NULL,
+            PRIMARY KEY (session_uuid, target)
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
@@ -211,4 +229,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("flange-fit measurements and pump parts with their fittings", _v6_pump_care),
     ("journals of unsaved writes, each replayed once", _v7_replayed_journals),
     ("experiments drawn at random, and sessions left out of the review", _v8_trials_and_review),
+    (
+        "the time an interval schedule counts from, and sessions sent to Baby Buddy",
+        _v9_schedule_from_and_exports,
+    ),
 ]

@@ -1,18 +1,28 @@
 """The wall clock and the person's time zone: the one place that decides them.
 
-Instants are kept in UTC; schedules, days and parts are counted on the person's
-clock. Everything that asks for the time now, the zone, or an instant on the
-person's clock comes here, so tests can set them (monkeypatch `now` and `zone`)
-for every command at once, and so the person's named zone can be put in one
-place. For now, as before: `zone()` is this machine's offset from UTC now (the
-schedule, days, parts), and `local()` gives an instant the offset this machine
-had at that instant (a session's time in lists and files). The audio sample
-clock, which paces a session, is not this clock.
+Instants are kept in UTC; schedules, days, parts and every time shown or typed
+are on the person's clock, in their *named* zone (America/New_York, not "-05:00"
+now), so a time months away, or across a change of the clocks, is right. The
+zone is the TZ variable when it names one (as `TZ=Europe/Berlin` or a zone file),
+else the system's zone (tzlocal reads /etc/localtime and its kin); zoneinfo and
+tzdata know the rules. Nothing else in calmflow reads the clock or the zone
+(tests/unit/test_wallclock.py fails on a bare `.astimezone()` or a naive
+`datetime.now()` anywhere else), so tests can set them here (monkeypatch `now`
+and `zone`) for every command at once. The audio sample clock, which paces a
+session, is not this clock.
+
+A time of day written without an offset (typed, from a file, a slot of the
+schedule) is read as RFC 5545 and zoneinfo read it: in the hour the clocks
+repeat, the first of the two; in the hour they skip, with the offset from before
+the change (02:30 on the spring morning in New York is 03:30 EDT).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+import os
+from datetime import UTC, date, datetime, time, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def now() -> datetime:
@@ -21,22 +31,93 @@ def now() -> datetime:
 
 
 def zone() -> tzinfo:
-    """This machine's local time zone now (its current offset from UTC)."""
-    found = datetime.now().astimezone().tzinfo
-    assert found is not None
-    return found
+    """The person's named time zone: TZ when it names one, else the system's."""
+    named = _zone_from_tz(os.environ.get("TZ"))
+    if named is not None:
+        return named
+    try:
+        import tzlocal
+
+        return tzlocal.get_localzone()
+    except Exception:  # no zone the system can name: its offset now, as a last resort
+        found = datetime.now(UTC).astimezone().tzinfo
+        assert found is not None
+        return found
 
 
-def local(moment: datetime) -> datetime:
-    """`moment` on this machine's clock, with the offset it had at that moment
-    (a session before a change of the clocks keeps the offset it had then)."""
-    return moment.astimezone()
+def _zone_from_tz(value: str | None) -> ZoneInfo | None:
+    """The zone a TZ value names (a key like Europe/Berlin, ':Europe/Berlin', or the
+    path of a zone file), or None when it names none (unset, or a POSIX rule)."""
+    if not value:
+        return None
+    key = value.removeprefix(":")
+    try:
+        if key.startswith("/"):
+            with Path(key).open("rb") as file:
+                return ZoneInfo.from_file(file, key=key.split("zoneinfo/")[-1])
+        return ZoneInfo(key)
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        return None
 
 
-def assume_local(moment: datetime) -> datetime:
-    """A time of day written without an offset (typed, or from a file), read on
-    this machine's clock; a time with an offset is kept as it is."""
-    return moment if moment.tzinfo is not None else moment.astimezone()
+def zone_name(tz: tzinfo | None = None) -> str:
+    """The zone's name as calendars and people know it ('Europe/Berlin'); a zone
+    without a name is said by its offset now ('UTC+05:30')."""
+    tz = tz or zone()
+    key = getattr(tz, "key", None)
+    if isinstance(key, str) and key:
+        return key
+    offset = datetime.now(tz).utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = round(offset.total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def named(name: str) -> ZoneInfo:
+    """A zone by its name ('Asia/Kolkata', 'UTC'); ValueError saying how to name one."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"{name!r} is not a time zone calmflow knows: give a name like"
+            " America/New_York, Europe/Berlin, Asia/Kolkata or UTC"
+        ) from None
+
+
+def local(moment: datetime, tz: tzinfo | None = None) -> datetime:
+    """`moment` on the person's clock (or `tz`'s), with the offset it had then."""
+    return moment.astimezone(tz or zone())
+
+
+def today(at: datetime | None = None) -> date:
+    """The person's date now (or at `at`)."""
+    return local(at or now()).date()
+
+
+def assume_local(moment: datetime, tz: tzinfo | None = None) -> datetime:
+    """A time written without an offset (typed, or from a file), read on the
+    person's clock (or `tz`'s); a time with an offset is kept as it is."""
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=tz or zone(), fold=0)
+
+
+def on_clock(day: date, at: time, tz: tzinfo | None = None) -> datetime:
+    """The instant the person's clock (or `tz`'s) shows `at` on `day`."""
+    return assume_local(datetime.combine(day, at.replace(tzinfo=None)), tz)
+
+
+def exists_on_clock(moment: datetime) -> bool:
+    """Whether the time of day `moment` shows is one its clock showed once:
+    not in an hour the clocks skipped, nor the second of an hour they repeat."""
+    assert moment.tzinfo is not None
+    wall = moment.replace(tzinfo=None)
+    first = wall.replace(tzinfo=moment.tzinfo, fold=0)
+    return first.astimezone(UTC) == moment.astimezone(UTC) and (
+        first.astimezone(UTC).astimezone(moment.tzinfo).replace(tzinfo=None) == wall
+    )
 
 
 def iso_time(moment: datetime) -> str:

@@ -10,12 +10,16 @@ from calmflow.system import wallclock
 
 
 def describe(schedule: Schedule) -> str:
-    """'at 06:00, 09:00; a session up to 45 min late is on time'."""
+    """'at 06:00, 09:00; a session up to 45 min late is on time', or 'every 3 h
+    from 05:00 (05:00, 08:00, ... 20:00), nothing due from 23:00 to 05:00; ...'."""
     if schedule.times:
         when = "at " + ", ".join(t.strftime("%H:%M") for t in schedule.times)
     else:
-        assert schedule.every is not None
-        when = f"every {span_words(schedule.every)}"
+        assert schedule.every is not None and schedule.start is not None
+        day = [t.strftime("%H:%M") for t in schedule.day_times()]
+        listed = ", ".join(day) if len(day) <= 5 else f"{', '.join(day[:3])}, ... {day[-1]}"
+        when = f"every {span_words(schedule.every)} from {schedule.start.strftime('%H:%M')}"
+        when += f" ({listed})"
         if schedule.night:
             when += (
                 f", nothing due from {schedule.night[0].strftime('%H:%M')}"
@@ -35,7 +39,7 @@ def span_words(span: timedelta) -> str:
 
 def clock_time(moment: datetime) -> str:
     """'06:10': the time of day on the person's clock."""
-    return moment.astimezone(wallclock.zone()).strftime("%H:%M")
+    return wallclock.local(moment).strftime("%H:%M")
 
 
 def next_lines(result: Status) -> list[str]:

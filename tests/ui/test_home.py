@@ -331,7 +331,7 @@ async def test_home_fits_and_the_list_is_whole(home, mine, clock, size):
 
 
 async def test_a_missed_session_offers_the_catch_up_routine(home, clock):
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime, time, timedelta
 
     from calmflow.core.schedule import Schedule
     from calmflow.store.planning import save_schedule
@@ -340,7 +340,7 @@ async def test_a_missed_session_offers_the_catch_up_routine(home, clock):
     # One session every hour, the last three hours ago: two slots missed since.
     wall = WallClock(datetime.now(UTC) - timedelta(hours=3, minutes=5))
     store = Store(paths.database_path(), clock=wall)
-    save_schedule(store, Schedule(every=timedelta(hours=1)))
+    save_schedule(store, Schedule(every=timedelta(hours=1), start=time(0)))
     sid = store.start_session(
         routine="standard", routine_path=None, routine_digest=None, planned_s=1200, output="null"
     )

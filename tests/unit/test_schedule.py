@@ -17,7 +17,9 @@ def at(day: int, hh: int, mm: int = 0) -> datetime:
 
 
 def states(result, since: datetime) -> list[tuple[str, str]]:
-    return [(s.due.strftime("%d %H:%M"), s.state) for s in result.slots if s.due >= since]
+    return [
+        (s.due.astimezone(TZ).strftime("%d %H:%M"), s.state) for s in result.slots if s.due >= since
+    ]
 
 
 def test_on_time_sessions_and_the_next_one_due():
@@ -58,16 +60,11 @@ def test_a_missed_session_suggests_a_catch_up_until_one_is_pumped():
     assert not after.suggest_catch_up
 
 
-def test_a_moved_session_spreads_the_rest_of_the_day_evenly():
-    # 9:00 pumped at 10:00: 12, 15, 18 and 21 become 4 even steps from 10 to 21.
+def test_a_late_session_keeps_its_slot_and_moves_no_other():
+    # 9:00 pumped at 10:00: late for 9:00; 12:00 stays where the calendar has it.
     result = status(EVERY_3H, [at(10, 6), at(10, 10)], at(10, 10, 5), TZ)
-    assert [s.due for s in result.slots if at(10, 10) < s.due <= at(10, 21)] == [
-        at(10, 12, 45),
-        at(10, 15, 30),
-        at(10, 18, 15),
-        at(10, 21),
-    ]
-    assert result.next_due == at(10, 12, 45)
+    assert states(result, at(10, 9))[:2] == [("10 09:00", "late"), ("10 12:00", "to come")]
+    assert result.next_due == at(10, 12)
 
 
 def test_two_misses_suggest_power_pumping_tomorrow_once():
@@ -89,31 +86,43 @@ def test_misses_older_than_a_day_are_forgotten():
 
 
 EVERY_3H_NIGHTS_OFF = Schedule(every=timedelta(hours=3), night=(time(23), time(5)))
+"""Counted from the night's end: 05:00, 08:00, 11:00, 14:00, 17:00, 20:00."""
 
 
-def test_interval_from_the_last_session():
+def test_an_interval_is_the_same_times_every_day_from_the_nights_end():
+    assert [t.strftime("%H:%M") for t in EVERY_3H_NIGHTS_OFF.day_times()] == [
+        "05:00", "08:00", "11:00", "14:00", "17:00", "20:00",
+    ]  # fmt: skip
+    # Without a night, from the time given, round the clock (every 5 h from 06:00
+    # wraps past midnight to 02:00, four hours before the next 06:00).
+    five = Schedule(every=timedelta(hours=5), start=time(6))
+    assert [t.hour for t in five.day_times()] == [2, 6, 11, 16, 21]
+
+
+def test_an_interval_is_not_counted_from_the_last_session():
     result = status(EVERY_3H_NIGHTS_OFF, [at(10, 7, 20)], at(10, 8), TZ)
-    assert result.next_due == at(10, 10, 20)
+    assert result.next_due == at(10, 11)
 
 
 def test_nothing_is_due_in_the_night_gap():
-    # Last at 21:30: 00:30 falls in the night; the next is due when the night ends.
-    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 21, 30)], at(10, 22), TZ)
+    # Last at 20:30: 23:00 and 02:00 fall in the night; the next is due when it ends.
+    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 20, 30)], at(10, 22), TZ)
     assert result.next_due == at(11, 5)
     # And the night itself is not a miss.
-    morning = status(EVERY_3H_NIGHTS_OFF, [at(10, 21, 30)], at(11, 5, 30), TZ)
+    morning = status(EVERY_3H_NIGHTS_OFF, [at(10, 20, 30)], at(11, 5, 30), TZ)
     assert morning.missed == [] and morning.next_due == at(11, 5)
 
 
-def test_interval_misses_count_on_from_the_missed_slot():
-    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 6)], at(10, 15, 30), TZ)
-    assert result.missed == [at(10, 9), at(10, 12)]
-    # 15:00 is still within its grace: due now, not yet missed.
-    assert result.next_due == at(10, 15) and result.overdue
+def test_interval_misses_are_each_slot_passed_without_a_session():
+    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 5)], at(10, 14, 30), TZ)
+    assert result.missed == [at(10, 8), at(10, 11)]
+    # 14:00 is still within its grace: due now, not yet missed.
+    assert result.next_due == at(10, 14) and result.overdue
 
 
-def test_an_early_extra_session_moves_the_next_interval():
-    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 6), at(10, 8)], at(10, 8, 30), TZ)
+def test_an_early_session_keeps_the_slot_it_is_nearest():
+    result = status(EVERY_3H_NIGHTS_OFF, [at(10, 5), at(10, 7)], at(10, 8, 30), TZ)
+    assert states(result, at(10, 8))[0] == ("10 08:00", "on time")
     assert result.next_due == at(10, 11)
 
 
@@ -121,6 +130,12 @@ def test_bad_schedules_are_refused():
     with pytest.raises(ValueError, match="either fixed times or an interval"):
         Schedule()
     with pytest.raises(ValueError, match="from 1 to 12 hours"):
-        Schedule(every=timedelta(minutes=20))
+        Schedule(every=timedelta(minutes=20), start=time(6))
     with pytest.raises(ValueError, match="twice"):
         Schedule(times=(time(6), time(6)))
+    with pytest.raises(ValueError, match="hours and minutes"):
+        Schedule(times=(time(6, 0, 30), time(6, 0, 50)))
+    with pytest.raises(ValueError, match="from 0 to 4 hours"):
+        Schedule(times=(time(6),), grace=timedelta(hours=99))
+    with pytest.raises(ValueError, match="counts from"):
+        Schedule(every=timedelta(hours=3))

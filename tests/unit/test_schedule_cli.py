@@ -108,38 +108,91 @@ def test_the_calendar_file_has_daily_sessions_with_reminders(home, clock, tmp_pa
     assert sorted(str(e["uid"]) for e in again.walk("VEVENT")) == first_ids
 
 
-def test_an_interval_calendar_keeps_the_nights_free(home, clock, tmp_path):
+def test_an_interval_calendar_is_its_times_of_day_every_day(home, clock, tmp_path):
     clock.now = at(10, 5)
     _run("schedule", "--every", "3h", "--night", "23:00-05:00")
-    _session_at(home, clock, at(10, 7))
+    _session_at(home, clock, at(10, 7))  # an early session moves nothing
     clock.now = at(10, 8)
     out = tmp_path / "pumping.ics"
     assert _run("schedule", "--ics", str(out)).exit_code == 0
-    starts = [
-        e.decoded("dtstart").astimezone(TZ)
-        for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")
-    ]
-    assert starts[:5] == [at(10, 10), at(10, 13), at(10, 16), at(10, 19), at(10, 22)]
-    assert starts[5] == at(11, 5)  # 01:00 falls in the night: moved to its end
-    assert all(not (s.hour >= 23 or s.hour < 5) for s in starts)
-    assert len(starts) >= 14 * 6
+    events = list(Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    starts = sorted(e.decoded("dtstart").replace(tzinfo=TZ) for e in events)
+    assert starts == [at(10, h) for h in (5, 8, 11, 14, 17, 20)]
+    assert all(e["rrule"]["FREQ"] == ["DAILY"] and "UNTIL" not in e["rrule"] for e in events)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--every", "20m"], "the interval must be from 1 to 12 hours"),
-        (["--every", "0h"], "the interval must be from 1 to 12 hours"),
-        (["--times", "6am"], "--times '6am': give times of day like 06:00,09:00,12:00"),
+        (["--every", "20m"], "--every: give a length from 1h to 12h"),
+        (["--every", "0h"], "--every: give a length from 1h to 12h"),
+        (["--times", "6am"], "--times '6am': give a time of day as hours and minutes"),
+        (["--times", "06:00:30,06:00:50"], "--times '06:00:30': give a time of day"),
+        (["--times", "06:00+05:00,06:00"], "--times '06:00+05:00': give a time of day"),
+        (["--times", "06:00,09:00,6:00"], "--times: 06:00 is given twice"),
+        (["--times", "24:00"], "--times '24:00'"),
+        (["--grace", "99h"], "--grace: give at most 4h"),
+        (["--every", "3h", "--from", "5"], "--from '5': give a time of day"),
         (["--times", "06:00", "--night", "23:00-05:00"], "--night goes with --every"),
+        (["--times", "06:00", "--from", "05:00"], "--from goes with --every"),
         (["--every", "3h", "--night", "23:00"], "--night '23:00': give it as from-to"),
         (["--times", "06:00", "--every", "3h"], "give --times or --every, not both"),
+        (["--times", "06:00", "--ics", ""], "--ics: give the path"),
+        (["--times", "06:00", "--ics", "no/such/folder/p.ics"], "does not exist"),
+        (["--times", "06:00", "--remind", "10m"], "--remind goes with --ics"),
     ],
 )
-def test_bad_options_say_what_to_give(home, clock, args, message):
+def test_bad_options_say_what_to_give_and_save_nothing(home, clock, args, message):
+    _run("schedule", "--times", "07:00")
     done = _run("schedule", *args)
-    assert done.exit_code == 1
+    assert done.exit_code == 1, done.output
     assert message in done.output
+    assert len(done.output.strip().splitlines()) == 1
+    assert _run("schedule").output == "You pump at 07:00; a session up to 45 min late is on time.\n"
+
+
+def test_a_calendar_without_a_schedule_says_how_to_set_one(home, clock, tmp_path):
+    done = _run("schedule", "--ics", str(tmp_path / "p.ics"))
+    assert done.exit_code == 1
+    assert "no schedule to write yet" in done.output and "--times" in done.output
+    assert not (tmp_path / "p.ics").exists()
+
+
+def test_json_output_is_json_only(home, clock, tmp_path):
+    done = CliRunner().invoke(
+        cli.main,
+        [
+            "schedule",
+            "--every",
+            "3h",
+            "--from",
+            "06:00",
+            "--ics",
+            str(tmp_path / "p.ics"),
+            "--json",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["schedule"]["from"] == "06:00"
+    assert data["schedule"]["day_times"] == [f"{h:02d}:00" for h in range(0, 24, 3)]
+    assert "wrote" in done.stderr
+
+
+def test_a_schedule_an_earlier_calmflow_kept_is_mended_not_failing(home, clock):
+    _run("schedule", "--times", "07:00")
+    store = Store(home / "calmflow.sqlite3", clock=clock)
+    with store._write() as db:  # as an earlier calmflow stored --times 06:00:30,06:00:50
+        db.execute("UPDATE schedule SET times = ?", (json.dumps(["06:00:30", "06:00:50"]),))
+    store.close()
+    shown = CliRunner().invoke(cli.main, ["next"])
+    assert shown.exit_code == 0, shown.output
+    assert "mended" in shown.stderr and "06:00:30 is read as 06:00" in shown.stderr
+    assert "Next session due at 06:00" in shown.stdout
+    assert _run("schedule").exit_code == 0  # shown, and kept mended
+    again = CliRunner().invoke(cli.main, ["schedule"])
+    assert again.stderr == "" and again.stdout.startswith("You pump at 06:00;")
+    assert _run("schedule", "--times", "08:00").exit_code == 0
 
 
 def test_an_empty_value_is_not_given(home, clock):
@@ -149,6 +202,6 @@ def test_an_empty_value_is_not_given(home, clock):
         done = _run("schedule", *empty)
         assert done.exit_code == 0, done.output
         assert done.output == (
-            "You pump every 3 h, nothing due from 23:00 to 05:00;"
-            " a session up to 45 min late is on time.\n"
+            "You pump every 3 h from 05:00 (05:00, 08:00, 11:00, ... 20:00),"
+            " nothing due from 23:00 to 05:00; a session up to 45 min late is on time.\n"
         )

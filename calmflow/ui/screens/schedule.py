@@ -42,6 +42,8 @@ class ScheduleScreen(Form[bool]):
             with Horizontal(classes="form-row"):
                 yield Label("Every")
                 yield Input(placeholder="3h", id="every", classes="short")
+                yield Label("from")
+                yield Input(placeholder="05:00", id="from", classes="short")
                 yield Label("Night off")
                 yield Input(placeholder="23:00-05:00", id="night", classes="short")
             with Horizontal(classes="form-row"):
@@ -78,6 +80,7 @@ class ScheduleScreen(Form[bool]):
                 self._value("every"),
                 self._value("night"),
                 self._value("grace"),
+                self._value("from"),
             )
             save_schedule(store, new)
         except StoreError as exc:
