@@ -42,10 +42,10 @@ class ScheduleScreen(Form[bool]):
             with Horizontal(classes="form-row"):
                 yield Label("Every")
                 yield Input(placeholder="3h", id="every", classes="short")
-                yield Label("from")
-                yield Input(placeholder="05:00", id="from", classes="short")
                 yield Label("Night off")
                 yield Input(placeholder="23:00-05:00", id="night", classes="short")
+                yield Label("from")
+                yield Input(placeholder="05:00", id="from", classes="short")
             with Horizontal(classes="form-row"):
                 yield Label("On time up to")
                 yield Input(placeholder="45m late", id="grace", classes="short")
