@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import open_store
+from calmflow.cli.types import Since, Zone
+
+if TYPE_CHECKING:
+    from calmflow.core.records import SessionRecord, Unit
 
 
 @click.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv"]),
+    type=click.Choice(["json", "csv", "babybuddy"]),
     default="json",
     show_default=True,
-    help="json keeps everything; csv has a row per session and fits Baby Buddy's pumping import.",
+    help="json keeps everything; csv has a row per session, calmflow's own; babybuddy is "
+    "a file Baby Buddy's pumping import takes whole (the sessions not in an earlier one).",
 )
 @click.option(
     "-o",
@@ -29,25 +37,85 @@ from calmflow.cli.options import open_store
 @click.option(
     "--child-id",
     type=click.IntRange(min=1),
-    help="CSV: the child's id in Baby Buddy, for its child_id column (its import needs it).",
+    help="csv, babybuddy: the child's id in Baby Buddy, for its child_id column "
+    "(babybuddy: 1 when not given).",
 )
-def export(fmt: str, out: Path | None, child_id: int | None) -> None:
-    """Write every session, its let-downs and events out, to keep or to move.
+@click.option(
+    "--zone",
+    type=Zone(),
+    metavar="ZONE",
+    help="babybuddy: the Timezone setting of the Baby Buddy user who imports the file "
+    "(Europe/Berlin, UTC); times are written on its clock. Default: your zone.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["ml", "oz"]),
+    help="babybuddy: the unit of every amount (Baby Buddy keeps none). Default: the one "
+    "most of the sessions were logged in.",
+)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="babybuddy: the sessions of earlier Baby Buddy files too, for a Baby Buddy "
+    "that does not have them.",
+)
+@click.option(
+    "--since",
+    type=Since(),
+    metavar="WHEN",
+    help="babybuddy: only sessions started from WHEN (2026-11-01, 2026-11-01 14:00, "
+    "today; on your clock).",
+)
+def export(
+    fmt: str,
+    out: Path | None,
+    child_id: int | None,
+    zone: tzinfo | None,
+    unit: str | None,
+    everything: bool,
+    since: datetime | None,
+) -> None:
+    """Write your sessions out, to keep, to move, or for Baby Buddy.
 
-    CSV columns: start, end (local time), amount (the total in the unit you logged
-    it in: see the unit column), notes and child_id as Baby Buddy's pumping import
-    reads them; then routine, status, let-downs, first_letdown_s, volumes in ml,
-    unit, how it felt, the experiment, output and uuid. CSV leaves out each
-    let-down's time, phase and cues and the session's events; JSON keeps them.
+    json (the default) keeps every session, its let-downs and events; `calmflow
+    import` of it gives the same log. csv, calmflow's own, has a row per session:
+    start, end (local time), amount (in the unit you logged it in: see the unit
+    column), notes, child_id; then routine, status, let-downs, first_letdown_s,
+    volumes in ml, unit, how it felt, the experiment, output and uuid.
+
+    babybuddy has Baby Buddy's pumping columns only (child_id, start, end, amount,
+    notes) and only rows its import takes, so it never refuses the file: sessions
+    with no volume, still running, longer than 24 hours, overlapping another, or
+    at a time the zone's clock showed twice are left out, each said on stderr
+    with why. Times are on the clock of --zone,
+    which must be the importing Baby Buddy user's Timezone (their Settings page);
+    amounts are all in one unit. The sessions written are remembered: the next
+    babybuddy file holds only sessions no earlier one held, and imports cleanly
+    after it.
     """
     from calmflow.services.exchange.csv_file import to_csv
     from calmflow.services.exchange.json_file import to_json
-    from calmflow.system.private_files import write_private
 
-    if child_id is not None and fmt != "csv":
-        raise Failure("--child-id is for --format csv")
+    if child_id is not None and fmt == "json":
+        raise Failure("--child-id is for --format csv and babybuddy")
+    if fmt != "babybuddy":
+        given = {"--zone": zone, "--unit": unit, "--all": everything or None, "--since": since}
+        for option, value in given.items():
+            if value is not None:
+                raise Failure(f"{option} is for --format babybuddy")
+    if fmt == "babybuddy":
+        _babybuddy(out, child_id, zone, cast("Unit | None", unit), everything, since)
+        return
     sessions = open_store(read_only=True).dump_sessions()
     text = to_json(sessions) if fmt == "json" else to_csv(sessions, child_id=child_id)
+    _write(out, text, len(sessions))
+
+
+def _write(out: Path | None, text: str, count: int) -> None:
+    """Print the file, or write it to `out` (0600) and say so."""
+    from calmflow.system.private_files import write_private
+
     if out is None:
         click.echo(text, nl=False)
         return
@@ -57,10 +125,143 @@ def export(fmt: str, out: Path | None, child_id: int | None) -> None:
         write_private(out, text)
     except OSError as exc:
         raise Failure(f"could not write {out}: {exc.strerror or exc}") from None
-    count = len(sessions)
-    click.echo(
-        f"exported {count} session{'s' if count != 1 else ''} to {out} (readable by you only)"
+    click.echo(f"exported {_sessions(count)} to {out} (readable by you only)")
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session{'s' if count != 1 else ''}"
+
+
+def _babybuddy(
+    out: Path | None,
+    child_id: int | None,
+    zone: tzinfo | None,
+    unit: Unit | None,
+    everything: bool,
+    since: datetime | None,
+) -> None:
+    """`export --format babybuddy`: the file, then what the person must know on
+    stderr, then the sessions written remembered for the next file."""
+    from calmflow.services.exchange.babybuddy import TARGET, babybuddy_file
+    from calmflow.store.db import StoreError
+    from calmflow.store.exports import exported, last_exported, remember_exported
+    from calmflow.system import wallclock
+
+    tz = zone or _own_zone()
+    store = open_store(read_only=True)
+    before = exported(store, TARGET)
+    made = babybuddy_file(
+        store.sessions(),
+        tz=tz,
+        now=wallclock.now(),
+        child_id=child_id or 1,
+        unit=unit,
+        since=since,
+        earlier=() if everything else before,
+        again=before if everything else (),
     )
+    _write(out, made.text, len(made.rows))
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    if made.rows:
+        if child_id is None:
+            say(
+                "child_id is 1 in every row, Baby Buddy's first child; give --child-id N for another"
+            )
+        say(_zone_line(made.zone, made.rows[0].start))
+        how = "as --unit said" if unit else "the unit most of these sessions were logged in"
+        say(
+            f"amounts are in {made.unit} ({how}); Baby Buddy keeps no unit, so keep to the"
+            " one its other pumping entries are in (--unit ml|oz)"
+        )
+    if made.earlier:
+        latest = last_exported(store, TARGET)
+        on = f" (last on {_local(latest)})" if latest else ""
+        were = "session was" if len(made.earlier) == 1 else "sessions were"
+        say(
+            f"{len(made.earlier)} {were} in an earlier Baby Buddy file{on};"
+            " --all puts them in again"
+        )
+    if made.again:
+        n = len(made.again)
+        say(
+            f"{_sessions(n)} of this file {'was' if n == 1 else 'were'} in an earlier Baby"
+            f" Buddy file (--all): Baby Buddy refuses the whole file if"
+            f" {'it is' if n == 1 else 'they are'} there already"
+        )
+    for reason, sessions in made.left_out.items():
+        say(f"left out {_sessions(len(sessions))} {reason}: {_starts(sessions)}")
+    if not made.rows:
+        say("nothing new to export")
+        return
+    if store.read_only:
+        say(_NOT_REMEMBERED.format(why="the log's folder is read-only"))
+        return
+    try:
+        remember_exported(store, TARGET, [row.session.uuid for row in made.rows])
+    except StoreError as exc:
+        say(_NOT_REMEMBERED.format(why=exc))
+
+
+_NOT_REMEMBERED = (
+    "calmflow could not remember which sessions this file holds ({why}): the next Baby"
+    " Buddy file holds them again, unless --since leaves them out"
+)
+
+
+def _own_zone() -> tzinfo:
+    """The person's zone, by a name Baby Buddy knows; a zone without one stops the
+    command, asking for --zone."""
+    from calmflow.system import wallclock
+
+    own = wallclock.zone()
+    try:
+        return wallclock.named(wallclock.zone_name(own))
+    except ValueError:
+        raise Failure(
+            f"your time zone has no name Baby Buddy knows ({wallclock.zone_name(own)}):"
+            " give --zone, the Timezone of the Baby Buddy user who imports the file"
+            " (on their Settings page), such as Europe/Berlin or UTC"
+        ) from None
+
+
+def _zone_line(zone: str, first: datetime) -> str:
+    from calmflow.system import wallclock
+
+    # --since reads a time in an hour the clocks repeat as the first of the two:
+    # never later than the file's first session.
+    since = wallclock.local(first).strftime("%Y-%m-%d %H:%M")
+    any_utc = (
+        ""
+        if zone == "UTC"
+        else " (--zone UTC works with any Baby Buddy user whose Timezone is UTC)"
+    )
+    return (
+        f"times are on the {zone} clock: the Baby Buddy user who imports the file must have"
+        f" Timezone {zone} (in Baby Buddy: the user's Settings page), else export again"
+        f" with --zone THAT_ZONE --all --since '{since}'{any_utc}"
+    )
+
+
+def _local(moment: datetime) -> str:
+    """A moment on the person's clock, to the minute (with the zone's abbreviation
+    in an hour the clocks repeat, where the time alone could be either)."""
+    from calmflow.system import wallclock
+
+    local = wallclock.local(moment)
+    text = local.strftime("%Y-%m-%d %H:%M")
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        text += local.strftime(" %Z")
+    return text
+
+
+def _starts(sessions: Sequence[SessionRecord], shown: int = 10) -> str:
+    """When the sessions started, on the person's clock (the first few)."""
+    starts = [_local(s.started_at) for s in sessions[:shown]]
+    more = len(sessions) - shown
+    return ", ".join(starts) + (f" and {more} more" if more > 0 else "")
 
 
 @click.command("import")

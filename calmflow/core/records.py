@@ -6,7 +6,8 @@ writes out (`model_dump(mode="json")`), the import checks files against, a
 session logged by hand is made as, and whose checks the after-session form and
 later edits use. A new field is added here, and to a migration in
 store/schema.py; the JSON export and import follow it (the CSV's columns are
-Baby Buddy's and a chosen few of calmflow's: services/exchange/csv_file.py).
+a chosen few: services/exchange/csv_file.py; Baby Buddy's file has its own,
+services/exchange/babybuddy.py).
 
 Each value's check raises ValueError saying what was expected ("expected a whole
 number from 1 to 5"); the import names the place at fault in front of it.

@@ -5,7 +5,7 @@ Both are read on the person's clock (`wallclock`), relative to the `now` given.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from calmflow.system import wallclock
 
@@ -23,7 +23,7 @@ def parse_when(text: str, *, now: datetime) -> datetime:
             moment = wallclock.on_clock(local_now.date(), clock)
             if moment > now:  # compared as instants: still to come today, so yesterday's
                 moment = wallclock.on_clock(local_now.date() - timedelta(days=1), clock)
-            return moment
+            return moment.astimezone(UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
@@ -51,4 +51,4 @@ def parse_day(text: str, option: str, now: datetime) -> datetime:
         ) from None
     if day > today:
         raise ValueError(f"{option} {text}: that day is still to come")
-    return wallclock.on_clock(day, time(0), tz)
+    return wallclock.on_clock(day, time(0), tz).astimezone(UTC)

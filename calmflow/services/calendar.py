@@ -59,8 +59,8 @@ def calendar_bytes(
     if named:
         # The zone's rules from the year before the schedule began to ten years
         # on (calendars that know the zone by its name use their own rules).
-        first = since.astimezone(tz).date() - timedelta(days=366)
-        calendar.add_missing_timezones(first, first + timedelta(days=11 * 366))
+        rules_from = since.astimezone(tz).date() - timedelta(days=366)
+        calendar.add_missing_timezones(rules_from, rules_from + timedelta(days=11 * 366))
     ical: bytes = calendar.to_ical()
     return ical
 

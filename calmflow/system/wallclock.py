@@ -98,15 +98,18 @@ def today(at: datetime | None = None) -> date:
 
 def assume_local(moment: datetime, tz: tzinfo | None = None) -> datetime:
     """A time written without an offset (typed, or from a file), read on the
-    person's clock (or `tz`'s); a time with an offset is kept as it is."""
+    person's clock (or `tz`'s), as an instant in UTC (sums and comparisons of two
+    times on one named zone's clock go by the clock, an hour off across a change);
+    a time with an offset is kept as it is."""
     if moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=tz or zone(), fold=0)
+    return moment.replace(tzinfo=tz or zone(), fold=0).astimezone(UTC)
 
 
 def on_clock(day: date, at: time, tz: tzinfo | None = None) -> datetime:
-    """The instant the person's clock (or `tz`'s) shows `at` on `day`."""
-    return assume_local(datetime.combine(day, at.replace(tzinfo=None)), tz)
+    """The instant the person's clock (or `tz`'s) shows `at` on `day`, on that
+    clock (as a calendar's DTSTART;TZID says it): convert it to UTC for sums."""
+    return datetime.combine(day, at.replace(tzinfo=None), tz or zone()).replace(fold=0)
 
 
 def exists_on_clock(moment: datetime) -> bool:

@@ -1,5 +1,6 @@
-"""Export and import files: JSON loses nothing, CSV fits Baby Buddy's pumping
-import, and a bad file is refused whole with the place at fault named."""
+"""Export and import files: JSON loses nothing, CSV is a row per session (Baby
+Buddy's own file: test_babybuddy_export.py), and a bad file is refused whole with
+the place at fault named."""
 
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def test_a_time_with_another_offset_is_stored_in_utc(filled: list[SessionRecord]
     assert first["started_at"] == "2025-03-01T08:00:00.000Z"
 
 
-# --- CSV: Baby Buddy's columns first, then calmflow's ---------------------------------------
+# --- CSV: the columns Baby Buddy also has first, then calmflow's ---------------------------------------
 
 
 def _csv_rows(text: str) -> list[dict[str, str]]:

@@ -1,6 +1,8 @@
-"""A row per session, in CSV: Baby Buddy's pumping columns first, calmflow's after.
-It cannot carry each let-down's time, phase and cues, nor the session's events:
-imported, a session keeps only how many let-downs it had."""
+"""A row per session, in CSV: calmflow's own file, every session as it is (its
+first columns are named as Baby Buddy names its pumping columns, but a file Baby
+Buddy takes whole is `babybuddy`'s). It cannot carry each let-down's time, phase
+and cues, nor the session's events: imported, a session keeps only how many
+let-downs it had."""
 
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ from calmflow.system import wallclock
 from calmflow.system.wallclock import iso_time
 
 CSV_COLUMNS = (
-    # What Baby Buddy's pumping import reads (by name: the order does not matter
-    # to it). Times are local, as it expects; amount is in the unit logged.
+    # Named as Baby Buddy's pumping columns are. Times are local; amount is in
+    # the unit logged.
     "start",
     "end",
     "amount",
@@ -64,12 +66,13 @@ CSV_TIME = "%Y-%m-%d %H:%M:%S"
 def to_csv(
     sessions: Sequence[SessionRecord], *, child_id: int | None = None, tz: tzinfo | None = None
 ) -> str:
-    """One row per session: Baby Buddy's pumping columns, then calmflow's.
+    """One row per session: the columns named as Baby Buddy's pumping ones, then
+    calmflow's.
 
     `amount` is the total volume in the unit the person logged it in (ml or oz,
     said in `unit`); the *_ml columns are always millilitres. Times are local
-    (`tz`, default this machine's zone), to the second, as Baby Buddy reads them.
-    `child_id` fills Baby Buddy's column of that name, which its import needs.
+    (`tz`, default the person's zone), to the second. `child_id` fills the
+    column of that name.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from calmflow.core.records import AfterSession, SessionRecord
 from calmflow.core.values import MANUAL
@@ -28,7 +28,9 @@ def manual_session(
     Volumes are in `unit`. ValueError for something that cannot be right.
     """
     length = timedelta(minutes=minutes or 0)
-    started = at if at is not None else now - length
+    # In UTC: a length added on a named zone's clock would be a length of its wall
+    # time (20 minutes from 01:45 EDT on the autumn night is not 02:05 EST).
+    started = (at if at is not None else now - length).astimezone(UTC)
     if started > now + timedelta(minutes=1):
         raise ValueError(f"{wallclock.local(started):%Y-%m-%d %H:%M} is still to come")
     if letdowns is not None and letdowns < 0:
