@@ -91,6 +91,8 @@ class Schedule:
             raise ValueError("the night gap must not start and end at the same time")
         if not timedelta(0) <= self.grace <= MAX_GRACE or self.grace % timedelta(minutes=1):
             raise ValueError("the grace must be whole minutes, from 0 to 4 hours")
+        if not self.day_times():
+            raise ValueError("every session would fall in the night gap: nothing would be due")
 
     def in_night(self, t: time) -> bool:
         """Whether the time of day `t` falls in the night gap."""

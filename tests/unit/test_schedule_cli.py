@@ -140,6 +140,10 @@ def test_an_interval_calendar_is_its_times_of_day_every_day(home, clock, tmp_pat
         (["--times", "06:00", "--ics", ""], "--ics: give the path"),
         (["--times", "06:00", "--ics", "no/such/folder/p.ics"], "does not exist"),
         (["--times", "06:00", "--remind", "10m"], "--remind goes with --ics"),
+        (
+            ["--every", "12h", "--from", "02:00", "--night", "01:00-23:00"],
+            "every session would fall in the night gap",
+        ),
     ],
 )
 def test_bad_options_say_what_to_give_and_save_nothing(home, clock, args, message):
