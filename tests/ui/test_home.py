@@ -330,15 +330,19 @@ async def test_home_fits_and_the_list_is_whole(home, mine, clock, size):
             assert region.height >= 1 and region.bottom <= size[1] - 1, selector
 
 
-async def test_a_missed_session_offers_the_catch_up_routine(home, clock):
-    from datetime import UTC, datetime, time, timedelta
-
+async def test_a_missed_session_offers_the_catch_up_routine(home, clock, monkeypatch):
     from calmflow.core.schedule import Schedule
     from calmflow.store.planning import save_schedule
+    from calmflow.system import wallclock
     from tests.store.log import WallClock
 
-    # One session every hour, the last three hours ago: two slots missed since.
-    wall = WallClock(datetime.now(UTC) - timedelta(hours=3, minutes=5))
+    # One session every hour; the last at 08:50 kept 09:00, and 10:00 and 11:00
+    # were missed since (12:00 is due now). On a set clock: the real one made this
+    # depend on the minute the suite ran.
+    now = datetime(2026, 12, 7, 12, 10, tzinfo=UTC)
+    monkeypatch.setattr(wallclock, "now", lambda: now)
+    monkeypatch.setattr(wallclock, "zone", lambda: UTC)
+    wall = WallClock(now - timedelta(hours=3, minutes=20))
     store = Store(paths.database_path(), clock=wall)
     save_schedule(store, Schedule(every=timedelta(hours=1), start=time(0)))
     sid = store.start_session(
