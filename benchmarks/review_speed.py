@@ -83,9 +83,8 @@ def make_database(path: Path, sessions: int = 20_000, seed: int = 1) -> None:
             event_rows.append((sid, 30.0, "cue", arm, marked))
         t = first or 0.0
         for number in range(1, count + 1):
-            letdown_rows.append(
-                (sid, number, round(t, 2), "Expression", "expression", '["waves"]', marked)
-            )
+            at = round(min(t, played), 2)  # within the time played, as the player logs it
+            letdown_rows.append((sid, number, at, "Expression", "expression", '["waves"]', marked))
             t += rng.uniform(120, 400)
     with sqlite3.connect(path) as conn:
         conn.executemany(
@@ -128,8 +127,8 @@ def _add_finished_experiment(conn: sqlite3.Connection, rng: random.Random, began
             (
                 str(uuid.UUID(int=rng.getrandbits(128))),
                 iso_time(at),
-                iso_time(at),
-                iso_time(at),
+                iso_time(at + timedelta(seconds=1200)),
+                iso_time(at + timedelta(seconds=1200)),  # as long as it played
                 arm,
                 k,
             ),

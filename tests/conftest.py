@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _notices_of_this_test_only() -> None:
+    """What an earlier test's calmflow found open to others and made private is not
+    said by this one's commands (in a process of its own, each is said once)."""
+    from calmflow.system.private_files import take_notices
+
+    take_notices()
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh CALMFLOW_HOME: database, logs and user routines live here."""

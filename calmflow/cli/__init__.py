@@ -27,31 +27,39 @@ from calmflow.cli import (
     schedule,
 )
 from calmflow.cli.errors import Failure
+from calmflow.cli.options import tell_notices
 from calmflow.store.db import StoreError
 from calmflow.system import ctrl_c
 from calmflow.system.exits import EXIT_INTERNAL, EXIT_STOPPED, EXIT_STORE
+from calmflow.system.paths import DataFolderError
+from calmflow.text.safe import shown
 
 
 class _Group(click.Group):
-    """Turns what goes wrong into one line: the log's trouble (exit 3), ctrl-c
-    (130, while reading the arguments too, and when a library wrapped it in an
-    error of its own), a closed pipe (quietly), and anything unexpected (70, with
-    the details in a log file)."""
+    """Turns what goes wrong into one line: the log's or the data folder's
+    trouble (exit 3), ctrl-c (130, while reading the arguments too, and when a
+    library wrapped it in an error of its own), a closed pipe (quietly), and
+    anything unexpected (70, with the details in a log file). What was found open
+    to others and made private is said once, at the end."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
         except KeyboardInterrupt:
             raise Failure("stopped", EXIT_STOPPED) from None
+        except click.ClickException as exc:
+            raise _shown(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             done = super().invoke(ctx)
             ctrl_c.finished()
             return done
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except StoreError as exc:
+        except click.ClickException as exc:
+            raise _shown(exc) from None
+        except (StoreError, DataFolderError) as exc:
             raise Failure(str(exc), EXIT_STORE) from None
         except KeyboardInterrupt:
             raise Failure("stopped", EXIT_STOPPED) from None
@@ -70,6 +78,15 @@ class _Group(click.Group):
                 f"unexpected error; details are in {where}. Your logged sessions are safe.",
                 EXIT_INTERNAL,
             ) from None
+        finally:
+            tell_notices()  # a data folder or log found open to others, and closed
+
+
+def _shown(exc: click.ClickException) -> click.ClickException:
+    """Click's own message for a mistake on the command line quotes what was
+    typed (`Invalid value for '--format': ...`): made terminal-safe, as all calmflow prints."""
+    setattr(exc, "message", shown(exc.message))  # noqa: B010 (click declares it Final)
+    return exc
 
 
 @click.group(cls=_Group, invoke_without_command=True)

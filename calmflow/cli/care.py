@@ -10,6 +10,7 @@ import click
 
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import json_option, open_store
+from calmflow.cli.output import data, say
 from calmflow.cli.types import Day, IntervalOrDefault, PartId, interval_days, millimetres
 from calmflow.core.fit import FIT_CHECKLIST, FIT_NOTE, SIDES
 from calmflow.core.parts import PART_KINDS, part_kind
@@ -66,14 +67,14 @@ def fit_cmd(left: float | None, right: float | None, both: float | None, as_json
             "note": FIT_NOTE,
             "remeasure": reminder.as_dict(),
         }
-        click.echo(json.dumps(out, indent=2))
+        data(json.dumps(out, indent=2))
         return
     if checked:
         said = ", ".join(f"{side} {mm:g} mm" for side, mm in checked.items())
-        click.echo(f"Recorded: {said}.")
-        click.echo("")
+        say(f"Recorded: {said}.")
+        say("")
     for line in fit_lines(latest, reminder):
-        click.echo(line)
+        say(line)
 
 
 # --- calmflow parts -----------------------------------------------------------------
@@ -89,7 +90,7 @@ def _status(store: Store, part_id: int) -> PartStatus:
 def _say_part(store: Store, part_id: int) -> None:
     from calmflow.text.care import part_line
 
-    click.echo(part_line(_status(store, part_id)))
+    say(part_line(_status(store, part_id)))
 
 
 @click.group("parts", invoke_without_command=True)
@@ -104,18 +105,18 @@ def parts_cmd(ctx: click.Context, as_json: bool) -> None:
 
     found = statuses(open_store(read_only=True))
     if as_json:
-        click.echo(json.dumps([s.as_dict() for s in found], indent=2))
+        data(json.dumps([s.as_dict() for s in found], indent=2))
         return
     if not found:
-        click.echo(
+        say(
             "No parts yet. Add the ones you use, e.g. `calmflow parts add duckbill --fitted"
             f" 2026-11-01`; the kinds are {', '.join(PART_KINDS)}."
         )
         return
     for s in found:
-        click.echo(part_line(s))
+        say(part_line(s))
     if any(s.due for s in found):
-        click.echo(
+        say(
             "Worn parts lose suction. After replacing one: `calmflow parts replaced ID`"
             " (or its kind)."
         )
@@ -149,7 +150,7 @@ def parts_add(kind: str, label: str | None, fitted: datetime | None, every: int 
         fitted_at=fitted,
         every_days=every,
     )
-    click.echo(f"Added part {part_id}:")
+    say(f"Added part {part_id}:")
     _say_part(store, part_id)
 
 
@@ -187,7 +188,7 @@ def parts_replaced(which: str, on: datetime | None) -> None:
     store = open_store()
     part_id = _find_part(store, which)
     replace_part(store, part_id, on)
-    click.echo(f"Marked replaced ({day_text(_status(store, part_id).part.fitted_at)}):")
+    say(f"Marked replaced ({day_text(_status(store, part_id).part.fitted_at)}):")
     _say_part(store, part_id)
 
 
@@ -212,7 +213,7 @@ def parts_remove(which: int) -> None:
 
     if not remove_part(open_store(), which):
         raise Failure(f"there is no part {which}; `calmflow parts` lists them with their ids")
-    click.echo(f"Part {which} is no longer tracked.")
+    say(f"Part {which} is no longer tracked.")
 
 
 COMMANDS = (fit_cmd, parts_cmd)

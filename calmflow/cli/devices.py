@@ -8,6 +8,7 @@ import click
 
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import json_option
+from calmflow.cli.output import data, say
 from calmflow.system.exits import EXIT_NO_SOUND
 
 
@@ -24,14 +25,14 @@ def devices(as_json: bool) -> None:
             f"{exc}. `calmflow play --silent` plays without sound.", EXIT_NO_SOUND
         ) from None
     if as_json:
-        click.echo(json.dumps(outputs, indent=2))
+        data(json.dumps(outputs, indent=2))
         return
     if not outputs:
-        click.echo("No sound outputs found. `calmflow play --silent` plays without sound.")
+        say("No sound outputs found. `calmflow play --silent` plays without sound.")
         return
     for d in outputs:
         mark = "*" if d["default"] else " "
-        click.echo(f"{mark} {d['index']:>3}  {d['name']}  ({d['channels']} ch, {d['rate']:g} Hz)")
+        say(f"{mark} {d['index']:>3}  {d['name']}  ({d['channels']} ch, {d['rate']:g} Hz)")
 
 
 COMMANDS = (devices,)

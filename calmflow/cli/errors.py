@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import click
 
+from calmflow.cli.output import say
 from calmflow.system.exits import EXIT_INPUT
 
 
@@ -22,7 +23,7 @@ class Failure(click.ClickException):
         self.exit_code = code  # type: ignore[misc]  # click's is a class default
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"calmflow: {self.message}", err=True)
+        say(f"calmflow: {self.message}", err=True)
 
 
 class RoutineProblems(Failure):
@@ -32,4 +33,4 @@ class RoutineProblems(Failure):
         super().__init__("\n".join(str(p) for p in problems))
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(self.message, err=True)
+        say(self.message, err=True)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from calmflow.cli.errors import Failure
-from calmflow.cli.options import open_store
+from calmflow.cli.options import file_to_write, open_store
+from calmflow.cli.output import say, table
 from calmflow.cli.types import Since, Zone
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
     "-o",
     "--output",
     "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE, readable by you only (0600), instead of printing.",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write to FILE, readable by you only (0600), instead of printing (a plain file: "
+    "not a folder, a device or a pipe).",
 )
 @click.option(
     "--child-id",
@@ -97,6 +100,8 @@ def export(
     from calmflow.services.exchange.csv_file import to_csv
     from calmflow.services.exchange.json_file import to_json
 
+    if out is not None:
+        file_to_write(out, f"-o {out}")
     if child_id is not None and fmt == "json":
         raise Failure("--child-id is for --format csv and babybuddy")
     if fmt != "babybuddy":
@@ -117,7 +122,7 @@ def _write(out: Path | None, text: str, count: int) -> None:
     from calmflow.system.private_files import write_private
 
     if out is None:
-        click.echo(text, nl=False)
+        table(text)
         return
     if not out.parent.is_dir():
         raise Failure(f"{out.parent} does not exist; create the folder or choose another path")
@@ -125,7 +130,7 @@ def _write(out: Path | None, text: str, count: int) -> None:
         write_private(out, text)
     except OSError as exc:
         raise Failure(f"could not write {out}: {exc.strerror or exc}") from None
-    click.echo(f"exported {_sessions(count)} to {out} (readable by you only)")
+    say(f"exported {_sessions(count)} to {out} (readable by you only)")
 
 
 def _sessions(count: int) -> str:
@@ -162,17 +167,17 @@ def _babybuddy(
     )
     _write(out, made.text, len(made.rows))
 
-    def say(line: str) -> None:
-        click.echo(line, err=True)
+    def tell(line: str) -> None:
+        say(line, err=True)
 
     if made.rows:
         if child_id is None:
-            say(
+            tell(
                 "child_id is 1 in every row, Baby Buddy's first child; give --child-id N for another"
             )
-        say(_zone_line(made.zone, made.rows[0].start))
+        tell(_zone_line(made.zone, made.rows[0].start))
         how = "as --unit said" if unit else "the unit most of these sessions were logged in"
-        say(
+        tell(
             f"amounts are in {made.unit} ({how}); Baby Buddy keeps no unit, so keep to the"
             " one its other pumping entries are in (--unit ml|oz)"
         )
@@ -180,29 +185,29 @@ def _babybuddy(
         latest = last_exported(store, TARGET)
         on = f" (last on {_local(latest)})" if latest else ""
         were = "session was" if len(made.earlier) == 1 else "sessions were"
-        say(
+        tell(
             f"{len(made.earlier)} {were} in an earlier Baby Buddy file{on};"
             " --all puts them in again"
         )
     if made.again:
         n = len(made.again)
-        say(
+        tell(
             f"{_sessions(n)} of this file {'was' if n == 1 else 'were'} in an earlier Baby"
             f" Buddy file (--all): Baby Buddy refuses the whole file if"
             f" {'it is' if n == 1 else 'they are'} there already"
         )
     for reason, sessions in made.left_out.items():
-        say(f"left out {_sessions(len(sessions))} {reason}: {_starts(sessions)}")
+        tell(f"left out {_sessions(len(sessions))} {reason}: {_starts(sessions)}")
     if not made.rows:
-        say("nothing new to export")
+        tell("nothing new to export")
         return
     if store.read_only:
-        say(_NOT_REMEMBERED.format(why="the log's folder is read-only"))
+        tell(_NOT_REMEMBERED.format(why="the log's folder is read-only"))
         return
     try:
         remember_exported(store, TARGET, [row.session.uuid for row in made.rows])
     except StoreError as exc:
-        say(_NOT_REMEMBERED.format(why=exc))
+        tell(_NOT_REMEMBERED.format(why=exc))
 
 
 _NOT_REMEMBERED = (
@@ -265,34 +270,33 @@ def _starts(sessions: Sequence[SessionRecord], shown: int = 10) -> str:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 def import_(file: Path) -> None:
     """Add the sessions in FILE, a `calmflow export` (JSON, or CSV).
 
     Sessions are matched by their uuid: those already in your log are left as they
     are, so importing a file twice adds nothing twice. A file with anything wrong
-    in it is refused whole, naming the place (JSON path, or CSV line and column).
-    A CSV cannot carry each let-down's time, phase and cues, nor the session's
-    events: a session imported from one keeps only how many let-downs it had.
+    in it is refused whole, naming the place (JSON path, or CSV line and column):
+    a time outside 2000-2100, a session that ends before it starts, a number no
+    session has, a key given twice. FILE must be a plain file (not a device, a
+    pipe or a folder) of at most 64 MB. A CSV cannot carry each let-down's time,
+    phase and cues, nor the session's events: a session imported from one keeps
+    only how many let-downs it had.
     """
-    from calmflow.services.exchange.reading import ImportProblem, read_export
+    from calmflow.services.exchange.reading import ImportProblem, open_export
 
     try:
-        data = file.read_bytes()
+        with open_export(file) as sessions:
+            added, already = open_store().add_sessions(sessions)
     except FileNotFoundError:
         raise Failure(f"{file}: no such file") from None
-    except OSError as exc:
-        raise Failure(f"{file}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        sessions = read_export(data.decode("utf-8"), name=file.name)
-    except UnicodeDecodeError:
-        raise Failure(
-            f"{file}: not a calmflow export (not UTF-8 text); nothing was imported"
-        ) from None
     except ImportProblem as exc:
         raise Failure(f"{file}: {exc}; nothing was imported") from None
-    added, already = open_store().add_sessions(sessions)
-    click.echo(f"added {added}, already there {already}")
+    except OSError as exc:
+        raise Failure(
+            f"{file}: cannot be read ({exc.strerror or exc}); nothing was imported"
+        ) from None
+    say(f"added {added}, already there {already}")
 
 
 COMMANDS = (export, import_)

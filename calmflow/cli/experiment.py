@@ -8,6 +8,7 @@ import click
 
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import json_option, load_routine, open_store
+from calmflow.cli.output import data, say
 
 
 @click.group(invoke_without_command=True)
@@ -26,18 +27,18 @@ def experiment(ctx: click.Context, as_json: bool) -> None:
 
     reports = experiment_reports(open_store(read_only=True))
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
+        data(json.dumps([r.as_dict() for r in reports], indent=2))
         return
     if not reports:
-        click.echo(
+        say(
             "No experiments yet. Add `experiment: {slot, arms}` to a routine of your own"
             " (see docs/routines.md); each session then gets one of its arms at random."
         )
         return
     for r in reports:
-        click.echo(f"- {r.sentence}")
+        say(f"- {r.sentence}")
         for command in r.offer:
-            click.echo(f"    {command}")
+            say(f"    {command}")
 
 
 @experiment.command()
@@ -58,7 +59,7 @@ def more(routine: str, blocks: int | None) -> None:
         raise Failure(
             f"'{routine}' has run no experiment yet; play it first (`calmflow play {routine}`)"
         ) from None
-    click.echo(f"{routine}: {planned} blocks planned. {report.sentence}")
+    say(f"{routine}: {planned} blocks planned. {report.sentence}")
 
 
 @experiment.command()
@@ -109,9 +110,7 @@ def adopt(routine: str, arm: str) -> None:
         raise Failure(
             f"{loaded.path} left as it was: the change did not load ({exc.problems[0]})"
         ) from None
-    click.echo(
-        f"{loaded.routine.name}: the {experiment.slot} slot now plays {arm} from now on{copied}."
-    )
+    say(f"{loaded.routine.name}: the {experiment.slot} slot now plays {arm} from now on{copied}.")
 
 
 COMMANDS = (experiment,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,13 +12,16 @@ import click
 
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import json_option, open_store
+from calmflow.cli.output import data, say
 from calmflow.cli.types import When
 from calmflow.store.db import StoreError
 from calmflow.system import wallclock
 from calmflow.text.numbers import clock_text, skips_text
+from calmflow.text.safe import shown
 
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord
+    from calmflow.store.store import Store
 
 LEFT_OUT_NOTE = "left out of the review"
 
@@ -26,17 +30,34 @@ LEFT_OUT_NOTE = "left out of the review"
 @json_option()
 @click.pass_context
 def log(ctx: click.Context, as_json: bool) -> None:
-    """List past sessions; `calmflow log add` logs one pumped without calmflow."""
+    """List past sessions; `calmflow log add` logs one pumped without calmflow,
+    `calmflow log delete ID` deletes one."""
     if ctx.invoked_subcommand is not None:
         return
     store = open_store(read_only=True)
     records = store.sessions()
+    damaged = store.damaged_sessions()
     if as_json:
-        click.echo(json.dumps([_record_dict(r) for r in records], indent=2, default=_iso))
+        data(json.dumps([_record_dict(r) for r in records], indent=2, default=_iso))
+        for d in damaged:  # not in the list: none of its fields can be trusted
+            say(
+                f"session {d.id} is damaged, left out: {d.damage}; {_DELETE.format(d.id)}", err=True
+            )
         return
-    if not records:
-        click.echo("No sessions yet. `calmflow play standard` starts one.")
+    if not records and not damaged:
+        say("No sessions yet. `calmflow play standard` starts one.")
         return
+    _list(records)
+    for d in damaged:  # last: there is no time to put it in order by
+        say(f"{d.id:>4}  damaged: {d.damage}")
+        say(f"      left out of everything (uuid {d.uuid}); {_DELETE.format(d.id)}")
+
+
+_DELETE = "`calmflow log delete {}` deletes it"
+
+
+def _list(records: list[SessionRecord]) -> None:
+    """A line per session, oldest first."""
     from calmflow.text.sessions import letdowns_text
 
     for r in records:
@@ -47,7 +68,7 @@ def log(ctx: click.Context, as_json: bool) -> None:
             f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
             f"{letdowns_text(r)}, first {first:>5}  {r.status:<14} {volume}"
         )
-        click.echo("  ".join([line.rstrip(), *_review_notes(r), *_sound_notes(r)]))
+        say("  ".join([line.rstrip(), *_review_notes(r), *_sound_notes(r)]))
 
 
 def _review_notes(r: SessionRecord) -> list[str]:
@@ -76,6 +97,40 @@ def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@log.command("delete")
+@click.argument("session_id", metavar="ID", type=click.IntRange(min=1))
+@click.option("--yes", is_flag=True, help="Delete without being asked.")
+def log_delete(session_id: int, yes: bool) -> None:
+    """Delete session ID (its number in `calmflow log`), with its let-downs and
+    events; a damaged one too. Asked once first, unless --yes."""
+    store = open_store()
+    what = _described(store, session_id)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise Failure(f"to delete {what} without being asked, add --yes")
+        if not click.confirm(shown(f"Delete {what}? This cannot be undone"), default=False):
+            say("Nothing was deleted.")
+            return
+    if not store.delete_session(session_id):
+        raise Failure(f"there is no session {session_id}: `calmflow log` lists them by number")
+    say(f"Deleted {what}.")
+
+
+def _described(store: Store, session_id: int) -> str:
+    """Session `session_id` in words, to say what is deleted; Failure if there is none."""
+    for d in store.damaged_sessions():
+        if d.id == session_id:
+            return f"damaged session {d.id} (uuid {d.uuid})"
+    try:
+        r = store.session(session_id)
+    except KeyError:
+        raise Failure(
+            f"there is no session {session_id}: `calmflow log` lists them by number"
+        ) from None
+    local = wallclock.local(r.started_at).strftime("%Y-%m-%d %H:%M")
+    return f"session {r.id} ({r.routine}, {local})"
 
 
 @log.command("add")
@@ -146,7 +201,7 @@ def log_add(
         said.append(f"{total if total is not None else (left or 0.0) + (right or 0.0):g} {unit}")
     if letdowns is not None:
         said.append(f"{letdowns} let-down{'s' if letdowns != 1 else ''}")
-    click.echo(f"Logged a session pumped without calmflow: {', '.join(said)}.")
+    say(f"Logged a session pumped without calmflow: {', '.join(said)}.")
 
 
 COMMANDS = (log,)

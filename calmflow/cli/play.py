@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from calmflow.cli.errors import Failure
-from calmflow.cli.options import load_routine, open_store
+from calmflow.cli.options import file_to_write, load_routine, open_store
+from calmflow.cli.output import say
 from calmflow.system import paths
 from calmflow.system.exits import EXIT_STORE
 from calmflow.text.numbers import clock_text
@@ -110,10 +111,11 @@ def _output_factory(spec: str, device: str | None) -> Callable[[Plan], Output]:
         return lambda plan: NullOutput(plan.rate)
     if spec.startswith("wav:"):
         target = Path(spec[4:]).expanduser()
-        if target.suffix.lower() != ".wav" or not target.parent.is_dir() or target.is_dir():
+        if target.suffix.lower() != ".wav" or not target.parent.is_dir():
             raise Failure(
                 f"--output {spec}: give a .wav file in an existing folder, e.g. wav:session.wav"
             )
+        file_to_write(target, f"--output {spec}")  # a folder, a device: before the session
         return lambda plan: WavOutput(target, plan.rate)
     if spec != "device":
         raise Failure(f"--output {spec!r}: expected device, null or wav:PATH")
@@ -136,13 +138,13 @@ def _print_session_summary(store: Store, session_id: int | None) -> None:
     words = f"{count} let-down{'s' if count != 1 else ''}"
     if first is not None:
         words += f", the first at {clock_text(first)}"
-    click.echo(f"Session saved ({clock_text(record.played_s)} played, {words}).")
-    click.echo("`calmflow review` shows how your routines compare over time.")
+    say(f"Session saved ({clock_text(record.played_s)} played, {words}).")
+    say("`calmflow review` shows how your routines compare over time.")
     from calmflow.services.care import care_summary_line
 
     care = care_summary_line(store)
     if care:
-        click.echo(care)
+        say(care)
 
 
 COMMANDS = (play,)

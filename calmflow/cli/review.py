@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 
 from calmflow.cli.options import json_option, open_store
+from calmflow.cli.output import data, say
 
 
 @click.command()
@@ -33,13 +34,13 @@ def review(as_json: bool, since: int | None, routine: str | None, cue: str | Non
     )
     if as_json:
         filters = {"since_days": since, "routine": routine, "cue": cue}
-        click.echo(json.dumps({"filters": filters, **result.as_dict()}, indent=2))
+        data(json.dumps({"filters": filters, **result.as_dict()}, indent=2))
         return
     if not result.sessions:
-        click.echo("No finished sessions yet. `calmflow play standard` starts one.")
+        say("No finished sessions yet. `calmflow play standard` starts one.")
         return
     for line in review_lines(result):
-        click.echo(line)
+        say(line)
 
 
 COMMANDS = (review,)

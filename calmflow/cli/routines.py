@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from calmflow.cli.errors import Failure, RoutineProblems
-from calmflow.cli.options import json_option, load_routine
+from calmflow.cli.options import file_to_write, json_option, load_routine
+from calmflow.cli.output import data, say
 from calmflow.text.numbers import clock_text
 
 
@@ -26,7 +27,7 @@ def check(routines: tuple[str, ...]) -> None:
             problems.append(exc)
             continue
         r = loaded.routine
-        click.echo(
+        say(
             f"{loaded.path}: ok ({r.name}, {len(r.flat_phases)} phases, {clock_text(r.duration_s)})"
         )
     if problems:
@@ -36,7 +37,7 @@ def check(routines: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("routine")
 @click.option(
-    "-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path)
+    "-o", "--output", "out", required=True, type=click.Path(path_type=Path), metavar="FILE"
 )
 @click.option(
     "--letdown-at",
@@ -64,6 +65,7 @@ def render(
         raise Failure(f"{out.parent} does not exist; create the folder or choose another path")
     if out.suffix.lower() != ".wav":
         raise Failure(f"{out}: the file name must end in .wav")
+    file_to_write(out, f"-o {out}")
     from calmflow.core.plan import compile_plan
     from calmflow.core.session import Session
     from calmflow.engine.media import MediaError
@@ -82,7 +84,7 @@ def render(
         raise Failure(str(exc)) from None
     except (OSError, RuntimeError) as exc:  # soundfile's errors, a full disk
         raise Failure(f"could not write {out}: {getattr(exc, 'strerror', None) or exc}") from None
-    click.echo(f"wrote {out} ({clock_text(frames / rate)} at {rate} Hz)")
+    say(f"wrote {out} ({clock_text(frames / rate)} at {rate} Hz)")
 
 
 @click.command("routines")
@@ -119,11 +121,11 @@ def routines_cmd(as_json: bool) -> None:
                 }
             )
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        data(json.dumps(rows, indent=2))
         return
     for row in rows:
         length = clock_text(row["duration_s"]) if row["valid"] else "  —"
-        click.echo(f"{row['name']:<20} {length:>6}  {row['source']:<8} {row['description']}")
+        say(f"{row['name']:<20} {length:>6}  {row['source']:<8} {row['description']}")
 
 
 @click.command()
@@ -131,10 +133,15 @@ def routines_cmd(as_json: bool) -> None:
 @click.option("--from", "source", default="standard", show_default=True, help="Routine to copy.")
 def new(name: str, source: str) -> None:
     """Copy a routine into your folder as NAME, to edit."""
+    from calmflow.core.routine import MAX_NAME, name_problem
+    from calmflow.core.yamlsource import SourceError
     from calmflow.services.catalog import copy_routine
+    from calmflow.system.exits import EXIT_STORE
+    from calmflow.system.paths import DataFolderError
 
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise Failure(f"'{name}': use letters, digits, - and _ only")
+    problem = name_problem(name, file_name=True)  # the rule `check` reads `name:` by
+    if problem:
+        raise Failure(f"'{name if len(name) <= MAX_NAME else name[:20] + '…'}': {problem}")
     loaded = load_routine(source)
     try:
         target = copy_routine(loaded, name)
@@ -142,7 +149,17 @@ def new(name: str, source: str) -> None:
         raise Failure(
             f"{exc.filename} exists already; choose another name or edit that file"
         ) from None
-    click.echo(f"created {target}; edit it, then `calmflow check {name}`")
+    except SourceError as exc:  # a media path that would lead out of the folder
+        raise RoutineProblems(exc.problems) from None
+    except DataFolderError:
+        raise  # names the folder and what to do (exit 3)
+    except OSError as exc:  # a full disk, a folder inside it read-only
+        raise Failure(
+            f"could not copy to {exc.filename or 'your routines folder'}"
+            f" ({exc.strerror or exc}); nothing was copied",
+            EXIT_STORE,
+        ) from None
+    say(f"created {target}; edit it, then `calmflow check {name}`")
 
 
 COMMANDS = (check, render, routines_cmd, new)

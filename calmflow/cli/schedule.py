@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calmflow.cli.errors import Failure
-from calmflow.cli.options import json_option, open_store
+from calmflow.cli.options import file_to_write, json_option, open_store
+from calmflow.cli.output import data, say
 from calmflow.cli.types import ClockTime, Night, Span, TimesOfDay
 from calmflow.system import wallclock
 from calmflow.text.schedule import span_words
@@ -90,7 +91,7 @@ def schedule_cmd(
     store = open_store(read_only=not setting and ics_path is None)
     kept = load_schedule(store)
     if kept is not None and kept.repaired:
-        click.echo(f"calmflow: the schedule as kept was mended: {kept.repaired}.", err=True)
+        say(f"calmflow: the schedule as kept was mended: {kept.repaired}.", err=True)
         if not setting and not store.read_only:
             save_schedule(store, kept.schedule, kept.set_at)
     if setting:
@@ -110,9 +111,9 @@ def schedule_cmd(
                 " `calmflow schedule --times 06:00,09:00,12:00,15:00,18:00,21:00 --ics FILE`"
             )
         if as_json:
-            click.echo(json.dumps({"schedule": None}))
+            data(json.dumps({"schedule": None}))
             return
-        click.echo(
+        say(
             "No schedule yet. Set one with fixed times, e.g.\n"
             "  calmflow schedule --times 06:00,09:00,12:00,15:00,18:00,21:00\n"
             "or an interval with a night gap:\n"
@@ -135,14 +136,14 @@ def schedule_cmd(
             as_json,
         )
     if as_json:
-        click.echo(json.dumps({"schedule": _schedule_dict(sched, set_at)}, indent=2))
+        data(json.dumps({"schedule": _schedule_dict(sched, set_at)}, indent=2))
     elif not setting and ics_path is None:
-        click.echo(f"You pump {describe(sched)}.")
+        say(f"You pump {describe(sched)}.")
 
 
 def _say(line: str, as_json: bool) -> None:
     """A sentence for the person: on stdout, or on stderr when stdout is JSON."""
-    click.echo(line, err=as_json)
+    say(line, err=as_json)
 
 
 def _writable(text: str) -> Path:
@@ -159,6 +160,7 @@ def _writable(text: str) -> Path:
         raise Failure(
             f"--ics {path}: the folder {folder} does not exist; create it or choose another"
         )
+    file_to_write(path, f"--ics {path}")  # a device or a pipe
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise Failure(f"--ics {path}: cannot write there; choose a folder of your own")
     return path
@@ -178,33 +180,33 @@ def next_cmd(as_json: bool, notify: bool) -> None:
     store = open_store(read_only=True)
     kept = load_schedule(store)
     if kept is not None and kept.repaired:
-        click.echo(f"calmflow: the schedule as kept was mended: {kept.repaired}.", err=True)
+        say(f"calmflow: the schedule as kept was mended: {kept.repaired}.", err=True)
     found = current_status(store)
     supply = _supply(store)
     if found is None:
         if as_json:
-            click.echo(json.dumps({"schedule": None, "supply": supply}, indent=2))
+            data(json.dumps({"schedule": None, "supply": supply}, indent=2))
         else:
-            click.echo("No schedule yet: `calmflow schedule --help` shows how to set one.")
+            say("No schedule yet: `calmflow schedule --help` shows how to set one.")
         return
     result, _ = found
     lines = next_lines(result)
     if as_json:
-        click.echo(json.dumps(_status_dict(result, supply), indent=2))
+        data(json.dumps(_status_dict(result, supply), indent=2))
     else:
         for line in lines:
-            click.echo(line)
+            say(line)
         if supply:
-            click.echo("")
-            click.echo(supply["message"])
+            say("")
+            say(supply["message"])
             for item in supply["checklist"]:
-                click.echo(f"  - {item}")
-            click.echo(supply["see_someone"])
+                say(f"  - {item}")
+            say(supply["see_someone"])
     if notify and lines:
         from calmflow.system.notify import send
 
         if not send("calmflow", " ".join(lines[:2])):
-            click.echo("(no desktop notifications here; the text above is all there is)", err=True)
+            say("(no desktop notifications here; the text above is all there is)", err=True)
 
 
 def _supply(store: Store) -> dict[str, Any] | None:

@@ -20,7 +20,12 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 90s, 2m or 1m30s; found {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number of hundreds of digits
+            raise ValueError(
+                f"a number of {len(str(value)):,} digits is far too long for a duration"
+            ) from None
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match and match.group(1) and match.group(3) and not value.rstrip().endswith("s"):

@@ -153,6 +153,11 @@ class SessionRecord(_Record):
             return {**data, "updated_at": data.get("ended_at") or data.get("started_at")}
         return data
 
+    @model_validator(mode="after")
+    def _times_agree(self) -> SessionRecord:
+        inconsistency(self)
+        return self
+
     @property
     def first_letdown_s(self) -> float | None:
         return min((ld.t_s for ld in self.letdowns), default=None)
@@ -184,6 +189,40 @@ class SessionRecord(_Record):
     def is_manual(self) -> bool:
         """Logged by hand afterwards, not played with calmflow."""
         return self.output == MANUAL
+
+
+class Inconsistent(ValueError):
+    """Values that are each right but cannot all be true of one session; `place`
+    is the field at fault (`letdowns[2].t_s`)."""
+
+    def __init__(self, place: str, words: str) -> None:
+        super().__init__(words)
+        self.place = place
+
+
+SLACK_S = 60.0
+"""How far a session's own times may disagree and still be taken as they are: its
+clock is the sound card's, its instants the computer's (which a time server may
+step), and a let-down is written a moment before the length played."""
+
+
+def inconsistency(session: SessionRecord) -> None:
+    """Raise `Inconsistent` if the session's times cannot all be true: it ends
+    before it starts, it played longer than it lasted (by more than a hundredth
+    and `SLACK_S`), or a let-down comes after the time it played."""
+    if session.ended_at is not None:
+        lasted_s = (session.ended_at - session.started_at).total_seconds()
+        if lasted_s < 0:
+            raise Inconsistent("ended_at", "before the session starts")
+        if session.played_s > lasted_s * 1.01 + SLACK_S:
+            raise Inconsistent(
+                "played_s", f"longer than the session lasted ({lasted_s:.0f} s from start to end)"
+            )
+    for j, letdown in enumerate(session.letdowns):
+        if letdown.t_s > session.played_s + SLACK_S:
+            raise Inconsistent(
+                f"letdowns[{j}].t_s", f"after the {session.played_s:g} s the session played"
+            )
 
 
 EXPORTED = tuple(name for name, f in SessionRecord.model_fields.items() if not f.exclude)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,7 +34,12 @@ Volume = Annotated[float, BeforeValidator(parse_volume), Field(ge=0, le=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a boolean is only true or false (`chime: 0` is not false), a number
+    # is never a boolean (`inhale_s: true` is not 1 s) nor a quoted string, and a
+    # whole number is never a fraction: every field of every routine model, so a
+    # field added later is strict too. Durations and volumes, written as words
+    # (`2m`, `-12dB`), are read by their own parsers first.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _half_second_steps(value: float | None) -> float | None:
@@ -52,7 +58,7 @@ def _parse_ratio(value: Any) -> Any:
             pass
     if isinstance(value, str | int | float):
         raise ValueError(f"expected a ratio of inhale to exhale like 2:3; found {value!r}")
-    return value
+    return tuple(value) if isinstance(value, list) else value  # [2, 3], as YAML gives it
 
 
 BreathPreset = Literal["resonance", "even-5", "even-5.5", "box", "4-7-8", "off"]
@@ -406,14 +412,51 @@ routine a few dozen. The cap keeps a mistake from planning a session of
 hundreds of thousands of phases (200 blocks of 20 rounds of 50 could)."""
 MAX_ROUTINE_S = 4 * 3600.0
 """The phases together, blocks repeated, as `rules.max_duration` at its longest."""
+MIN_ROUTINE_S = 3.0
+"""The phases together, at the least: the chime that opens a session rings for
+3 s, so a routine any shorter ends before its first sound does, with nothing to
+breathe with or press; it can only be a slip (`duration: 0.01` meant as minutes),
+and a session of a few microseconds would be logged and counted as one."""
+MAX_NAME = 60
+"""Characters in a routine's name: it heads the player and the lines of the log."""
+
+
+def name_problem(name: str, *, file_name: bool = False) -> str | None:
+    """What is wrong with `name` as a routine's name, or None: the one rule for
+    the `name:` that `calmflow check` reads and the NAME `calmflow new` is given.
+
+    `file_name`: the name also names the routine's file (NAME.yaml), so it is
+    letters, digits, - and _ only (at most 4 bytes each, so the file's name
+    stays within the 255 bytes a file system allows)."""
+    if not name:
+        return "a routine's name cannot be empty"
+    if len(name) > MAX_NAME:
+        return f"a routine's name is at most {MAX_NAME} characters; this one has {len(name):,}"
+    if file_name and not name.replace("-", "").replace("_", "").isalnum():
+        return "use letters, digits, - and _ only"
+    return None
+
+
+def _routine_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """Python counts true as 1: refuse it where a number is meant (`version: true`)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number; found {str(value).lower()}")
+    return value
 
 
 class Routine(_Model):
     """A whole routine as written in YAML."""
 
-    version: Literal[1] = 1
+    version: Annotated[Literal[1], BeforeValidator(_not_a_boolean)] = 1
     """The routine language's version, so later releases can migrate old files."""
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[str, AfterValidator(_routine_name)]
     description: str = ""
     extends: str | None = None
     """Another routine (by name or path) this one starts from. What is not
@@ -446,6 +489,12 @@ class Routine(_Model):
             else:
                 count, seconds = count + 1, seconds + item.duration
         repeated = ", with blocks repeated" if blocks else ""
+        if seconds < MIN_ROUTINE_S:
+            lasting = duration_text(seconds) if seconds >= 0.01 else "under 0.01s"
+            raise ValueError(
+                f"the phases last {lasting} in all{repeated};"
+                f" a routine lasts at least {duration_text(MIN_ROUTINE_S)}"
+            )
         if count > MAX_PLAYED_PHASES:
             raise ValueError(
                 f"{count:,} phases are played{repeated}; a routine plays at most"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,30 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from calmflow.core.routine import BUNDLED_PREFIX, CUE_KINDS, Routine, phase_or_block
+from calmflow.core.routine import BUNDLED_PREFIX, CUE_KINDS, Cue, Routine, phase_or_block
 from calmflow.core.routine_problems import problems_from, suggest
 from calmflow.core.yamlsource import Problem, Source, SourceError, ValueBudget, read_yaml
+
+
+@dataclass(frozen=True)
+class MediaName:
+    """A media file as a routine names it, and where."""
+
+    written: str
+    """As written in `file` (`sounds/baby.wav`, `~/baby.png`, `bundled:calm.png`);
+    a routine's own relative paths are kept inside a copy's folder (catalog)."""
+    path: Path
+    """The file it names, absolute."""
+    place: Problem
+    """Where it is named: the file, line and column, and the key (`cues.baby.photo`)
+    as the message, for what is to be said of it."""
+
+    @property
+    def relative(self) -> bool:
+        """Whether it names a file by a path relative to the file it is written in."""
+        return not (
+            self.written.startswith((BUNDLED_PREFIX, "~")) or Path(self.written).is_absolute()
+        )
 
 
 @dataclass(frozen=True)
@@ -27,6 +49,8 @@ class LoadedRoutine:
     path: Path
     digest: str
     """SHA-256 of the file, so a session records exactly which version it ran."""
+    media: tuple[MediaName, ...] = ()
+    """Every media file it names, in its own file and those it takes from."""
 
 
 def resolve_media(name: str, base: Path, bundled_media: Path) -> Path:
@@ -66,9 +90,66 @@ def _routine_file(name: str, base: Path, skip: tuple[Path, ...]) -> Path | None:
     return looped  # only a routine already in the chain: reported as a loop
 
 
+NOT_SHOWN = "none of its text is shown"
+"""Said of a file that is not a routine or a cue set: it could be any file the
+person can read (a shared routine may say `extends: /etc/shadow`), so no line of
+it is quoted in what calmflow says."""
+
+
+def _stranger(src: Source, *, cue_set: bool) -> str | None:
+    """Where `src`, a file a routine names, is not shaped like a routine (or,
+    with `cue_set`, a cue set), in words that quote nothing of it; None if it
+    is shaped like one, and so may be quoted in what is said of it."""
+    data = src.data
+    if not isinstance(data, dict):
+        return "it is not a mapping of " + ("cue names to cues" if cue_set else "a routine's keys")
+    keys: list[tuple[str, ...]]
+    if not cue_set:
+        keys = [(name,) for name in data if name not in Routine.model_fields]
+        what = "not one of a routine's keys"
+    else:
+        cues = [(name,) for name, cue in data.items() if not isinstance(cue, dict)]
+        if cues:
+            line, col = src.where(cues[0])
+            return f"at its line {line}, column {col}: not a cue (a mapping, e.g. photo: a.png)"
+        keys = [(n, key) for n, cue in data.items() for key in cue if key not in Cue.model_fields]
+        what = "not one of a cue's keys"
+    if not keys:
+        return None
+    line, col = src.where(keys[0], key=True)
+    return f"at its line {line}, column {col}: {what}"
+
+
+def _looks_like_a_routine(src: Source) -> bool:
+    """Whether the file given to be read as a routine is one, if perhaps a
+    mistaken one: not a mapping (said without quoting it), or one with at least
+    one of a routine's keys. Anything else (a password file, another program's
+    settings) is refused whole, quoting none of it: a near miss is not enough,
+    as `users:` is near `cues:`."""
+    data = src.data
+    return not isinstance(data, dict) or not data or any(k in Routine.model_fields for k in data)
+
+
+def _plain_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a file (missing, a folder, a device or a
+    pipe: symbolic links are followed to plain files only), or None."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "not found"
+    except OSError as exc:  # a name too long, a loop of links, no permission
+        return f"cannot be used ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    return "is not a plain file (a device or a pipe?)"
+
+
 def _with_parents(src: Source, budget: ValueBudget, chain: tuple[Path, ...] = ()) -> Source:
     """`src` laid over the routine it extends and the cue sets it names, all
-    read within `budget`."""
+    read within `budget`. A file named here is quoted in what is said of it only
+    once it is seen to be a routine (or a cue set)."""
     data = src.data
     if not isinstance(data, dict):
         return src
@@ -80,11 +161,22 @@ def _with_parents(src: Source, budget: ValueBudget, chain: tuple[Path, ...] = ()
             continue  # reported when the routine is validated
         cue_file = Path(name).expanduser()
         cue_file = cue_file if cue_file.is_absolute() else base / cue_file
-        if not cue_file.is_file():
+        unusable = _plain_file(cue_file)
+        if unusable == "not found":
             raise SourceError([src.problem(("cue_sets", i), f"cue set not found: {cue_file}")])
-        cue_src = read_yaml(cue_file, budget)
-        if not isinstance(cue_src.data, dict):
-            raise SourceError([cue_src.problem((), "a cue set is a mapping of cue names to cues")])
+        if unusable:
+            raise SourceError([src.problem(("cue_sets", i), f"cue set {cue_file} {unusable}")])
+        cue_src = read_yaml(cue_file, budget, quote=False)
+        stranger = _stranger(cue_src, cue_set=True)
+        if stranger:
+            raise SourceError(
+                [
+                    src.problem(
+                        ("cue_sets", i),
+                        f"{cue_file} is not a cue set ({stranger}); {NOT_SHOWN}",
+                    )
+                ]
+            )
         _absolute_media(cue_src, ())
         _drop_replaced_cues(data.get("cues"), cue_src.data)
         src = src.merged(cue_src, at=("cues",))
@@ -106,9 +198,14 @@ def _with_parents(src: Source, budget: ValueBudget, chain: tuple[Path, ...] = ()
             ]
         )
     parent_file = _routine_file(parent_name, base, chain)
-    if parent_file is None or not parent_file.is_file():
+    unusable = "not found" if parent_file is None else _plain_file(parent_file)
+    if unusable == "not found" or parent_file is None:
         raise SourceError(
             [src.problem(("extends",), f"extends '{parent_name}': no routine of that name or path")]
+        )
+    if unusable:
+        raise SourceError(
+            [src.problem(("extends",), f"extends '{parent_name}': {parent_file} {unusable}")]
         )
     if parent_file.resolve() in chain:
         raise SourceError(
@@ -122,11 +219,19 @@ def _with_parents(src: Source, budget: ValueBudget, chain: tuple[Path, ...] = ()
         raise SourceError(
             [src.problem(("extends",), f"routines extend each other more than {MAX_EXTENDS} deep")]
         )
-    parent = _with_parents(read_yaml(parent_file.resolve(), budget), budget, chain)
-    if not isinstance(parent.data, dict):
+    parent = read_yaml(parent_file.resolve(), budget, quote=False)
+    stranger = _stranger(parent, cue_set=False)
+    if stranger:
         raise SourceError(
-            [parent.problem((), "a routine is a mapping with name, phases and so on")]
+            [
+                src.problem(
+                    ("extends",),
+                    f"extends '{parent_name}': {parent_file} is not a routine ({stranger});"
+                    f" {NOT_SHOWN}; `calmflow check {parent_file}` says more",
+                )
+            ]
         )
+    parent = _with_parents(parent, budget, chain)
     _absolute_media(parent, ("cues",))
     for key in REPLACED_WHOLE & data.keys():  # one pattern, one experiment: never half of each
         parent.data.pop(key, None)
@@ -214,6 +319,10 @@ def load_routine(
         bundled_media = bundled_media_dir()
     budget = ValueBudget()
     src = read_yaml(path, budget)
+    if not _looks_like_a_routine(src):
+        raise SourceError(
+            [src.problem((), f"is not a routine: it has none of a routine's keys; {NOT_SHOWN}")]
+        )
     if not isinstance(src.data, dict):
         raise SourceError([src.problem((), "a routine is a mapping with name, phases and so on")])
     try:
@@ -223,7 +332,7 @@ def load_routine(
     # names and media are checked on the data as written, so that their
     # problems come in the same run as those validation finds
     problems = _unknown_names(src)
-    problems += _resolve_media(src, path.resolve().parent, bundled_media, check_media)
+    media = _resolve_media(src, path.resolve().parent, bundled_media, check_media, problems)
     try:
         routine = Routine.model_validate(src.data)
     except ValidationError as exc:
@@ -231,7 +340,7 @@ def load_routine(
     if problems:
         raise SourceError(_in_order(problems))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedRoutine(routine=routine, path=path.resolve(), digest=digest)
+    return LoadedRoutine(routine=routine, path=path.resolve(), digest=digest, media=tuple(media))
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
@@ -302,23 +411,30 @@ def _unknown_names(src: Source) -> list[Problem]:
 
 
 def _resolve_media(
-    src: Source, base: Path, bundled: Path, check: MediaCheck | None
-) -> list[Problem]:
+    src: Source, base: Path, bundled: Path, check: MediaCheck | None, problems: list[Problem]
+) -> list[MediaName]:
     """Write each media path of the routine as the absolute path of its file, and
-    say of each one that cannot be used why not, at the line that names it."""
-    problems: list[Problem] = []
+    say of each one that cannot be used why not, at the line that names it (in
+    `problems`); return each as it was named. Symbolic links are followed to
+    plain files only: a device or a pipe is never opened."""
+    named: list[MediaName] = []
     for holder, loc, key in _media_places(src.data, ("cues",)):
         complaint = None
+        where = ".".join(str(p) for p in (*loc, key))
+        written = holder[key]
         try:
-            target = resolve_media(holder[key], base, bundled)
+            target = resolve_media(written, base, bundled)
             holder[key] = str(target)
-            if not target.is_file():
+            unusable = _plain_file(target)
+            if unusable == "not found":
                 complaint = f"media file not found: {target}"
+            elif unusable:
+                complaint = f"{target} {unusable}"
             elif check is not None:
                 complaint = check("sound" if key == "voice" else key, target)
+            named.append(MediaName(written, target, src.problem((*loc, key), where)))
         except (OSError, RuntimeError) as exc:  # an unknown ~user, a name too long
             complaint = f"media path cannot be used ({exc})"
         if complaint:
-            where = ".".join(str(p) for p in (*loc, key))
             problems.append(src.problem((*loc, key), f"{where}: {complaint}"))
-    return problems
+    return named

@@ -74,6 +74,46 @@ _BOUNDS = {
 }
 
 
+MAX_DIGITS = 30
+"""A whole number longer than this is described by its length, not written out."""
+
+_AS_BOOLEAN = {0: "false", 1: "true", "no": "false", "yes": "true", "off": "false", "on": "true"}
+"""What a person who wrote these for a yes or no meant: the YAML to write instead."""
+
+
+def _written(value: Any) -> str:
+    """A value found in a routine as YAML spells it: true, not True; a number of
+    hundreds of digits by its length."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+        return f"a number of {len(str(abs(value))):,} digits"
+    return repr(value)
+
+
+def _wrong_type(kind: str, found: Any, field: str) -> str | None:
+    """A person's sentence for a value of the wrong type, with what to write."""
+    if kind == "bool_type":
+        key = found.lower() if isinstance(found, str) else found
+        meant = _AS_BOOLEAN.get(key) if isinstance(key, int | str) else None
+        instead = f": write {field}: {meant}" if meant else ""
+        return f"expected true or false; found {_written(found)}{instead}"
+    if kind in ("float_type", "int_type"):
+        number = "a whole number" if kind == "int_type" else "a number"
+        if isinstance(found, bool):
+            return f"expected {number}, not true or false; found {_written(found)}"
+        if isinstance(found, int):  # too large to be a number calmflow can use
+            return f"{_written(found)} is far too large; expected {number}"
+        if isinstance(found, str):
+            return f"expected {number}; found {found!r} (a number is written without quotes)"
+        return f"expected {number}; found {_written(found)}"
+    if kind == "string_type" and isinstance(found, bool | int | float):
+        return f"expected words; found {_written(found)} (put it in quotes to keep it as written)"
+    return None
+
+
 def suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
@@ -90,7 +130,7 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
         if _parsed_by(raw, parse_volume):
             return f"a volume is from 0 to 1, or in dB like -12dB; found {found!r}", False
         limit = duration_text(bound) if _parsed_by(raw, parse_duration) else f"{bound:g}"
-        return f"must be {words} {limit}; found {found!r}", False
+        return f"must be {words} {limit}; found {_written(found)}", False
     if kind == "extra_forbidden":
         model = _walk(loc[:-1])[1]
         choices = list(model.model_fields) if model else []
@@ -114,6 +154,9 @@ def _describe(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, boo
             f"needs {least} {bound} {'entry' if bound == 1 else 'entries'}; found {ctx.get('actual_length')}",
             False,
         )
+    wrong = _wrong_type(kind, found, str(loc[-1]) if loc else "")
+    if wrong:
+        return wrong, False
     message = err["msg"]
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
     if kind.endswith("_type") or kind.endswith("_parsing"):

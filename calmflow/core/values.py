@@ -11,6 +11,7 @@ an `Instant`), so the review can read the log without loading pydantic.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,15 @@ MAX_SESSION_ML = 2000.0
 """More than this from one session cannot be right: a typing slip."""
 COUNT_MAX = 1_000_000
 """More than any session can have, and well inside SQLite's integers."""
+SECONDS_MAX = 7 * 24 * 3600.0
+"""No session, let-down or event is further than a week into a session: a
+longer time is damage or a slip (and a huge one would not fit on any screen)."""
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Every instant the log keeps is from EARLIEST to before LATEST (UTC): outside,
+a time is a slip or damage, and near the ends of what Python's datetime holds it
+cannot even be put on a clock west or east of UTC."""
+TIME_RANGE = "a time from 2000-01-01 to 2100-01-01 (UTC)"
 
 ML_PER_OZ = 29.5735
 """US fluid ounce, the unit on bottles and pumps."""
@@ -74,33 +84,69 @@ def optional(check: Check) -> Check:
 def some_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected some text")
-    return value
+    return whole_characters(value)
 
 
 def any_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected text")
-    return value
+    return whole_characters(value)
+
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def whole_characters(text: str) -> str:
+    """`text`, unless it holds a lone surrogate (JSON's `\\ud800` without its pair):
+    half of a character, which no file or screen can hold (SQLite and the
+    terminal take UTF-8 only)."""
+    found = _SURROGATES.search(text)
+    if found:
+        raise ValueError(
+            f"expected text, found \\u{ord(found.group()):04x}, half of a character"
+            " (a lone surrogate)"
+        )
+    return text
 
 
 def uuid_text(value: Any) -> str:
+    """A uuid in its one spelling, lower case with dashes, however it was written
+    ({...}, urn:uuid:..., without dashes, in capitals): the same session is then
+    the same uuid, and matched as such."""
     try:
-        uuid.UUID(some_text(value))
+        return str(uuid.UUID(some_text(value).strip()))
     except ValueError:
         raise ValueError("expected a uuid") from None
-    return str(value)
 
 
 def number(value: Any, low: float, high: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected {what}")
-    if not low <= value <= high:
-        raise ValueError(f"expected {what}")
+    try:
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"expected {what}")
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"expected {what}") from None
     return float(value)
 
 
 def seconds(value: Any) -> float:
-    return number(value, 0.0, math.inf, "a number of seconds, 0 or more")
+    return number(
+        value, 0.0, SECONDS_MAX, f"a number of seconds from 0 to {SECONDS_MAX:.0f} (a week)"
+    )
+
+
+def in_range(moment: datetime) -> datetime:
+    """`moment` (with its offset) in UTC, if it is within EARLIEST..LATEST;
+    ValueError otherwise (also for one the datetime cannot put in UTC, such as
+    0001-01-01T00:00+14:00)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"expected {TIME_RANGE}") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"expected {TIME_RANGE}")
+    return utc
 
 
 def volume_ml(value: Any) -> float:
@@ -120,7 +166,7 @@ def whole(low: int, high: int = COUNT_MAX) -> Check:
 
 def choice(*allowed: str) -> Check:
     def check(value: Any) -> str:
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             raise ValueError(f"expected one of {', '.join(allowed)}")
         return str(value)
 
@@ -136,7 +182,7 @@ def flag(value: Any) -> bool:
 def cue_names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
         raise ValueError("expected a list of cue names")
-    return tuple(value)
+    return tuple(whole_characters(c) for c in value)
 
 
 score = whole(1, 5)
@@ -165,7 +211,7 @@ class Instant(datetime):
         if isinstance(value, datetime):
             if value.utcoffset() is None:
                 raise ValueError("expected a time with its UTC offset")
-            return cls._made(value.astimezone(UTC), None)
+            return cls._made(in_range(value), None)
         try:
             moment = datetime.fromisoformat(some_text(value).replace("Z", "+00:00"))
         except ValueError:
@@ -175,7 +221,7 @@ class Instant(datetime):
             raise ValueError(
                 "expected a time with its UTC offset, such as 2025-03-01T08:00:00.000Z"
             )
-        return cls._made(moment.astimezone(UTC), str(value) if offset == timedelta(0) else None)
+        return cls._made(in_range(moment), str(value) if offset == timedelta(0) else None)
 
     @classmethod
     def _made(cls, moment: datetime, text: str | None) -> Instant:

@@ -212,45 +212,64 @@ _PLAIN_TAGS = {
 }
 
 
-def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem]) -> Any:
+def _build(node: yaml.Node, loc: Path_, src: Source, problems: list[Problem], quote: bool) -> Any:
     src.marks[loc] = _mark(node)
     if len(loc) > MAX_DEPTH:
         raise _TooDeep(node)
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
         line, col = _mark(node)
-        problems.append(
-            Problem(src.path, line, col, f"tags such as '{node.tag}' are not allowed in routines")
-        )
+        tag = f" such as '{node.tag}'" if quote else ""
+        problems.append(Problem(src.path, line, col, f"tags{tag} are not allowed in routines"))
         return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _value(key_node, src, problems)
+            key = _value(key_node, src, problems, quote)
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
                 line, col = _mark(key_node)
+                which = f"key '{key}'" if quote else "this key"
                 problems.append(
-                    Problem(src.path, line, col, f"key '{key}' appears twice; keep one of them")
+                    Problem(src.path, line, col, f"{which} appears twice; keep one of them")
                 )
                 continue
             src.key_marks[loc + (key,)] = _mark(key_node)
-            out[key] = _build(value_node, loc + (key,), src, problems)
+            out[key] = _build(value_node, loc + (key,), src, problems, quote)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, loc + (i,), src, problems) for i, item in enumerate(node.value)]
-    return _value(node, src, problems)
+        return [_build(item, loc + (i,), src, problems, quote) for i, item in enumerate(node.value)]
+    return _value(node, src, problems, quote)
 
 
-def _value(node: yaml.Node, src: Source, problems: list[Problem]) -> Any:
+_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+"""What YAML makes of `"\\ud83d\\ude00"` (JSON's way of writing 😀): two halves of
+a character, which no file, terminal or database can hold."""
+
+
+def _value(node: yaml.Node, src: Source, problems: list[Problem], quote: bool) -> Any:
     try:
-        return _scalar(node)
+        value = _scalar(node)
     except (ValueError, OverflowError):
         # e.g. a date that does not exist (2024-02-30) or `!!int abc`
         line, col = _mark(node)
-        text = node.value if isinstance(node, yaml.ScalarNode) else "this value"
-        problems.append(Problem(src.path, line, col, f"'{text}' cannot be read; quote it"))
+        text = node.value if isinstance(node, yaml.ScalarNode) and quote else None
+        what = f"'{text}'" if text is not None else "this value"
+        problems.append(Problem(src.path, line, col, f"{what} cannot be read; quote it"))
         return None
+    if isinstance(value, str) and _HALF_CHARACTER.search(value):
+        line, col = _mark(node)
+        problems.append(
+            Problem(
+                src.path,
+                line,
+                col,
+                "this text holds half a character (an escape from \\ud800 to \\udfff);"
+                " write the character itself, or \\U0001F600 for one beyond \\uFFFF",
+            )
+        )
+        return None
+    return value
 
 
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -281,11 +300,19 @@ def _scalar(node: yaml.Node) -> Any:
     return f"<{type(node).__name__}>"
 
 
-def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
+NOT_QUOTED = "; calmflow check on this file says what (its text is not quoted here)"
+"""Said, in place of what PyYAML quotes, of a file that is not yet known to be a
+routine (see `read_yaml`'s `quote`)."""
+
+
+def read_yaml(path: Path, budget: ValueBudget | None = None, *, quote: bool = True) -> Source:
     """Read a YAML file safely into a `Source`, or raise `SourceError`.
 
     `budget`: the values left for the routine this file is part of (a fresh
-    one, MAX_VALUES, when it is read on its own)."""
+    one, MAX_VALUES, when it is read on its own). `quote=False` for a file a
+    routine names (one it extends, a cue set), which could be any file the
+    person can read (a shared routine may say `extends: /etc/shadow`): its
+    problems give the line and column but quote none of its text."""
     budget = budget or ValueBudget()
     budget.files += 1
     raw = _read_bounded(path)
@@ -308,7 +335,8 @@ def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "is not valid YAML"
-        raise SourceError([Problem(path, line, col, f"invalid YAML: {what}")]) from None
+        said = f"invalid YAML: {what}" if quote else f"invalid YAML here{NOT_QUOTED}"
+        raise SourceError([Problem(path, line, col, said)]) from None
     except yaml.reader.ReaderError as exc:  # a control character, e.g. from a paste
         at = exc.position
         line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
@@ -321,7 +349,7 @@ def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
             ]
         ) from None
     except yaml.YAMLError as exc:
-        said = " ".join(str(exc).split())  # one line per problem
+        said = " ".join(str(exc).split()) if quote else NOT_QUOTED[2:]  # one line per problem
         raise SourceError([Problem(path, 0, 0, f"invalid YAML: {said}")]) from None
     except RecursionError:
         raise SourceError([Problem(path, 0, 0, "is nested too deeply to be a routine")]) from None
@@ -343,7 +371,7 @@ def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
             [Problem(path, 1, 1, "is empty; a routine needs at least name and phases")]
         )
     try:
-        src.data = _build(node, (), src, problems)
+        src.data = _build(node, (), src, problems, quote)
     except _TooDeep as exc:
         line, col = _mark(exc.node)
         raise SourceError(
@@ -361,7 +389,8 @@ def read_yaml(path: Path, budget: ValueBudget | None = None) -> Source:
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise SourceError([Problem(path, line, col, f"invalid value: {exc.problem}")]) from None
+        what = f"invalid value: {exc.problem}" if quote else f"invalid value here{NOT_QUOTED}"
+        raise SourceError([Problem(path, line, col, what)]) from None
     if problems:
         raise SourceError(problems)
     return src

@@ -18,6 +18,17 @@ import soxr
 from calmflow.system.native_stderr import silenced
 
 MAX_SECONDS = 4 * 3600
+MIN_RATE = 8_000
+MAX_RATE = 384_000
+"""Sample rates a sound file may have: from the telephone's to the highest studio
+rate. A header outside them is damaged or made to mislead (a WAV that says 2 GHz),
+and resampling from it gives nothing, or nothing sensible."""
+MIN_SECONDS = 0.01
+"""A sound shorter than this (a few samples) is a click, not a sound to hear; it
+could come out of resampling with no frames at all."""
+MAX_CHANNELS = 8
+"""Mono to 7.1; a header saying hundreds (Vorbis allows 255) would be decoded whole
+at that width before its first two channels are kept."""
 STREAM_ABOVE_S = 60.0
 """Files longer than this are streamed from disk instead of loaded whole (at
 48 kHz stereo, 60 s is 23 MB of samples; an hour would be 1.4 GB)."""
@@ -62,12 +73,41 @@ def probe(path: Path) -> float:
         raise MediaError(path, "sound file not found") from None
     except (sf.LibsndfileError, RuntimeError, OSError):
         raise MediaError(path, NOT_SOUND) from None
-    if info.frames <= 0 or info.samplerate <= 0:
+    return _sane(path, info.frames, info.samplerate, info.channels)
+
+
+def _sane(path: Path, frames: int, rate: int, channels: int) -> float:
+    """Seconds of sound in a file of `frames` at `rate`, if a header saying so
+    is one calmflow can play; else MediaError saying what is wrong."""
+    if frames <= 0 or rate <= 0:
         raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
-    seconds = info.frames / info.samplerate
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise MediaError(
+            path,
+            f"its header says {rate:,} samples a second, outside what sound files have "
+            f"({MIN_RATE:,} to {MAX_RATE:,}): it is damaged; replace this file",
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise MediaError(
+            path,
+            f"its header says {channels:,} channels; calmflow plays 1 to {MAX_CHANNELS} "
+            "(mono, stereo or surround): save a stereo copy",
+        )
+    seconds = frames / rate
+    if seconds < MIN_SECONDS:
+        raise MediaError(
+            path,
+            f"{_short(frames, seconds)} long, too short to be heard "
+            f"(at least {MIN_SECONDS * 1000:.0f} ms); replace this file",
+        )
     if seconds > MAX_SECONDS:
         raise MediaError(path, f"{seconds / 3600:.1f} hours long; at most 4 hours are played")
     return float(seconds)
+
+
+def _short(frames: int, seconds: float) -> str:
+    samples = f"{frames} sample{'s' if frames != 1 else ''}"
+    return f"{samples} ({seconds * 1000:.2g} ms)"
 
 
 def verify(path: Path) -> float:
@@ -127,12 +167,15 @@ def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
         raise MediaError(path, damaged(exc)) from None
     if data.shape[0] == 0:
         raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
+    _sane(path, data.shape[0], source_rate, data.shape[1])  # what was decoded, not the header
     if data.shape[1] >= channels:
         data = data[:, :channels]
     else:
         data = np.repeat(data[:, :1], channels, axis=1)
     if source_rate != rate:
         data = soxr.resample(data, source_rate, rate)
+    if data.shape[0] == 0:  # cannot happen after `_sane`, but the mixer divides by it
+        raise MediaError(path, f"too short to play at {rate:,} Hz; replace this file")
     return np.ascontiguousarray(data, dtype=np.float32)
 
 
@@ -193,14 +236,22 @@ def open_sound(path: Path, rate: int, channels: int = 2) -> SoundSource:
     from calmflow.engine.stream import StreamedSound
 
     try:
-        return StreamedSound(path, rate, channels)
+        sound = StreamedSound(path, rate, channels)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError(path, damaged(exc)) from None
+    if sound.frames <= 0:  # cannot happen after `probe`, but the mixer divides by it
+        sound.close()
+        raise MediaError(path, f"too short to play at {rate:,} Hz; replace this file")
+    return sound
 
 
 def copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:
-    """dest[:] = wave[offset:], wrapping around the end of `wave` as often as needed."""
+    """dest[:] = wave[offset:], wrapping around the end of `wave` as often as needed
+    (silence if `wave` is empty)."""
     length = wave.shape[0]
+    if length == 0:
+        dest.fill(0.0)
+        return
     pos = 0
     idx = offset % length
     total = dest.shape[0]

@@ -251,7 +251,9 @@ class Engine:
         else:
             return None
         length = source.frames
-        plays = max(1, -(-cue.min_frames // length))
+        # Sources are never empty (media refuses them), but an empty one must be
+        # silence, not a division by zero in the audio process.
+        plays = max(1, -(-cue.min_frames // max(length, 1)))
         ramp_in, _ = self._ramp_pair(cue.fade_in_frames)
         _, ramp_out = self._ramp_pair(cue.fade_out_frames)
         return _Sound(source, gain, loop, plays * length, ramp_in, ramp_out, cue.background)

@@ -23,7 +23,7 @@ import soundfile as sf
 
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
-from calmflow.system.private_files import private_path
+from calmflow.system.private_files import private_path, refuse_unless_file
 
 BLOCK_FRAMES = 65_536
 BUFFERS = 3
@@ -82,7 +82,7 @@ class _Soundfile:
 def _make_private(path: Path) -> None:
     """Create `path` (or empty it) readable by its owner only, before any sample is
     written: a routine's sound can hold the baby's voice. A file already there is
-    tightened to 0600 (a device or a pipe is left as it is)."""
+    tightened to 0600."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         if stat.S_ISREG(os.fstat(fd).st_mode):
@@ -112,16 +112,19 @@ def render_wav(
     `subtype` is "PCM_16" or "FLOAT". Raises OSError (or soundfile's errors) if
     the file cannot be written, after the writer has stopped. Whole or not at
     all: the sound is written beside `path` and moved into its place once
-    complete, so a full disk or ctrl-c leaves no half file, and a file that had
-    that name stays as it was (a device or a pipe is written to directly).
+    complete, so a full disk, ctrl-c or a shutdown (SIGTERM) leaves no half
+    file, and a file that had that name stays as it was. A `path` that is not a
+    plain file (a folder, a device, a pipe) raises NotAFile (an OSError) before
+    anything is mixed.
     """
+    refuse_unless_file(path)
     if engine is None:
         engine = Engine(timeline.plan, max_block=BLOCK_FRAMES)
         try:
             return render_wav(timeline, path, subtype=subtype, engine=engine)
         finally:
             engine.close()
-    with private_path(path) as part:  # a device or a pipe is written to directly
+    with private_path(path) as part:
         return _render(timeline, part, subtype, engine)
 
 

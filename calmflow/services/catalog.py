@@ -5,6 +5,7 @@ found good are remembered), and copied into the user's folder to edit."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import errno
 import json
@@ -95,13 +96,17 @@ NOT_PICTURE = "not an image calmflow can show (PNG, JPEG, GIF, WebP or BMP)"
 
 _good_sounds: dict[str, list[int]] | None = None
 
+CHECKS = 2
+"""Which checks found a file good: raised when they grow stricter (2: sample rates,
+channels, a least length), so a file an earlier calmflow passed is looked at again."""
+
 
 def _stamp(path: Path) -> list[int] | None:
     try:
         info = path.stat()
     except OSError:
         return None
-    return [info.st_size, info.st_mtime_ns]
+    return [info.st_size, info.st_mtime_ns, CHECKS]
 
 
 def _known_good() -> dict[str, list[int]]:
@@ -212,41 +217,79 @@ def _pillow_words(exc: BaseException) -> str:
 def copy_routine(loaded: LoadedRoutine, name: str) -> Path:
     """Copy a routine into the person's folder as `name`.yaml, to edit, with the
     media it names by relative paths; return the new file's path. Raises
-    FileExistsError if a routine of that name is there already.
+    FileExistsError if a routine of that name is there already, and SourceError,
+    before anything is written, if a media path would put a copy outside the
+    folder (`photo: ../../.ssh/authorized_keys` in a shared routine).
 
     The folder and every file are private: a routine can hold the baby's name,
     photo and voice."""
-    folder = paths.user_routines_dir()
-    paths.make_private_dir(folder)
+    media = _media_to_copy(loaded, paths.user_routines_dir())
+    folder = paths.writable(paths.user_routines_dir())
     target = folder / f"{name}.yaml"
     if target.exists():
         raise FileExistsError(errno.EEXIST, "exists already", str(target))
     lines = loaded.path.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith("name:"):
-            lines[i] = f"name: {json.dumps(name)}\n"  # quoted: '2024' stays a name
+            # quoted, so '2024' stays a name; as written, since YAML reads the
+            # \ud835\udfd8 that ASCII JSON makes of one letter as two halves
+            lines[i] = f"name: {json.dumps(name, ensure_ascii=False)}\n"
             break
     write_private(target, "".join(lines), replace=False)
-    if loaded.path.parent != folder:
-        _copy_relative_media(loaded, folder)
+    made: list[Path] = [target]
+    try:
+        for source, dest in media:
+            if dest.exists():
+                continue  # a file of the person's own by that name is kept, and used
+            paths.make_private_dir(dest.parent)  # as written: checked inside
+            if not source.is_file():  # changed since it was checked: never read a pipe
+                raise SourceError([Problem(source, 0, 0, "is no longer a plain file")])
+            with contextlib.suppress(FileExistsError):
+                copy_private(source, dest, replace=False)
+                made.append(dest)
+    except BaseException:
+        for path in made:  # all or nothing: no routine whose media are missing
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return target
 
 
-def _copy_relative_media(loaded: LoadedRoutine, folder: Path) -> None:
-    # A routine's own relative media paths must still work from the new folder.
-    for cue in loaded.routine.cues.values():
-        if cue.file is None:
+def _media_to_copy(loaded: LoadedRoutine, folder: Path) -> list[tuple[Path, Path]]:
+    """Each media file the routine's own file names by a relative path (which
+    must still work from the copy), with where its copy goes: inside `folder`,
+    once `..` and every symbolic link on the way are followed. A path that
+    would lead out of it is a problem at the line that names it (SourceError)."""
+    inside = folder.resolve()
+    if loaded.path.parent == inside:
+        return []  # copied beside itself: its media are where they were
+    plan: list[tuple[Path, Path]] = []
+    problems: list[Problem] = []
+    for media in loaded.media:
+        if not media.relative:  # bundled:, ~ and absolute paths work from anywhere
             continue
-        source = Path(cue.file)
-        try:
-            relative = source.relative_to(loaded.path.parent)
-        except ValueError:
-            continue
-        dest = folder / relative
-        if not dest.exists():
-            paths.make_private_dir(dest.parent)
-            with contextlib.suppress(FileExistsError):
-                copy_private(source, dest, replace=False)
+        dest = (inside / media.written).resolve()
+        # Each folder on the way is made as written (`pictures/../baby.png` needs
+        # pictures), so each must be inside too, not only where the path ends.
+        parts = Path(media.written).parts
+        on_the_way = [(inside.joinpath(*parts[:n])).resolve() for n in range(1, len(parts))]
+        if inside not in dest.parents or any(
+            inside != step and inside not in step.parents for step in on_the_way
+        ):
+            place = media.place
+            problems.append(
+                dataclasses.replace(
+                    place,
+                    message=f"{place.message}: '{media.written}' leads out of the folder"
+                    f" the copy goes to ({folder}); a copy keeps its media inside it, so"
+                    " give this file's full path instead, or move it beside the routine",
+                )
+            )
+        else:
+            plan.append((media.path, inside / media.written))
+    if problems:
+        raise SourceError(problems)
+    return plan
 
 
 def load(name_or_path: str) -> LoadedRoutine:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from calmflow.core.fit import FitReminder, Measurement, Side, fit_reminder
 from calmflow.core.parts import RATE_WINDOW_DAYS, Part, PartStatus, part_status, sessions_per_day
 from calmflow.store.db import translated
+from calmflow.store.reads import sound
 from calmflow.store.store import Store
 from calmflow.system.wallclock import iso_time
 
@@ -108,7 +109,8 @@ def sessions_since(store: Store, since: datetime) -> int:
     """Sessions (finished, ended early or interrupted; not one playing) started from `since`."""
     with translated(store.path):
         (count,) = store._conn.execute(
-            "SELECT count(*) FROM sessions WHERE status != 'running' AND started_at >= ?",
+            "SELECT count(*) FROM sessions WHERE status != 'running' AND started_at >= ?"
+            f" AND {sound()}",
             (iso_time(since),),
         ).fetchone()
     return int(count)
@@ -119,7 +121,7 @@ def session_starts(store: Store, since: datetime) -> list[datetime]:
     with translated(store.path):
         rows = store._conn.execute(
             "SELECT started_at FROM sessions WHERE status != 'running' AND started_at >= ?"
-            " ORDER BY started_at",
+            f" AND {sound()} ORDER BY started_at",
             (iso_time(since),),
         ).fetchall()
     return [datetime.fromisoformat(s) for (s,) in rows]
@@ -128,7 +130,9 @@ def session_starts(store: Store, since: datetime) -> list[datetime]:
 def first_session_start(store: Store) -> datetime | None:
     """When the first session logged started, if there is one."""
     with translated(store.path):
-        (first,) = store._conn.execute("SELECT min(started_at) FROM sessions").fetchone()
+        (first,) = store._conn.execute(
+            f"SELECT min(started_at) FROM sessions WHERE {sound()}"
+        ).fetchone()
     return datetime.fromisoformat(first) if first else None
 
 

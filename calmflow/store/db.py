@@ -1,7 +1,9 @@
 """Opening the SQLite database: private, durable, and at the current schema.
 
 - The file is created 0600 inside a 0700 folder before SQLite touches it; the
-  -wal and -shm files inherit its mode.
+  -wal and -shm files inherit its mode. One found open to others (copied with
+  `cp`: 0644) is made private again if it is the person's own (said once), and
+  refused if it is another user's.
 - WAL with synchronous=FULL on every connection: a let-down written when the
   key is pressed survives the process being killed, or the power going.
 - Migrations are named and ordered; each runs in one transaction that also
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from calmflow.store.schema import MIGRATIONS
 from calmflow.system import paths, wallclock
-from calmflow.system.private_files import copy_private
+from calmflow.system.private_files import NotOurs, copy_private, keep_private, owner_name
 
 
 def rows(conn: sqlite3.Connection, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
@@ -53,6 +55,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     as it is, for reading only (PRAGMA query_only is then on); otherwise that
     folder is refused with what to do.
     """
+    _keep_private(path)
     if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
         if read_only and path.exists():
             return _connect_read_only(path)
@@ -95,6 +98,27 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _keep_private(path: Path) -> None:
+    """The log and the files that belong with it, if they exist: made private if
+    they are open to others, refused if they are another user's (before SQLite
+    opens them: it would write into them)."""
+    for end in COMPANIONS:
+        companion = path.with_name(path.name + end)
+        try:
+            keep_private(companion)
+        except FileNotFoundError:
+            continue
+        except NotOurs as exc:
+            raise StoreError(
+                f"your log's file {companion} belongs to another user ({exc.owner}), so "
+                "calmflow will not use it: they can read or change it. If it is yours, take "
+                f"it back (sudo chown {owner_name(os.getuid())} {companion}); else set "
+                "CALMFLOW_HOME to a folder of your own."
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"the log {companion} cannot be used: {exc.strerror}") from None
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from calmflow.core.records import (
@@ -24,6 +24,7 @@ from calmflow.core.records import (
     stored,
 )
 from calmflow.store.db import rows
+from calmflow.store.reads import sound
 
 
 def session_records(
@@ -72,10 +73,10 @@ def dump_sessions(conn: sqlite3.Connection) -> list[SessionRecord]:
         f"SELECT session_id, {', '.join(EVENT_FIELDS)} FROM session_events ORDER BY session_id, id",
     ):
         events.setdefault(row["session_id"], []).append(stored(EventRecord, row))
-    return session_records(conn, events=events)
+    return session_records(conn, f"WHERE {sound()}", events=events)  # not one damaged
 
 
-def add_sessions(db: sqlite3.Connection, sessions: Sequence[SessionRecord]) -> tuple[int, int]:
+def add_sessions(db: sqlite3.Connection, sessions: Iterable[SessionRecord]) -> tuple[int, int]:
     """Insert `sessions` inside the caller's transaction, leaving out those whose
     uuid is there already; return (added, already there)."""
     added = already = 0

@@ -17,14 +17,22 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calmflow.store.db import StoreError, connect, explain, translated
-from calmflow.store.reads import Started, no_collection, read_records, review_rows, started_since
+from calmflow.store.reads import (
+    Damaged,
+    Started,
+    damaged_sessions,
+    no_collection,
+    read_records,
+    review_rows,
+    started_since,
+)
 from calmflow.system import wallclock
 from calmflow.system.private_files import append_private
 from calmflow.system.wallclock import iso_time
@@ -281,18 +289,19 @@ class Store:
     ) -> None:
         now = ended_at or iso_time(self._now())
         with self._write() as db:
+            started = db.execute(
+                "SELECT started_at FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            end = now
+            if started is not None and now < started[0]:
+                # The clock was set back during the session: the end is its start
+                # and the time it played, never before it began.
+                begun = datetime.fromisoformat(started[0])
+                end = iso_time(begun + timedelta(seconds=played_s))
             db.execute(
                 "UPDATE sessions SET status = ?, played_s = ?, underruns = ?, audio_problem = ?,"
                 " ended_at = ?, updated_at = ? WHERE id = ?",
-                (
-                    status,
-                    played_s,
-                    underruns,
-                    audio_problem,
-                    now,
-                    now,
-                    session_id,
-                ),
+                (status, played_s, underruns, audio_problem, end, now, session_id),
             )
 
     def save_form(self, session_id: int, answers: AfterSession) -> None:
@@ -386,10 +395,11 @@ class Store:
         with translated(self.path):
             return dump_sessions(self._conn)
 
-    def add_sessions(self, sessions: Sequence[SessionRecord]) -> tuple[int, int]:
+    def add_sessions(self, sessions: Iterable[SessionRecord]) -> tuple[int, int]:
         """Add whole sessions, in one transaction: all or none. A session whose uuid
         the log has already is left out and the one in the log is not touched.
-        Return (added, already there)."""
+        Return (added, already there). `sessions` may be read as they are taken
+        (an import): anything it raises undoes the whole."""
         from calmflow.store.dump import add_sessions
 
         with self._write() as db:
@@ -421,10 +431,18 @@ class Store:
     # --- reading ------------------------------------------------------------------
 
     def sessions(self, *, since: datetime | None = None) -> list[SessionRecord]:
-        """Every session (oldest first) with its let-downs."""
+        """Every session (oldest first) with its let-downs; not a damaged one
+        (`damaged_sessions`), nor in any read below."""
         if since is None:
             return self._records("", [])
         return self._records("WHERE started_at >= ?", [iso_time(since)])
+
+    def damaged_sessions(self) -> list[Damaged]:
+        """The sessions the log holds that calmflow cannot show (a time from year 1,
+        say, which an earlier calmflow took in an import): left out of every other
+        read, so that none stops a command; `delete_session` removes one."""
+        with translated(self.path):
+            return damaged_sessions(self._conn)
 
     def started_since(self, since: datetime) -> list[Started]:
         """When each session started from `since` began, its status, routine and

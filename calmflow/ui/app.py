@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from calmflow.system.exits import EXIT_INTERNAL
 from calmflow.text.numbers import clock_text
+from calmflow.ui.safe import plain
 from calmflow.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
@@ -154,8 +155,8 @@ class CalmflowApp(App[None]):
                     continue
                 routine = row.loaded.routine
                 yield SystemCommand(
-                    f"Start {row.entry.name}",
-                    f"{clock_text(routine.duration_s)} · {_first_words(routine.description)}",
+                    f"Start {plain(row.entry.name)}",
+                    f"{clock_text(routine.duration_s)} · {plain(_first_words(routine.description))}",
                     lambda name=row.entry.name: screen.start_by_name(name),
                 )
             yield SystemCommand(

@@ -101,7 +101,7 @@ def test_no_sound_plays_silently_with_one_notice(home, short_routine, tmux, sett
     if setting == "sound library crashes":
         # libasound aborts the process on an empty configuration: the player,
         # in its own process, must not care.
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
         (home / "empty-alsa.conf").write_text("")
         env["ALSA_CONFIG_PATH"] = str(home / "empty-alsa.conf")
     tmux.start(f"{PLAY} {short_routine}; sleep 30", env)

@@ -7,7 +7,11 @@ asked for.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +23,9 @@ from calmflow.core.plan import compile_plan
 from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
+from calmflow.engine import render
 from calmflow.engine.render import BLOCK_FRAMES, render_wav
+from calmflow.system.private_files import NotAFile
 from tests.engine.listen import render_all
 
 
@@ -89,14 +95,50 @@ def test_cli_render_places_the_letdown_and_uses_the_rate(
     np.testing.assert_allclose(data, expected, atol=1.01 / 32768)
 
 
+class _FillsUp:
+    """A sink on a disk that takes the header and the first block, then is full."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.blocks = 0
+
+    def write(self, block: np.ndarray) -> None:
+        if self.blocks:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.blocks += 1
+        self.sink.write(block)
+
+    def close(self) -> None:
+        self.sink.close()
+
+
 @pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
 def test_a_disk_that_refuses_the_samples_is_an_error_not_a_short_file(
-    short_routine: Path, subtype: str
+    tmp_path: Path, short_routine: Path, subtype: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Linux's /dev/full takes the header and then refuses every write (ENOSPC)."""
+    opened = render._open
+    monkeypatch.setattr(render, "_open", lambda *args: _FillsUp(opened(*args)))
     timeline = _timeline(short_routine, 48_000)
-    with pytest.raises((OSError, RuntimeError)):
-        render_wav(timeline, Path("/dev/full"), subtype=subtype)
+    assert timeline.end_frame > BLOCK_FRAMES
+    with pytest.raises(OSError, match="No space left"):
+        render_wav(timeline, tmp_path / "out.wav", subtype=subtype)
+    assert list(tmp_path.iterdir()) == []  # no short file, no half-written part
+
+
+def test_a_device_a_pipe_or_a_folder_is_refused_before_anything_is_mixed(
+    tmp_path: Path, short_routine: Path
+) -> None:
+    # As root, the render once took /dev/full's name for its file.
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.wav").mkdir()
+    timeline = _timeline(short_routine, 8_000)
+    for target in (Path("/dev/full"), Path(os.devnull), fifo, tmp_path / "folder.wav"):
+        with pytest.raises(NotAFile):
+            render_wav(timeline, target)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and (tmp_path / "folder.wav").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.wav", "pipe.wav"]
 
 
 def test_full_scale_samples_stay_at_the_top_of_16_bit_instead_of_wrapping(tmp_path: Path) -> None:

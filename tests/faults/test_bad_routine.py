@@ -133,7 +133,7 @@ def refused(ran: Ran) -> list[str]:
 
 def seeded(home: Path) -> tuple[Path, Rows]:
     """A log with sessions of every kind, so there is something to lose."""
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = home / "calmflow.sqlite3"
     fill(db)
     return db, rows(db)

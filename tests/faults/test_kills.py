@@ -52,7 +52,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> float:
 @pytest.fixture
 def logged(home: Path) -> Path:
     """A log with sessions of every kind in it already: something to lose."""
-    home.mkdir(parents=True)
+    home.mkdir(parents=True, mode=0o700)
     fill(home / DB_NAME)
     return home
 

@@ -57,7 +57,7 @@ def test_the_refusal_is_real(network_refused):
 
 
 def test_no_command_tries_the_network(home: Path, tmp_path: Path, short_routine, network_refused):
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     fill(home / "calmflow.sqlite3")
     export = tmp_path / "all.json"
     commands = [

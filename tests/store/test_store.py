@@ -235,3 +235,19 @@ def test_records_read_back_what_was_written(store: Store, wall_clock: WallClock)
     assert record.first_letdown_s == 75.25
     assert record.letdowns[0].cues == ("waves", "picture")
     assert record.letdowns[0].marked_at == datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_clock_set_back_during_a_session_never_ends_it_before_it_began(tmp_path):
+    from datetime import UTC, datetime
+
+    from tests.store.log import WallClock
+
+    wall = WallClock(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    store = Store(tmp_path / "calmflow.sqlite3", clock=wall)
+    sid = store.start_session(
+        routine="standard", routine_path=None, routine_digest=None, planned_s=1200, output="null"
+    )
+    wall.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # an hour back, mid-session
+    store.end_session(sid, status="completed", played_s=600)
+    [session] = store.dump_sessions()
+    assert session.ended_at == datetime(2026, 12, 7, 10, 10, tzinfo=UTC)

@@ -25,7 +25,7 @@ def clocked_cli(home: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Commands run with the returned clock as the wall clock, in zone TZ (the log is
     at `home`, the CALMFLOW_HOME of the test)."""
     clock = Clock()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     monkeypatch.setattr(wallclock, "now", clock)
     monkeypatch.setattr(wallclock, "zone", lambda: TZ)
     return clock

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from calmflow.core.records import AfterSession
 from calmflow.services.exchange.manual import manual_session
 from calmflow.store.store import Store
+from calmflow.system.wallclock import iso_time
 from tests.store.log import WallClock, start
 
 NOTES = 'Ça coule 🍼, "quoted", comma\nand a second line'
@@ -60,7 +61,13 @@ def fill(path: Path) -> list[int]:
         experiment=("cue", "lullaby"),
     )
     store.add_letdown(arm, number=1, t_s=61.0, phase="Calm", phase_kind="stimulation", cues=["x"])
-    store.end_session(arm, status="finished_early", played_s=300.5, audio_problem="no device")
+    store.end_session(
+        arm,
+        status="finished_early",
+        played_s=300.5,
+        audio_problem="no device",
+        ended_at=iso_time(clock.now + timedelta(seconds=301)),  # it lasted as long as it played
+    )
     store.save_form(arm, AfterSession.from_entry(None, None, 80.0, "ml", dmer=True))
     ids.append(arm)
 

@@ -40,8 +40,9 @@ def _run(*args: str) -> Result:
 
 
 def _routine_file(home: Path, text: str) -> Path:
+    home.mkdir(mode=0o700, exist_ok=True)  # private, as calmflow makes it
     folder = home / "routines"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     path = folder / "mine.yaml"
     path.write_text(text)
     return path

@@ -70,17 +70,27 @@ def test_without_hard_links_a_new_file_is_still_made_once(
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
-def test_a_pipe_or_a_device_is_written_to_directly(tmp_path: Path) -> None:
+def test_a_folder_a_pipe_or_a_device_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    # Moved onto, a device's name would become a file (as root, in /dev); written
+    # into, a pipe waits for a reader that may never come.
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    read = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        write_private(fifo, "through the pipe")
-        assert os.read(read, 100) == b"through the pipe"
-    finally:
-        os.close(read)
-    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a pipe, not a file in its place
-    write_private(Path(os.devnull), "nothing")
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(os.devnull)
+    for target, kind in (
+        (fifo, "a pipe"),
+        (folder, "a folder"),
+        (Path(os.devnull), "a device"),
+        (link, "a device"),  # followed: a link to a device is a device
+    ):
+        with pytest.raises(private_files.NotAFile) as refused:
+            write_private(target, "nothing")
+        assert f"it is {kind}, not a file" in str(refused.value.strerror)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and folder.is_dir()
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.json", "link.json", "pipe"]
 
 
 def test_appending_adds_lines_privately(tmp_path: Path) -> None:

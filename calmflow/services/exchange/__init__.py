@@ -16,6 +16,10 @@ logged by hand.
 - Sessions are matched by uuid, so importing a file twice adds nothing twice.
 - A file with anything wrong in it is refused whole, with the one place at fault:
   the JSON path (sessions[3].letdowns[0].t_s) or the CSV line and column.
+- Only a plain file of at most 64 MB is read (no device, pipe or folder), a
+  piece at a time, each session taken in as it is read: memory stays flat.
+- A CSV text cell that a spreadsheet would run as a formula is written with a
+  leading apostrophe, which calmflow's import takes off again.
 
 Sessions are the one session model, `calmflow.core.records.SessionRecord`, as
 `calmflow.store.dump` gives and takes them; every value is checked by it.

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from calmflow.core.records import SessionRecord, Unit
 from calmflow.core.values import ml_per
+from calmflow.services.exchange.csv_file import spreadsheet_safe
 from calmflow.system import wallclock
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text
 
@@ -256,6 +257,8 @@ def _most_used_unit(sessions: Iterable[SessionRecord]) -> Unit:
 
 
 def _csv(rows: Sequence[PumpingRow], *, child_id: int, tz: tzinfo, unit: Unit) -> str:
+    # The notes are the one text column: made `spreadsheet_safe` (Baby Buddy then
+    # keeps the apostrophe of a note that began with =, +, - or @).
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -266,7 +269,7 @@ def _csv(rows: Sequence[PumpingRow], *, child_id: int, tz: tzinfo, unit: Unit) -
                 wallclock.local(row.start, tz).strftime(TIME_FORMAT),
                 wallclock.local(row.end, tz).strftime(TIME_FORMAT),
                 amount_text(row.amount, unit),
-                row.notes,
+                spreadsheet_safe(row.notes),
             ]
         )
     return out.getvalue()

@@ -2,24 +2,35 @@
 first columns are named as Baby Buddy names its pumping columns, but a file Baby
 Buddy takes whole is `babybuddy`'s). It cannot carry each let-down's time, phase
 and cues, nor the session's events: imported, a session keeps only how many
-let-downs it had."""
+let-downs it had.
+
+A spreadsheet runs a cell that begins with `=`, `+`, `-` or `@` (or a tab or a
+carriage return before one) as a formula: `=HYPERLINK(...)` in a note would be
+a link that sends data away. So a text cell written so gets a leading
+apostrophe, which a spreadsheet shows as text (`spreadsheet_safe`), and
+calmflow's own import takes it off again (`as_written`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
-from calmflow.core.records import STATUSES, UNITS, SessionRecord, problem_words
+from calmflow.core.records import STATUSES, UNITS, Inconsistent, SessionRecord, problem_words
 from calmflow.core.values import (
     ML_PER_OZ,
+    TIME_RANGE,
     Check,
     choice,
+    in_range,
     ml_per,
     number,
     optional,
@@ -61,6 +72,30 @@ CSV_COLUMNS = (
     "uuid",
 )
 CSV_TIME = "%Y-%m-%d %H:%M:%S"
+COLUMN_OF = {"started_at": "start", "ended_at": "end"}
+"""The column of a session's field, where its name is not the field's."""
+TEXT_COLUMNS = ("notes", "routine", "experiment", "experiment_arm", "output")
+"""The columns of free text, the only ones a formula could be in: the others hold
+numbers (never negative), times, a uuid or one of a few words."""
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet shows and never runs: one beginning with `=`,
+    `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe (OWASP's
+    advice on CSV injection), and so does one whose apostrophes come before
+    such a character, so `as_written` gives back every text as it was. Only for
+    text cells: numbers are written as numbers (none is ever negative)."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def as_written(cell: str) -> str:
+    """A text cell as it was before `spreadsheet_safe`: one leading apostrophe
+    taken off where apostrophes and then `=`, `+`, `-`, `@`, a tab or a carriage
+    return follow it (a note that began `'=` was written `''=`)."""
+    return cell[1:] if _ESCAPED.match(cell) else cell
 
 
 def to_csv(
@@ -72,7 +107,7 @@ def to_csv(
     `amount` is the total volume in the unit the person logged it in (ml or oz,
     said in `unit`); the *_ml columns are always millilitres. Times are local
     (`tz`, default the person's zone), to the second. `child_id` fills the
-    column of that name.
+    column of that name. Text cells (TEXT_COLUMNS) are `spreadsheet_safe`.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -106,6 +141,8 @@ def to_csv(
             "output": s.output,
             "uuid": s.uuid,
         }
+        for column in TEXT_COLUMNS:
+            row[column] = spreadsheet_safe(row[column])
         writer.writerow([row[c] for c in CSV_COLUMNS])
     return out.getvalue()
 
@@ -131,11 +168,22 @@ def _amount(total_ml: float | None, unit: str | None) -> str:
 
 
 def read_csv(text: str, *, tz: tzinfo | None = None) -> list[SessionRecord]:
-    """Sessions from calmflow's CSV export. Times without an offset are local (`tz`,
-    default this machine's zone). Let-downs come back as a count only."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
+    """The sessions of a CSV export held whole in `text`; see `CsvExport`."""
+    return list(CsvExport(io.BytesIO(text.encode("utf-8", "surrogatepass")), tz=tz))
+
+
+class CsvExport:
+    """Sessions from calmflow's CSV export, read from `raw` (bytes, UTF-8) a row
+    at a time as they are taken: made, its header is checked; iterated, each row
+    is checked and given. Times without an offset are local (`tz`, default this
+    machine's zone). Let-downs come back as a count only. ImportProblem for the
+    first thing wrong, with its line and column."""
+
+    def __init__(self, raw: IO[bytes], *, tz: tzinfo | None = None) -> None:
+        self._tz = tz
+        self._reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+        with _read_as_csv(self._reader):
+            header = [name.strip() for name in next(self._reader, [])]
         missing = [name for name in CSV_COLUMNS if name not in header]
         if missing:
             raise ImportProblem(
@@ -144,29 +192,45 @@ def read_csv(text: str, *, tz: tzinfo | None = None) -> list[SessionRecord]:
         unknown = [name for name in header if name not in CSV_COLUMNS]
         if unknown:
             raise ImportProblem(f"line 1: unknown column {', '.join(unknown)}")
-        out = []
+        self._header = header
+
+    def __iter__(self) -> Iterator[SessionRecord]:
+        reader, header = self._reader, self._header
         seen: dict[str, int] = {}
         line = reader.line_num + 1
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                if len(row) != len(header):
-                    raise ImportProblem(
-                        f"line {line}: expected {len(header)} values, found {len(row)}"
-                    )
-                session = _csv_session(dict(zip(header, row, strict=True)), line, tz)
-                first = seen.setdefault(session.uuid, line)
-                if first != line:
-                    raise ImportProblem(f"line {line}, column uuid: the same uuid as line {first}")
-                out.append(session)
-            line = reader.line_num + 1
+        with _read_as_csv(reader):
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    if len(row) != len(header):
+                        raise ImportProblem(
+                            f"line {line}: expected {len(header)} values, found {len(row)}"
+                        )
+                    session = _csv_session(dict(zip(header, row, strict=True)), line, self._tz)
+                    first = seen.setdefault(session.uuid, line)
+                    if first != line:
+                        raise ImportProblem(
+                            f"line {line}, column uuid: the same uuid as line {first}"
+                        )
+                    yield session
+                line = reader.line_num + 1
+
+
+@contextmanager
+def _read_as_csv(reader: Any) -> Iterator[None]:
+    """What the csv module or the decoding finds wrong, as an ImportProblem."""
+    try:
+        yield
     except csv.Error as exc:
         raise ImportProblem(f"line {reader.line_num}: not CSV ({exc})") from None
-    return out
+    except UnicodeDecodeError:
+        raise ImportProblem("not a calmflow export (not UTF-8 text)") from None
 
 
 def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> SessionRecord:
     # Each cell is read and checked by the model's own checks, to name its column;
-    # the session is then made by the model, which finds nothing more to refuse.
+    # the session is then made by the model, which checks how they agree.
+    cells = {**cells, **{column: as_written(cells[column]) for column in TEXT_COLUMNS}}
+
     def cell(column: str, check: Check) -> Any:
         text = cells[column].strip()
         try:
@@ -212,10 +276,15 @@ def _csv_session(cells: Mapping[str, str], line: int, tz: tzinfo | None) -> Sess
         "dmer": cell("dmer", optional(_yes_no)),
         "counted_letdowns": cell("letdowns", optional(_as_whole(whole(0)))),
     }
-    try:  # every cell is checked above: the model finds nothing more to refuse
+    try:  # every cell is checked above: the model checks only how they agree
         return SessionRecord.model_validate(values)
     except ValidationError as exc:
-        raise ImportProblem(f"line {line}: {problem_words(exc.errors()[0])}") from None
+        error = exc.errors()[0]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, Inconsistent):
+            column = COLUMN_OF.get(cause.place, cause.place)
+            raise ImportProblem(f"line {line}, column {column}: {cause}") from None
+        raise ImportProblem(f"line {line}: {problem_words(error)}") from None
 
 
 def _local_time(text: str, tz: tzinfo | None) -> str:
@@ -224,8 +293,11 @@ def _local_time(text: str, tz: tzinfo | None) -> str:
     except ValueError:
         raise ValueError("expected a time such as 2025-03-01 08:00:00") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz) if tz else wallclock.assume_local(moment)
-    return iso_time(moment)
+        try:
+            moment = moment.replace(tzinfo=tz) if tz else wallclock.assume_local(moment)
+        except OverflowError:  # 0001-01-01 east of UTC: before any time there is
+            raise ValueError(f"expected {TIME_RANGE}") from None
+    return iso_time(in_range(moment))
 
 
 def _as_number(check: Check) -> Check:

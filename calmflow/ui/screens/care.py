@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,6 +21,7 @@ from calmflow.store.care import add_measurement
 from calmflow.store.db import StoreError
 from calmflow.text.care import fit_lines, part_line
 from calmflow.ui.keys import back
+from calmflow.ui.safe import escape
 from calmflow.ui.screens.form import Form
 
 if TYPE_CHECKING:

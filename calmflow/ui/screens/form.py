@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from rich.markup import escape
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
+
+from calmflow.ui.safe import escape
 
 ResultT = TypeVar("ResultT")
 

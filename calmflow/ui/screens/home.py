@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,6 +27,7 @@ from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import REVIEW, SESSIONS
+from calmflow.ui.safe import escape
 
 if TYPE_CHECKING:
     from calmflow.core.schedule import Status

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.cells import cell_len
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,7 @@ from calmflow.services.player import Player
 from calmflow.store.db import StoreError
 from calmflow.system.exits import EXIT_STORE
 from calmflow.text.numbers import clock_text, skips_text
+from calmflow.ui.safe import escape
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
 from calmflow.ui.widgets.photo import Photo

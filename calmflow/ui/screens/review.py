@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, cast
 
 from rich.console import JustifyMethod
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -36,6 +35,7 @@ from calmflow.text.review import (
     typical_text,
 )
 from calmflow.ui.keys import SESSIONS, back
+from calmflow.ui.safe import escape, plain
 from calmflow.ui.widgets.date_chart import DateChart, Point
 from calmflow.ui.widgets.sentences import Sentences
 
@@ -264,7 +264,7 @@ class ReviewScreen(Screen[None]):
 def _cells(f: Figures, *, bold: bool = False) -> list[str | Text]:
     """A group's figures, each with what qualifies it (its interval, its sessions)
     beneath it, dimmer."""
-    label = Text(f.label, style="bold" if bold else "", overflow="ellipsis", no_wrap=True)
+    label = Text(plain(f.label), style="bold" if bold else "", overflow="ellipsis", no_wrap=True)
     label.truncate(LABEL_WIDTH, overflow="ellipsis")
     share = share_parts(f)
     median = median_parts(f, clock_text, IN_TABLE)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +17,7 @@ from calmflow.services.schedule import schedule_from_text
 from calmflow.store.db import StoreError
 from calmflow.store.planning import load_schedule, save_schedule
 from calmflow.text.schedule import describe
+from calmflow.ui.safe import escape
 from calmflow.ui.screens.form import Form
 
 if TYPE_CHECKING:

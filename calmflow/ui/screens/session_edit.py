@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +24,7 @@ from calmflow.core.values import ML_PER_OZ, left_out
 from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import letdowns_text
+from calmflow.ui.safe import escape
 from calmflow.ui.screens.after_session import VolumeForm
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class LetdownsScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="letdowns-box") as box:
-            box.border_title = f"Let-downs · {self.words}"
+            box.border_title = f"Let-downs · {escape(self.words, lines=False)}"
             box.border_subtitle = "d takes one back · Esc closes"
             yield Static(id="letdowns-about")
             table: Table = DataTable(id="letdowns-table", cursor_type="row", zebra_stripes=False)
@@ -168,8 +168,8 @@ class LetdownsScreen(ModalScreen[bool]):
             table.add_row(
                 str(ld.number),
                 Text(clock_text(ld.t_s), justify="right"),
-                ld.phase,
-                ", ".join(ld.cues),
+                escape(ld.phase, lines=False),
+                escape(", ".join(ld.cues), lines=False),
                 key=str(ld.number),
             )
         self._say()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -24,6 +23,7 @@ from calmflow.store.db import StoreError
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import back
+from calmflow.ui.safe import escape, plain
 from calmflow.ui.screens.session_edit import CONFIRM_S, Confirm, LetdownsScreen, VolumeScreen
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class SessionsScreen(Screen[bool]):
         first = r.first_letdown_s
         return [
             when_text(r.started_at, now),
-            Text(r.routine, overflow="ellipsis", no_wrap=True),
+            Text(plain(r.routine), overflow="ellipsis", no_wrap=True),
             letdowns_text(r),
             Text(clock_text(first) if first is not None else "", justify="right"),
             Text(volume_text(r), justify="right"),

@@ -23,6 +23,7 @@ from textual import work
 from textual.widget import Widget
 
 from calmflow.services.catalog import MAX_PICTURE_PIXELS, too_many_pixels
+from calmflow.ui.safe import plain
 
 Pixels = tuple[tuple[tuple[int, int, int], ...], ...]
 """Rows of RGB pixels, an even number of rows."""
@@ -133,7 +134,7 @@ class Photo(Widget):
         if key != self._key:
             self._key = key
             if os.environ.get("NO_COLOR"):
-                self._text = Text(f"photo: {self.name_shown} (colours are off)", style="dim")
+                self._text = Text(f"photo: {plain(self.name_shown)} (colours are off)", style="dim")
                 self.refresh()
             else:
                 self._decode(key)

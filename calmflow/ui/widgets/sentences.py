@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from calmflow.text.safe import shown
+
 BULLET = "• "
 INDENT = "  "
 _WORD = re.compile(r"\d+ [a-z]\S*(?: \d+ s\S*)?|\S+")
@@ -45,8 +47,9 @@ class Sentences(Widget):
         self.items: list[tuple[str, bool]] = []
 
     def show(self, items: Sequence[tuple[str, bool]]) -> None:
-        """(sentence, muted) pairs, in order."""
-        self.items = list(items)
+        """(sentence, muted) pairs, in order (a routine's or cue's name in them is
+        shown terminal-safe)."""
+        self.items = [(shown(text), muted) for text, muted in items]
         self.refresh(layout=True)
 
     def _lines(self, width: int) -> list[tuple[str, bool]]:
