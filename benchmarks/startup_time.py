@@ -152,6 +152,10 @@ def main() -> None:
             "PULSE_RUNTIME_PATH": pulse["PULSE_RUNTIME_PATH"],
             "CALMFLOW_HOME": f"{tmp}/home",
         }
+        # The home screen as it opens every day after the first (the first start
+        # shows a welcome over it once: calmflow/ui/screens/welcome.py).
+        Path(f"{tmp}/home").mkdir(mode=0o700)
+        (Path(f"{tmp}/home") / "welcomed").touch(mode=0o600)
         trees = {"this tree": (calmflow_command(), env)}
         if against is not None:
             here = Path(__file__).resolve().parent.parent

@@ -1,13 +1,16 @@
 """Underruns in live play while another process keeps one core busy.
 
 Run:  .venv/bin/python benchmarks/underruns_under_load.py [--seconds 600] [--routine power-pumping]
+          [--block FRAMES] [--latency SECONDS]
 Starts a private PulseAudio server with a float32 null sink, a busy process
 that spins on one core (pure Python and single-threaded numpy, by turns), and
 records the sink's monitor with parec. Then it plays the routine live as
 `calmflow play` does (Player + DeviceOutput: the engine in its own audio
 process), calling `player.tick()` every 50 ms, for the given seconds, with
-CALMFLOW_HOME in a temporary folder. Needs pulseaudio, pulseaudio-utils, the
-ALSA pulse plugin and libportaudio2 (./bootstrap test installs them).
+CALMFLOW_HOME in a temporary folder, with calmflow's block size and device
+latency or those given (to find what holds). Needs pulseaudio,
+pulseaudio-utils, the ALSA pulse plugin and libportaudio2 (./bootstrap test
+installs them).
 
 Prints, over the time played (from the first frame the audio process played):
 - the frames calmflow produced (its callback's count) and the frames the sink
@@ -145,7 +148,14 @@ def share(frames: int, elapsed_s: float) -> str:
     return f"{frames} frames, shortfall {short / RATE:+.3f} s ({short / expected:+.3%})"
 
 
-def play(routine: str, seconds: float, recorder: Recorder, busy_pid: int) -> bool:
+def play(
+    routine: str,
+    seconds: float,
+    recorder: Recorder,
+    busy_pid: int,
+    block_frames: int | None = None,
+    latency_s: float | None = None,
+) -> bool:
     # Imported here, after the environment points at the private server and home.
     from calmflow.audio.device import DeviceOutput
     from calmflow.audio.shared import CALLBACKS
@@ -158,7 +168,14 @@ def play(routine: str, seconds: float, recorder: Recorder, busy_pid: int) -> boo
     loaded = catalog.load(routine)
     plan = compile_plan(loaded.routine, RATE)
     log_path = paths.log_dir() / "audio.log"
-    output = DeviceOutput(plan, log_path=log_path)
+    from calmflow.audio import device
+
+    output = DeviceOutput(
+        plan,
+        log_path=log_path,
+        block_frames=block_frames or device.BLOCK_FRAMES,
+        latency_s=device.LATENCY_S if latency_s is None else latency_s,
+    )
     store = Store(paths.database_path())
     player = Player(loaded, plan, store, output)
     player.start()
@@ -176,7 +193,11 @@ def play(routine: str, seconds: float, recorder: Recorder, busy_pid: int) -> boo
     t0, ours0, sink0 = time.monotonic(), output.frames(), recorder.frames
     cpu0 = {pid: cpu_s(pid) for pid in (busy_pid, audio_pid, os.getpid()) if pid}
     next_report = t0 + REPORT_EVERY_S
-    print(f"playing {routine} for {seconds:.0f} s through {output.device_name}", flush=True)
+    print(
+        f"playing {routine} for {seconds:.0f} s through {output.device_name}, blocks of "
+        f"{output.block_frames} frames, latency asked {output.latency_s} s",
+        flush=True,
+    )
     while not player.ended and time.monotonic() - t0 < seconds:
         player.tick()
         if player.no_sound:
@@ -229,6 +250,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--routine", default="power-pumping")
+    parser.add_argument("--block", type=int, default=None, help="frames (default: calmflow's)")
+    parser.add_argument("--latency", type=float, default=None, help="seconds (default: calmflow's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, private_pulse() as env:
         os.environ["CALMFLOW_HOME"] = f"{tmp}/home"
@@ -242,7 +265,7 @@ def main() -> None:
             busy = subprocess.Popen([sys.executable, "-c", BUSY], env={**env, **one_thread})
             recorder = Recorder(env)
             time.sleep(0.5)  # parec starts a little late (PITFALLS.md)
-            ok = play(args.routine, args.seconds, recorder, busy.pid)
+            ok = play(args.routine, args.seconds, recorder, busy.pid, args.block, args.latency)
         finally:
             if recorder is not None:
                 recorder.close()

@@ -17,10 +17,14 @@ MEDIA = Path(__file__).resolve().parent.parent / "media"
 
 
 def waves(seconds: float = 32.0, rate: int = 44_100) -> np.ndarray:
-    """Soft sea-like noise that loops without a seam.
+    """Soft sea-like noise that loops without a seam, even after lossy encoding.
 
     The noise is made in the frequency domain over exactly the loop's length, so
-    it is periodic; a slow swell (4 per loop) gives it the rhythm of waves.
+    it is periodic; a slow swell (4 per loop) gives it the rhythm of waves. The
+    swell's trough at the loop point falls to a lull, a moment of near-silence
+    between two sets of waves: Vorbis does not keep a file's last samples equal
+    to what would come before its first, and at the lull what it changes is far
+    below hearing, so the decoded file goes round without a tick.
     """
     n = int(seconds * rate)
     rng = np.random.default_rng(20261123)
@@ -31,9 +35,32 @@ def waves(seconds: float = 32.0, rate: int = 44_100) -> np.ndarray:
     spectrum[0] = 0
     noise = np.fft.irfft(spectrum, n)
     t = np.arange(n) / rate
-    swell = 0.55 + 0.45 * np.sin(2 * np.pi * t * 4 / seconds - np.pi / 2) ** 2
-    out = noise * swell
+    swell = 0.45 + 0.55 * np.sin(np.pi * t * 4 / seconds) ** 2  # troughs at 0, 8, 16, 24 s
+    from_seam = np.minimum(t, seconds - t)  # seconds to the loop point, either way round
+    lull = np.where(from_seam < LULL_S, 0.5 - 0.5 * np.cos(np.pi * from_seam / LULL_S), 1.0)
+    out = noise * swell * lull
     return (0.5 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+LULL_S = 1.5
+"""The lull at the loop point: the swell's trough there fades to silence and back."""
+INAUDIBLE_DB = -90.0
+"""A tick above 8 kHz this quiet is under the noise of any playback."""
+
+
+def seam_db(sound: np.ndarray, rate: int) -> tuple[float, float]:
+    """How loud the loop point is above 8 kHz (where a tick shows and this sound
+    has nothing), and the loudest anywhere else, in dBFS: a seamless loop has the
+    first no higher than the second, or far below hearing."""
+    n = sound.shape[0]
+    looped = np.concatenate([sound[-n // 2 :], sound, sound[: n // 2]]).astype(np.float64)
+    spectrum = np.fft.rfft(looped)
+    spectrum[np.fft.rfftfreq(looped.shape[0], 1 / rate) < 8000] = 0
+    high = np.abs(np.fft.irfft(spectrum, looped.shape[0]))
+    start = n - n // 2  # where the sound itself starts in `looped`; it ends at start + n
+    at = high[start + n - 441 : start + n + 441].max()
+    elsewhere = high[start + 4410 : start + n - 4410].max()
+    return 20 * np.log10(max(at, 1e-12)), 20 * np.log10(max(elsewhere, 1e-12))
 
 
 def _png(width: int, height: int, rgb: np.ndarray) -> bytes:
@@ -74,8 +101,12 @@ def calm_picture(width: int = 320, height: int = 200) -> bytes:
 def main() -> None:
     MEDIA.mkdir(exist_ok=True)
     sf.write(MEDIA / "waves.ogg", waves(), 44_100, format="OGG", subtype="VORBIS")
+    decoded, rate = sf.read(MEDIA / "waves.ogg", dtype="float32")
+    at, elsewhere = seam_db(decoded, rate)
+    if at > max(elsewhere + 6, INAUDIBLE_DB):
+        raise SystemExit(f"waves.ogg does not loop cleanly: {at:.1f} dBFS at its seam")
     (MEDIA / "calm.png").write_bytes(calm_picture())
-    print(f"wrote {MEDIA / 'waves.ogg'} and {MEDIA / 'calm.png'}")
+    print(f"wrote {MEDIA / 'waves.ogg'} (seam {at:.0f} dBFS above 8 kHz) and {MEDIA / 'calm.png'}")
 
 
 if __name__ == "__main__":

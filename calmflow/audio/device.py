@@ -37,11 +37,37 @@ from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine.problems import SoundProblem
 
-LATENCY_S = 0.15
-"""Latency does not matter here and safety does (DESIGN.md): a large buffer."""
-BLOCK_FRAMES = 2048
-"""43 ms at 48 kHz: half the callbacks of 1024 frames and a third less CPU in the
-audio process (benchmarks/player_cpu.py); PITFALLS.md found it safe under load."""
+LATENCY_S = 0.05
+"""The device's buffer asked of PortAudio. With BLOCK_FRAMES and the guard, a key
+is heard in 86 ms (median; 97 at most) through the PulseAudio null sink with a
+core busy, and 10 minutes so lost nothing (benchmarks/letdown_latency.py,
+benchmarks/underruns_under_load.py; docs/sound.md). 0.03 s with 512-frame
+blocks lost audio under load; 0.15 s with 2048 frames took 388 ms."""
+BLOCK_FRAMES = 256
+"""5.3 ms at 48 kHz: the guard is two blocks, so small blocks bring the change of
+course near; the audio process then takes about 3 % of a core (it was 2 % at
+2048 frames), in its own process, away from the UI's GIL."""
+GUARD_MARGIN_S = 0.02
+"""Beyond two blocks, what a change of course needs to reach the callback: the
+command crossing to the audio process and its main thread handing it over
+(measured: every change landed on its frame with a core busy, live sample for
+sample the offline render; 0.01 s did too, with less to spare)."""
+
+
+def guard_frames(block_frames: int, rate: int) -> int:
+    """How far past the frames already rendered a change is placed, so that the
+    callback has it before it renders that frame: the block being rendered and
+    the next, and GUARD_MARGIN_S more."""
+    return 2 * block_frames + int(GUARD_MARGIN_S * rate)
+
+
+def heard_after_frames(rate: int) -> int:
+    """How long after a key press its change of course is heard, in frames at
+    `rate`: the guard, then the device's buffer. `calmflow render --letdown-at X`
+    places a let-down's change there, as a press at X sounds live."""
+    return guard_frames(BLOCK_FRAMES, rate) + round(LATENCY_S * rate)
+
+
 START_TIMEOUT_S = 20.0
 STALL_S = 4.0
 """No frames consumed for this long while playing means the sound is gone."""
@@ -65,14 +91,20 @@ class DeviceOutput:
         log_path: Path,
         held: bool = False,
         leave_out: Collection[str] = (),
+        block_frames: int = BLOCK_FRAMES,
+        latency_s: float = LATENCY_S,
     ) -> None:
+        """`block_frames` and `latency_s`: the stream's settings (measured for
+        the defaults; benchmarks try others)."""
         self.name = "device"
         self.rate = plan.rate
         self.plan = plan
         self.device = device
         self.log_path = log_path
-        self.guard_frames = 2 * BLOCK_FRAMES + int(0.1 * plan.rate)
-        """Commands reach the callback within a block or two; 0.1 s more is ample."""
+        self.block_frames = block_frames
+        self.latency_s = latency_s
+        self.guard_frames = guard_frames(block_frames, plan.rate)
+        """How far past the frames rendered a change is placed (see `guard_frames`)."""
         self.device_name: str | None = None
         self._counters_file = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the output)
         self._counters_file.truncate(COUNTERS_BYTES)
@@ -111,7 +143,14 @@ class DeviceOutput:
         theirs.close()
         self._conn = Connection(ours.detach())
         self._conn.send(
-            (self.plan, self.device, LATENCY_S, BLOCK_FRAMES, self._held, self._leave_out)
+            (
+                self.plan,
+                self.device,
+                self.latency_s,
+                self.block_frames,
+                self._held,
+                self._leave_out,
+            )
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -203,6 +242,8 @@ class DeviceOutput:
             log_path=self.log_path,
             held=True,
             leave_out=self._leave_out | self._bad_files,  # not decoded again at every try
+            block_frames=self.block_frames,
+            latency_s=self.latency_s,
         )
 
     def go_at(self, frame: int, *, paused: bool = False) -> None:

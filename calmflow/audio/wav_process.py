@@ -67,11 +67,14 @@ def main() -> None:
     os.dup2(2, 1)
     keep_in_log()
     timeline, path = pickle.load(sys.stdin.buffer)
+    from calmflow.engine.levels import default_cache
     from calmflow.engine.mixer import Engine
     from calmflow.engine.render import BLOCK_FRAMES, render_wav
 
     reply: tuple[str, Any]
-    engine = Engine(timeline.plan, max_block=BLOCK_FRAMES, skip_bad=True)
+    engine = Engine(
+        timeline.plan, max_block=BLOCK_FRAMES, skip_bad=True, levels_cache=default_cache()
+    )
     try:
         render_wav(timeline, Path(path), engine=engine)
     except OSError as exc:  # a full disk, a folder gone

@@ -176,6 +176,7 @@ def run(conn: Connection, counters: Any) -> None:
     except OSError as exc:
         conn.send(("error", f"PortAudio is not installed ({exc}); install libportaudio2"))
         return
+    from calmflow.engine.levels import default_cache
     from calmflow.engine.mixer import Engine
 
     try:
@@ -194,6 +195,7 @@ def run(conn: Connection, counters: Any) -> None:
             live=True,
             skip_bad=True,
             leave_out=leave_out,
+            levels_cache=default_cache(),
         )
     except Exception as exc:  # not a file's fault: trying again will not help
         why = f"the routine's sounds could not be prepared ({type(exc).__name__}: {exc})"

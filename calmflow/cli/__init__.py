@@ -25,6 +25,7 @@ from calmflow.cli import (
     review,
     routines,
     schedule,
+    sync,
 )
 from calmflow.cli.errors import Failure
 from calmflow.cli.options import tell_notices
@@ -91,16 +92,17 @@ def _shown(exc: click.ClickException) -> click.ClickException:
 
 @click.group(cls=_Group, invoke_without_command=True)
 @click.version_option(package_name="calmflow")
+@play.NIGHT
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, night: bool | None) -> None:
     """calmflow: guided relaxation for the let-down while pumping.
 
     Run with no command to open the home screen.
     """
     if ctx.invoked_subcommand is None:
-        play.home(ctx)
+        play.home(ctx, night)
 
 
-for _group in (play, routines, log, exchange, review, experiment, schedule, care, devices):
+for _group in (play, routines, log, exchange, review, experiment, schedule, care, devices, sync):
     for _command in _group.COMMANDS:
         main.add_command(_command)

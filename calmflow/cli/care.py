@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ def fit_cmd(left: float | None, right: float | None, both: float | None, as_json
     the fit checklist; --left/--right/--both record a new measurement (mm)."""
     from calmflow.services.care import fit
     from calmflow.store.care import add_measurement
-    from calmflow.text.care import fit_lines
+    from calmflow.text.care import fit_lines, wrapped
 
     if both is not None and (left is not None or right is not None):
         raise Failure("give --both, or --left and --right, not both")
@@ -73,8 +74,10 @@ def fit_cmd(left: float | None, right: float | None, both: float | None, as_json
         said = ", ".join(f"{side} {mm:g} mm" for side, mm in checked.items())
         say(f"Recorded: {said}.")
         say("")
+    width = shutil.get_terminal_size((80, 24)).columns - 1
     for line in fit_lines(latest, reminder):
-        say(line)
+        for part in wrapped(line, width):
+            say(part)
 
 
 # --- calmflow parts -----------------------------------------------------------------

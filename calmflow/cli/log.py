@@ -58,12 +58,12 @@ _DELETE = "`calmflow log delete {}` deletes it"
 
 def _list(records: list[SessionRecord]) -> None:
     """A line per session, oldest first."""
-    from calmflow.text.sessions import letdowns_text
+    from calmflow.text.sessions import letdowns_text, volume_text
 
     for r in records:
         local = wallclock.local(r.started_at).strftime("%Y-%m-%d %H:%M")
         first = clock_text(r.first_letdown_s)
-        volume = f"{r.volume_total_ml:g} ml" if r.volume_total_ml is not None else ""
+        volume = volume_text(r)
         line = (
             f"{r.id:>4}  {local}  {r.routine:<14} {clock_text(r.played_s):>6}  "
             f"{letdowns_text(r)}, first {first:>5}  {r.status:<14} {volume}"

@@ -28,12 +28,21 @@ if TYPE_CHECKING:
     from calmflow.store.store import Store
 
 
-def home(ctx: click.Context) -> None:
+NIGHT = click.option(
+    "--night/--day",
+    default=None,
+    envvar="CALMFLOW_NIGHT",
+    help="Dim, warm night colours (or not); by default on from 22:00 to 06:00.",
+)
+"""The night palette, for `calmflow` and `calmflow play` (d switches it while playing)."""
+
+
+def home(ctx: click.Context, night: bool | None = None) -> None:
     """The home screen: pick a routine, Enter starts it."""
     require_terminal()
     from calmflow.ui.app import make_app
 
-    app = make_app(store=open_store())
+    app = make_app(store=open_store(), night=night)
     app.run()
     if app.unsaved_message:
         raise Failure(app.unsaved_message, EXIT_STORE)
@@ -71,6 +80,7 @@ def require_terminal() -> None:
     envvar="CALMFLOW_LIGHT",
     help="Dark text on a light background (for daylight; dark is the default).",
 )
+@NIGHT
 @click.pass_context
 def play(
     ctx: click.Context,
@@ -80,6 +90,7 @@ def play(
     silent: bool,
     reduced_motion: bool,
     light: bool,
+    night: bool | None,
 ) -> None:
     """Play ROUTINE (a name, or a path to a YAML file) in the terminal.
 
@@ -91,10 +102,12 @@ def play(
     store = open_store()
     from calmflow.ui.app import make_app
 
-    app = make_app(store=store, loaded=loaded, output_factory=output_factory)
-    app.reduced_motion = reduced_motion  # type: ignore[attr-defined]
+    if light and night is None:
+        night = False  # asked for daylight colours: not the night's by the clock
+    app = make_app(store=store, loaded=loaded, output_factory=output_factory, night=night)
+    app.reduced_motion = reduced_motion
     if light:
-        app.theme = "textual-light"
+        app.theme = "textual-light"  # the theme the night palette gives way to (d)
     app.run()
     if app.return_code:
         ctx.exit(app.return_code)

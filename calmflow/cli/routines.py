@@ -27,9 +27,15 @@ def check(routines: tuple[str, ...]) -> None:
             problems.append(exc)
             continue
         r = loaded.routine
+        phases = len(r.flat_phases)
         say(
-            f"{loaded.path}: ok ({r.name}, {len(r.flat_phases)} phases, {clock_text(r.duration_s)})"
+            f"{loaded.path}: ok ({r.name}, {phases} phase{'' if phases == 1 else 's'},"
+            f" {clock_text(r.duration_s)})"
         )
+        from calmflow.services.sound_levels import quiet_sounds
+
+        for note in quiet_sounds(r):
+            say(note)
     if problems:
         raise click.exceptions.Exit(1)
 
@@ -45,7 +51,10 @@ def check(routines: tuple[str, ...]) -> None:
     multiple=True,
     type=click.FloatRange(min=0),
     metavar="SECONDS",
-    help="Mark a let-down this many seconds in (repeat for several), to hear the rules act.",
+    help=(
+        "Mark a let-down this many seconds in (repeat for several), to hear the rules act;"
+        " its change is heard where a key pressed then is heard live (about 80 ms later)."
+    ),
 )
 @click.option("--rate", default=48_000, show_default=True, type=click.IntRange(8000, 192_000))
 @click.option("--float", "as_float", is_flag=True, help="32-bit float samples instead of 16-bit.")
@@ -66,8 +75,10 @@ def render(
     if out.suffix.lower() != ".wav":
         raise Failure(f"{out}: the file name must end in .wav")
     file_to_write(out, f"-o {out}")
+    from calmflow.audio.device import heard_after_frames
     from calmflow.core.plan import compile_plan
     from calmflow.core.session import Session
+    from calmflow.engine.levels import default_cache
     from calmflow.engine.media import MediaError
     from calmflow.engine.render import render_wav
 
@@ -75,11 +86,17 @@ def render(
     session = Session(plan)
     session.start()
     for seconds in sorted(letdowns):
+        # Marked at X; its change of course where a press at X is heard live.
         session.advance_to(round(seconds * rate))
-        session.letdown()
+        session.letdown(session.now_frame + heard_after_frames(rate))
     session.advance_to(session.end_frame)
     try:
-        frames = render_wav(session.timeline, out, subtype="FLOAT" if as_float else "PCM_16")
+        frames = render_wav(
+            session.timeline,
+            out,
+            subtype="FLOAT" if as_float else "PCM_16",
+            levels_cache=default_cache(),
+        )
     except MediaError as exc:
         raise Failure(str(exc)) from None
     except (OSError, RuntimeError) as exc:  # soundfile's errors, a full disk

@@ -238,7 +238,7 @@ def _sentence(c: Comparison, s: Sides, *, tested: int) -> str:
     if c.state == ALWAYS_ON:
         return (
             f"{first}: always on in this routine, so there is nothing to compare it with"
-            f" ({c.first.timed_sessions} sessions)."
+            f" ({c.first.timed_sessions} session{'' if c.first.timed_sessions == 1 else 's'})."
         )
     if c.state == TOO_FEW:
         fewest = min(c.first.timed_sessions, c.second.timed_sessions)

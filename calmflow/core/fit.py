@@ -2,8 +2,8 @@
 
 Numbers from EVIDENCE.md (Equipment), each marked with its kind:
 
-- Flanges commonly come in 21/24/27/30/36 mm, with inserts for smaller sizes.
-  Two sizing approaches are in use and both are shown, as ranges, never as "your
+- Flanges commonly come in 21/24/27/30/36 mm; inserts (and small flanges) go
+  down to about 13 mm, in 13/15/17/19 mm [practice]. Two sizing approaches are in use and both are shown, as ranges, never as "your
   size": the classic rule (nipple base + 2–4 mm) and the newer smaller-fit
   practice (nipple base + 0–2 mm) [practice]. Each side is measured on its own
   and may differ.
@@ -25,6 +25,10 @@ from typing import Literal
 
 COMMON_SIZES_MM = (21, 24, 27, 30, 36)
 """[practice] Flange sizes most pumps come with or offer."""
+SMALL_SIZES_MM = (13, 15, 17, 19)
+"""[practice] Inserts for 21/24 mm flanges, and small flanges, below the common sizes."""
+SIZES_MM = SMALL_SIZES_MM + COMMON_SIZES_MM
+"""Every size to suggest, smallest first."""
 MIN_NIPPLE_MM = 5.0
 MAX_NIPPLE_MM = 45.0
 """[ours] Outside these a measurement is a slip (or the areola was measured)."""
@@ -88,33 +92,34 @@ class SizeRange:
     low_mm: float
     high_mm: float
     sizes_mm: tuple[int, ...]
-    """The common sizes within the range (may be empty)..."""
+    """The sizes (SIZES_MM) within the range (may be empty)..."""
     beyond: Literal["", "smaller", "larger", "between"]
-    """...and if it is, where the range falls: below the smallest common size, above
-    the largest, or between two of them."""
+    """...and if it is, where the range falls: below the smallest size made, above
+    the largest common one, or between two of them."""
     nearest_mm: tuple[int, ...]
-    """The common sizes on either side of the range when none is within it."""
+    """The sizes on either side of the range when none is within it."""
 
-    def text(self) -> str:
-        span = f"{self.low_mm:g}–{self.high_mm:g} mm"
+    def text(self, *, span: bool = True) -> str:
+        """'by the classic rule, nipple + 2–4 mm (20–22 mm): 21 mm'; `span=False`
+        leaves out the millimetres the rule gives (said of two sides at once)."""
+        head = f"by the {self.words}" + (f" ({self.low_mm:g}–{self.high_mm:g} mm)" if span else "")
+        return f"{head}: {self.sizes_text()}"
+
+    def sizes_text(self) -> str:
+        """The sizes to try in words, or where the range falls when none is in it."""
         if self.sizes_mm:
-            sizes = " or ".join(f"{s} mm" for s in self.sizes_mm)
-            return f"by the {self.words} ({span}): {sizes}"
+            return sizes_words(self.sizes_mm)
         if self.beyond == "smaller":
             return (
-                f"by the {self.words} ({span}): smaller than the common sizes"
-                f" ({COMMON_SIZES_MM[0]} mm is the smallest); inserts for smaller sizes exist"
+                f"smaller than the smallest inserts ({SIZES_MM[0]} mm); ask a lactation consultant"
             )
         if self.beyond == "larger":
             return (
-                f"by the {self.words} ({span}): larger than the common sizes"
-                f" ({COMMON_SIZES_MM[-1]} mm is the largest); some makers have larger ones"
+                f"larger than the common sizes ({COMMON_SIZES_MM[-1]} mm is the largest);"
+                " some makers have larger ones"
             )
         low, high = self.nearest_mm
-        return (
-            f"by the {self.words} ({span}): between the common {low} and {high} mm;"
-            " some makers have sizes in between, or inserts"
-        )
+        return f"between {low} and {high} mm; some makers have sizes in between, or inserts"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -128,25 +133,46 @@ class SizeRange:
         }
 
 
+def sizes_words(sizes_mm: Sequence[int]) -> str:
+    """'21 mm', '15 or 17 mm (inserts or small flanges)', '19 mm (an insert or a
+    small flange) or 21 mm': sizes below the common ones say what they are."""
+    small = [s for s in sizes_mm if s in SMALL_SIZES_MM]
+    common = [s for s in sizes_mm if s not in SMALL_SIZES_MM]
+    said = []
+    if small:
+        what = "an insert or a small flange" if len(small) == 1 else "inserts or small flanges"
+        said.append(f"{' or '.join(map(str, small))} mm ({what})")
+    if common:
+        said.append(f"{' or '.join(map(str, common))} mm")
+    return " or ".join(said)
+
+
 def size_range(nipple_mm: float, rule: SizingRule) -> SizeRange:
     """The sizes `rule` suggests trying for a nipple base of `nipple_mm`."""
     low = nipple_mm + rule.plus_low_mm
     high = nipple_mm + rule.plus_high_mm
-    within = tuple(s for s in COMMON_SIZES_MM if low <= s <= high)
+    within = tuple(s for s in SIZES_MM if low <= s <= high)
     if within:
         return SizeRange(rule.name, rule.words, low, high, within, "", ())
-    if high < COMMON_SIZES_MM[0]:
-        return SizeRange(rule.name, rule.words, low, high, (), "smaller", (COMMON_SIZES_MM[0],))
-    if low > COMMON_SIZES_MM[-1]:
-        return SizeRange(rule.name, rule.words, low, high, (), "larger", (COMMON_SIZES_MM[-1],))
-    below = max(s for s in COMMON_SIZES_MM if s < low)
-    above = min(s for s in COMMON_SIZES_MM if s > high)
+    if high < SIZES_MM[0]:
+        return SizeRange(rule.name, rule.words, low, high, (), "smaller", (SIZES_MM[0],))
+    if low > SIZES_MM[-1]:
+        return SizeRange(rule.name, rule.words, low, high, (), "larger", (SIZES_MM[-1],))
+    below = max(s for s in SIZES_MM if s < low)
+    above = min(s for s in SIZES_MM if s > high)
     return SizeRange(rule.name, rule.words, low, high, (), "between", (below, above))
 
 
 def size_ranges(nipple_mm: float) -> tuple[SizeRange, ...]:
     """Both rules' ranges for one side, classic first."""
     return tuple(size_range(nipple_mm, rule) for rule in RULES)
+
+
+def same_sizes(left_mm: float, right_mm: float) -> bool:
+    """Whether both rules suggest the same for the two sides (then one sentence says it)."""
+    return [r.sizes_text() for r in size_ranges(left_mm)] == [
+        r.sizes_text() for r in size_ranges(right_mm)
+    ]
 
 
 @dataclass(frozen=True)

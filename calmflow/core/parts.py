@@ -137,10 +137,10 @@ class PartStatus:
             f"{_n(self.days_since, 'day')} and {_n(self.sessions_since, 'session')} since fitted"
         )
         if self.due_by == "days":
-            by = f"{self.over} days past" if self.over else "reached"
+            by = f"{_n(self.over, 'day')} past" if self.over else "reached"
             state = f"due: {by} its {self.interval_days}-day interval"
         elif self.due_by == "sessions":
-            by = f"{self.over} sessions past" if self.over else "reached"
+            by = f"{_n(self.over, 'session')} past" if self.over else "reached"
             state = f"due: {by} its {self.interval_sessions}-session interval"
         else:
             state = f"due in {_n(self.over, 'day')}"

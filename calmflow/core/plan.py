@@ -101,6 +101,8 @@ class CueSpec:
     """A sound shorter than this plays back to back until this long."""
     background: bool = False
     """Ducks under voice prompts."""
+    role: str = "ambience"
+    """What a sound is ('ambience', 'music' or 'baby'): the loudness it is matched to."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,7 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
             duration_frames=frames(cue.duration) if cue.duration else None,
             min_frames=frames(cue.min_length) if cue.min_length else 0,
             background=name in routine.background,
+            role=cue.sound_role,
         )
         for name, cue in routine.cues.items()
     )

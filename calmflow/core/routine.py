@@ -234,6 +234,9 @@ class Cue(_Model):
     min_length: Annotated[Seconds, Field(gt=0, le=3600)] | None = None
     """A sound shorter than this is played again back to back until it has
     lasted this long (a baby's cry: at least 30 s, EVIDENCE.md)."""
+    role: Literal["ambience", "music", "baby"] | None = None
+    """What a sound is, which sets the loudness it is matched to (docs/sound.md):
+    by default `ambience` if it loops, `baby` if it has `min_length`, else `music`."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cue:
@@ -250,6 +253,8 @@ class Cue(_Model):
             raise ValueError("min_length is for sound cues")
         if self.loop and self.min_length is not None:
             raise ValueError("a looping sound plays on anyway; use min_length with loop: false")
+        if self.role is not None and self.sound is None:
+            raise ValueError("role is for sound cues")
         return self
 
     @property
@@ -268,6 +273,15 @@ class Cue(_Model):
         if self.loop is not None:
             return self.loop
         return self.every is None and self.duration is None and self.min_length is None
+
+    @property
+    def sound_role(self) -> str:
+        """The role of a sound: as given, or as its use says."""
+        if self.role is not None:
+            return self.role
+        if self.loops:
+            return "ambience"
+        return "baby" if self.min_length is not None else "music"
 
 
 def _each_once(names: list[str], what: str) -> list[str]:

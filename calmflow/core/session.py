@@ -2,10 +2,21 @@
 
 It knows nothing of clocks, sound cards or screens. Whoever drives it tells it
 which frame has been played (`advance_to`) and what the person did (`letdown`,
-`next_phase`, `finish`), and gets back the events that follow. Changes of course
-take effect at a frame the caller chooses (`at_frame`), because live audio has
-already rendered a little ahead of what was heard; offline, that is the same
-frame as now.
+`next_phase`, `flow_stopped`, `finish`), and gets back the events that follow.
+Changes of course take effect at a frame the caller chooses (`at_frame`),
+because live audio has already rendered a little ahead of what was heard;
+offline, that is the same frame as now. The rules look further ahead still: a
+restimulation is placed a second before it is due, so that it is heard when it
+is shown.
+
+An event is given when its frame has been played, never before, so the log is
+in time order and holds only what happened: a change placed ahead that a key
+withdraws before it is heard (a let-down just before a restimulation, `n`,
+`f`) is never told. The course is kept whole, as if the session had no end;
+what plays (`timeline`) is that course cut at the end that `max_duration` and
+the `f` countdown set, so moving on (a let-down, `n`) never moves the end.
+
+One state machine, the `Session` class, so over 400 lines.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from calmflow.core.breathing import breath_at
 from calmflow.core.plan import BreathPosition, Plan, PlannedPhase
 from calmflow.core.timeline import Segment, Timeline
 
@@ -68,15 +80,11 @@ Event = PhaseStarted | LetdownMarked | LetdownUndone | RuleApplied | SessionEnde
 class _Undo:
     """What the last let-down changed, so that it can be taken back."""
 
-    quiet_before: int | None
-    """The quiet time's start to restore (for restimulation)..."""
-    quiet_set: int | None
-    """...if it is still the one the let-down set."""
     after: Timeline
-    """The timeline the let-down left: its change of course is undone only if
+    """The course the let-down left: its change of course is undone only if
     nothing has changed course since."""
     switch: tuple[Timeline, int, int] | None
-    """If it switched to expression: (timeline before, index of the segment it
+    """If it switched to expression: (course before, index of the segment it
     cut there, frame of the cut)."""
 
 
@@ -90,8 +98,12 @@ class Session:
 
     def __init__(self, plan: Plan, lead_frames: int = 0) -> None:
         self.plan = plan
-        self.timeline = Timeline.initial(plan)
         self.lead_frames = lead_frames
+        self._cap = plan.rules.max_frames
+        self._course = Timeline.planned(plan)
+        """What is played and planned, as if the session had no end."""
+        self.timeline = self._course.capped(self._cap)
+        """The course as it plays: cut at the session's end."""
         self.now_frame = 0
         self.segment_index = -1
         """Index in the timeline of the segment playing; -1 before `start`."""
@@ -99,9 +111,16 @@ class Session:
         self.ended: EndReason | None = None
         self.flow_stopped_at: int | None = None
         self._finish_reason: EndReason = "completed"
-        self._cap = plan.rules.max_frames
-        self._quiet_since: int | None = None
-        """Since when no let-down has come in expression (for restimulation)."""
+        self._run_start: int | None = None
+        """Where the expression playing began (consecutive expression phases are
+        one); None outside expression."""
+        self._skipped_at: int | None = None
+        """Where the last `n` was heard: the quiet time counts from it too."""
+        self._restimulated_for: int | None = None
+        """The start of the quiet time whose restimulation has been placed (or
+        came too late to be heard): each quiet time gets one."""
+        self._pending: list[RuleApplied] = []
+        """Rules placed ahead of the frames played, told when their frame is."""
         self._undo: _Undo | None = None
         """How to take back the last let-down, until it is taken back."""
 
@@ -126,11 +145,9 @@ class Session:
         return max(0, self.end_frame - self.now_frame)
 
     def breath(self) -> BreathPosition | None:
-        """Where the breathing guide is, or None in a phase without one."""
-        breath = self.phase.breath
-        if breath is None:
-            return None
-        return breath.position(self.now_frame - self.segment.start_frame)
+        """Where the breathing guide is, or None where there is none: the breath
+        runs on across phase changes (core/breathing.py), as the sound does."""
+        return breath_at(self.timeline, self.now_frame)
 
     def cues_now(self) -> tuple[str, ...]:
         """The cues playing or shown now."""
@@ -157,9 +174,7 @@ class Session:
             due = self._restimulation_due()
             # Look a second ahead, so a change is placed before it is rendered.
             if due is not None and due <= target + self.lead_frames + self.plan.rate:
-                events += self._walk_to(min(due, target))
-                if not self.ended:
-                    events += self._restimulate(max(due, self._rendered_to(target)))
+                self._restimulate(max(due, self._rendered_to(target)))
                 continue
             # One segment at a time: the rules apply in each phase walked through.
             index = self.segment_index
@@ -181,67 +196,134 @@ class Session:
         self.now_frame = max(self.now_frame, min(frame, self.end_frame))
         events: list[Event] = []
         while self.now_frame >= self.segment.end_frame:
+            events += self._release(self.segment.end_frame)
             if self.segment_index + 1 >= len(self.timeline.segments):
                 self.ended = self._finish_reason
                 events.append(SessionEnded(self.end_frame, self.ended))
-                break
+                self._pending.clear()  # never heard
+                return events
             before = self.phase
             self.segment_index += 1
             self._entered(before)
             events.append(PhaseStarted(self.segment.start_frame, self.segment_index, self.phase))
-        return events
+        return events + self._release(self.now_frame)
+
+    def _release(self, frame: int) -> list[Event]:
+        """The rules placed ahead whose frame has come, if they still happen."""
+        if not any(rule.frame <= frame for rule in self._pending):
+            return []
+        come = sorted((r for r in self._pending if r.frame <= frame), key=lambda r: r.frame)
+        self._pending = [r for r in self._pending if r.frame > frame]
+        told: list[Event] = []
+        for rule in come:
+            # A change taken back and made again before it was heard is told once.
+            if self._happens(rule) and all(
+                (e.frame, e.rule) != (rule.frame, rule.rule)
+                for e in told
+                if isinstance(e, RuleApplied)
+            ):
+                told.append(rule)
+        return told
+
+    def _happens(self, rule: RuleApplied) -> bool:
+        """Whether the change of course `rule` tells is still in the timeline."""
+        if rule.rule == "flow_stopped":
+            return True
+        for seg in self.timeline.segments[max(0, self.segment_index) :]:
+            if seg.start_frame > rule.frame:
+                break
+            if seg.start_frame == rule.frame and seg.end_frame > seg.start_frame:
+                if rule.rule == "restimulate":
+                    return seg.phase == self.plan.rules.restimulation_phase and seg.offset == 0
+                return self.timeline.phase_of(seg).kind == "expression"
+        return False
 
     def _entered(self, before: PlannedPhase | None) -> None:
         """Keep count of the quiet time in expression as a segment starts."""
         if self.phase.kind != "expression":
-            self._quiet_since = None
+            self._run_start = None
         elif before is None or before.kind != "expression":
-            self._quiet_since = self.segment.start_frame
+            self._run_start = self.segment.start_frame
+
+    def _quiet_since(self) -> int | None:
+        """Since when no let-down has come in the expression playing: its start,
+        the last let-down or the last `n`, whichever is latest."""
+        if self._run_start is None:
+            return None
+        last = self.letdown_frames[-1] if self.letdown_frames else 0
+        return max(self._run_start, last, self._skipped_at or 0)
+
+    def _run_end(self) -> int:
+        """Where the expression playing ends (consecutive expression phases are
+        one), within the session's end."""
+        end = self.segment.end_frame
+        for seg in self.timeline.segments[self.segment_index + 1 :]:
+            if seg.start_frame != end or self.timeline.phase_of(seg).kind != "expression":
+                break
+            end = seg.end_frame
+        return end
 
     def _restimulation_due(self) -> int | None:
-        """The frame at which the restimulation rule would act, in this segment."""
+        """The frame at which the restimulation rule would act, in this expression."""
         rules = self.plan.rules
+        quiet = self._quiet_since()
         if (
             rules.restimulate_after_frames is None
-            or self._quiet_since is None
+            or quiet is None
             or self.flow_stopped_at is not None
+            or quiet == self._restimulated_for
         ):
             return None
-        due = self._quiet_since + rules.restimulate_after_frames
-        return due if due < self.segment.end_frame else None
+        due = quiet + rules.restimulate_after_frames
+        return due if due < self._run_end() else None
 
-    def _restimulate(self, at: int) -> list[Event]:
-        """Insert the stimulation block at `at` and resume this phase after it."""
+    def _restimulate(self, at: int) -> None:
+        """Insert the stimulation block at `at` and resume the expression after it."""
         rules = self.plan.rules
         assert rules.restimulation_phase is not None and rules.restimulate_after_frames
-        seg = self.segment
-        if at >= seg.end_frame:
-            self._quiet_since = None  # too late in this phase to be heard
-            return []
+        self._restimulated_for = self._quiet_since()
+        if at >= self._run_end():
+            return  # too late in this expression to be heard
+        course = self._course
+        index = course.index_at(at)
+        seg = course.segments[index]
         block = self.plan.phases[rules.restimulation_phase].duration_frames
         then = [
             (rules.restimulation_phase, block, 0),
             (seg.phase, seg.end_frame - at, seg.offset + at - seg.start_frame),
-            *self._rest_after(self.segment_index),
+            *course.rest_after(index),
         ]
-        self._set_timeline(self.timeline.cut(at, then, keep=self.segment_index))
-        self._quiet_since = None
+        self._set_course(course.cut(at, then, keep=self.segment_index))
         minutes = rules.restimulate_after_frames / self.plan.rate / 60
         seconds = block / self.plan.rate
         quiet = f"{minutes:g} minutes" if minutes != 1 else "a minute"
-        return [
+        self._pending.append(
             RuleApplied(
                 at,
                 "restimulate",
                 f"no let-down for {quiet}: back to stimulation for {seconds:g} s",
             )
-        ]
+        )
+
+    def _call_off_restimulation(self, at: int) -> None:
+        """A restimulation placed ahead that has not begun by `at` is not wanted."""
+        restim = self.plan.rules.restimulation_phase
+        segments = self._course.segments
+        for i in range(self.segment_index + 1, len(segments)):
+            seg = segments[i]
+            if seg.phase == restim and seg.offset == 0 and seg.start_frame >= at:
+                self._set_course(self._course.without(i))
+                self._restimulated_for = None  # were the key undone, it would be due again
+                return
 
     def letdown(self, at_frame: int | None = None) -> list[Event]:
         """A let-down was felt now; during stimulation, move on to expression.
 
-        The let-down is placed at the frame played now. `at_frame` is the
-        earliest frame from which a change of course can be heard.
+        The let-down is placed at the frame played now, and the quiet time
+        before a restimulation counts from it. `at_frame` is the earliest frame
+        from which a change of course can be heard: a restimulation placed to
+        begin from there is called off, and if stimulation plays there, the
+        next expression phase starts there.
         """
         if self.ended or self.segment_index < 0:
             return []
@@ -250,47 +332,30 @@ class Session:
             LetdownMarked(self.now_frame, len(self.letdown_frames), self.phase, self.cues_now())
         ]
         at = self._change_frame(at_frame)
-        quiet_before = self._quiet_since
-        if self._quiet_since is not None:
-            self._quiet_since = at
-        nxt = self.segment_index + 1
-        segments = self.timeline.segments
-        if (
-            self.phase.kind == "expression"
-            and nxt < len(segments)
-            and segments[nxt].phase == self.plan.rules.restimulation_phase
-            and segments[nxt].start_frame >= at
-        ):
-            # A restimulation placed a moment ahead is not wanted any more.
-            # Were the mark undone, it would be due again from its frame.
-            after_frames = self.plan.rules.restimulate_after_frames or 0
-            quiet_before = segments[nxt].start_frame - after_frames
-            self._set_timeline(self.timeline.without(nxt))
-            self._quiet_since = at
+        self._call_off_restimulation(at)
         switch = None
-        index = self.timeline.index_at(at)
-        seg = self.timeline.segments[index]
+        course = self._course
+        index = course.index_at(at)
+        seg = course.segments[index]
         if (
             self.plan.rules.letdown_to_expression
-            and self.timeline.phase_of(seg).kind == "stimulation"
-            and at < seg.end_frame
+            and course.phase_of(seg).kind == "stimulation"
+            and at < min(seg.end_frame, self.end_frame)
         ):
             # [ours] mirrors the pumps' let-down button (EVIDENCE.md: two-phase pumping)
-            rest = self._rest_after(index)
+            rest = course.rest_after(index)
             kinds = [self.plan.phases[p].kind for p, _, _ in rest]
             if "expression" in kinds:
-                switch = (self.timeline, index, at)
-                self._set_timeline(
-                    self.timeline.cut(
-                        at, rest[kinds.index("expression") :], keep=self.segment_index
-                    )
+                switch = (course, index, at)
+                self._set_course(
+                    course.cut(at, rest[kinds.index("expression") :], keep=self.segment_index)
                 )
-                events.append(
+                self._pending.append(
                     RuleApplied(
                         at, "letdown_to_expression", "let-down marked: switch to expression mode"
                     )
                 )
-        self._undo = _Undo(quiet_before, self._quiet_since, self.timeline, switch)
+        self._undo = _Undo(self._course, switch)
         return events + self.advance_to(self.now_frame)
 
     @property
@@ -305,9 +370,10 @@ class Session:
         as if it had never been marked: restimulation counts from the let-down
         before it again, and if the mark had switched stimulation to expression,
         stimulation comes back at `at_frame` for the time it had left, followed
-        by what was to follow it. What has been played stays as played; if the
-        session has changed course since the mark (`n`, a restimulation) or
-        moved past the phase it switched to, only the mark is removed.
+        by what was to follow it (a switch not heard yet is simply undone).
+        What has been played stays as played; if the session has changed course
+        since the mark (`n`, a restimulation) or moved past the phase it
+        switched to, only the mark is removed.
         """
         undo = self._undo
         if undo is None or self.ended or self.segment_index < 0:
@@ -316,55 +382,58 @@ class Session:
         marked = self.letdown_frames.pop()
         number = len(self.letdown_frames) + 1
         at = self._change_frame(at_frame)
-        if self._quiet_since == undo.quiet_set:
-            self._quiet_since = undo.quiet_before
         back_to = None
-        if undo.switch is not None and self.timeline is undo.after:
+        course = self._course
+        if undo.switch is not None and course is undo.after:
             before, cut_index, cut_at = undo.switch
-            switched_to = self.timeline.index_at(cut_at)
-            if (
-                self.timeline.index_at(at) == switched_to
-                and at < self.timeline.segments[switched_to].end_frame
+            switched_to = course.index_at(cut_at)
+            if course.index_at(at) == switched_to and at < min(
+                course.segments[switched_to].end_frame, self.end_frame
             ):
                 seg = before.segments[cut_index]
                 then = [
                     (seg.phase, seg.end_frame - cut_at, seg.offset + cut_at - seg.start_frame),
-                    *_rest_of(before, cut_index),
+                    *before.rest_after(cut_index),
                 ]
-                self._set_timeline(self.timeline.cut(at, then, keep=self.segment_index))
+                self._set_course(course.cut(at, then, keep=self.segment_index))
                 back_to = self.plan.phases[seg.phase]
         events: list[Event] = [LetdownUndone(self.now_frame, number, marked, back_to)]
         return events + self.advance_to(self.now_frame)
 
     def next_phase(self, at_frame: int | None = None) -> list[Event]:
-        """Skip the rest of the phase playing now."""
+        """Skip the rest of the phase playing now, with any restimulation placed
+        in it; the quiet time before a restimulation counts from the skip."""
         if self.ended or self.segment_index < 0:
             return []
         at = self._change_frame(at_frame)
-        if self.timeline.index_at(at) != self.segment_index or at >= self.segment.end_frame:
+        last = self._course.phase_last(self.segment_index)
+        if at >= min(self._course.segments[last].end_frame, self.end_frame):
             return []  # it is ending on its own before the change could be heard
-        self._set_timeline(
-            self.timeline.cut(at, self._rest_after(self.segment_index), keep=self.segment_index)
+        self._set_course(
+            self._course.cut(at, self._course.rest_after(last), keep=self.segment_index)
         )
-        if at >= self.timeline.end_frame:
+        self._skipped_at = at
+        if at >= self.end_frame:
             self._finish_reason = "finished_early"
         return self.advance_to(self.now_frame)
 
     def flow_stopped(self, at_frame: int | None = None) -> list[Event]:
         """The milk has stopped flowing: finish after the routine's countdown
-        (`after_flow_stops`), with no more restimulation."""
+        (`after_flow_stops`) from `at_frame`, with no more restimulation (one
+        placed ahead that has not begun by then is called off)."""
         if self.ended or self.segment_index < 0 or self.flow_stopped_at is not None:
             return []
         at = self._change_frame(at_frame)
         self.flow_stopped_at = at
+        self._call_off_restimulation(at)
         countdown = self.plan.rules.after_flow_stops_frames
         self._cap = at + countdown if self._cap is None else min(self._cap, at + countdown)
-        self._set_timeline(self.timeline)
+        self._set_course(self._course)
         seconds = countdown / self.plan.rate
         when = f"in {seconds / 60:g} min" if seconds >= 60 else f"in {seconds:g} s"
         message = f"flow stopped: finishing {when}" if countdown else "flow stopped: finishing"
-        events: list[Event] = [RuleApplied(at, "flow_stopped", message)]
-        return events + self.advance_to(self.now_frame)
+        self._pending.append(RuleApplied(at, "flow_stopped", message))
+        return self.advance_to(self.now_frame)
 
     def finish(self) -> list[Event]:
         """Stop now, before the routine's end."""
@@ -372,7 +441,7 @@ class Session:
             return []
         if self.now_frame < self.end_frame:
             self._finish_reason = "finished_early"
-            self._set_timeline(self.timeline.cut(self.now_frame, [], keep=self.segment_index))
+            self._set_course(self._course.cut(self.now_frame, [], keep=self.segment_index))
         return self.advance_to(self.now_frame)
 
     # --- helpers --------------------------------------------------------------
@@ -380,16 +449,6 @@ class Session:
     def _change_frame(self, at_frame: int | None) -> int:
         return self.now_frame if at_frame is None else max(self.now_frame, at_frame)
 
-    def _rest_after(self, index: int) -> list[tuple[int, int, int]]:
-        """The segments after `index`, to place again: (phase, frames, offset)."""
-        return _rest_of(self.timeline, index)
-
-    def _set_timeline(self, timeline: Timeline) -> None:
-        self.timeline = timeline.capped(self._cap)
-
-
-def _rest_of(timeline: Timeline, index: int) -> list[tuple[int, int, int]]:
-    """The segments of `timeline` after `index`, to place again: (phase, frames, offset)."""
-    return [
-        (s.phase, s.end_frame - s.start_frame, s.offset) for s in timeline.segments[index + 1 :]
-    ]
+    def _set_course(self, course: Timeline) -> None:
+        self._course = course
+        self.timeline = course.capped(self._cap, keep=max(0, self.segment_index))

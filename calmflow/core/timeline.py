@@ -60,7 +60,13 @@ class Timeline:
 
     @classmethod
     def initial(cls, plan: Plan) -> Timeline:
-        return cls(plan, _place(plan.sequence, 0, plan)).capped(plan.rules.max_frames)
+        """The routine as planned, within its `max_duration`."""
+        return cls.planned(plan).capped(plan.rules.max_frames)
+
+    @classmethod
+    def planned(cls, plan: Plan) -> Timeline:
+        """The routine as planned, however long (the course a session changes)."""
+        return cls(plan, _place(plan.sequence, 0, plan))
 
     @property
     def end_frame(self) -> int:
@@ -152,14 +158,42 @@ class Timeline:
                 return span.prompt
         return None
 
-    def capped(self, cap: int | None) -> Timeline:
-        """This timeline ending at `cap` at the latest."""
+    def rest_after(self, index: int) -> list[tuple[int, int, int]]:
+        """The segments after `index`, to place again: (phase, frames, offset)."""
+        return [
+            (s.phase, s.end_frame - s.start_frame, s.offset) for s in self.segments[index + 1 :]
+        ]
+
+    def phase_last(self, index: int) -> int:
+        """The last segment of the phase in segment `index`: a phase cut for a
+        restimulation goes on after it."""
+        phase = self.segments[index].phase
+        inserted = self.plan.rules.restimulation_phase
+        last = index
+        for j in range(index + 1, len(self.segments)):
+            if self.segments[j].phase == phase:
+                last = j
+            elif not (
+                self.segments[j].phase == inserted
+                and j + 1 < len(self.segments)
+                and self.segments[j + 1].phase == phase
+            ):
+                break
+        return last
+
+    def capped(self, cap: int | None, *, keep: int = 0) -> Timeline:
+        """This timeline ending at `cap` at the latest.
+
+        Segments that start at or after `cap` are dropped, except the first
+        `keep + 1`, which have begun already (they end at `cap`, maybe zero
+        frames long), so the index of the segment playing stays valid.
+        """
         if cap is None or self.end_frame <= cap:
             return self
         kept = tuple(
-            Segment(s.phase, s.start_frame, min(s.end_frame, cap), s.offset)
-            for s in self.segments
-            if s.start_frame < cap or s is self.segments[0]
+            Segment(s.phase, s.start_frame, max(s.start_frame, min(s.end_frame, cap)), s.offset)
+            for i, s in enumerate(self.segments)
+            if s.start_frame < cap or i <= keep
         )
         return Timeline(self.plan, kept)
 
@@ -184,7 +218,9 @@ class Timeline:
 
         Segments that start at or after `at_frame` are dropped, except the first
         `keep + 1`, which have begun already (they may end up zero frames long);
-        `then` are phases placed back to back from `at_frame`.
+        `then` are phases placed back to back from `at_frame`. A phase cut at
+        `at_frame` and resumed there with nothing between stays one segment, so
+        a change taken back before it was heard leaves no trace.
         """
         kept: list[Segment] = []
         for i, seg in enumerate(self.segments):
@@ -193,7 +229,22 @@ class Timeline:
             kept.append(
                 Segment(seg.phase, seg.start_frame, min(seg.end_frame, at_frame), seg.offset)
             )
-        return Timeline(self.plan, tuple(kept) + _place(then, at_frame, self.plan))
+        placed = _place(then, at_frame, self.plan)
+        if kept and placed and _continues(kept[-1], placed[0]):
+            last, first = kept.pop(), placed[0]
+            placed = (Segment(last.phase, last.start_frame, first.end_frame, last.offset),) + (
+                placed[1:]
+            )
+        return Timeline(self.plan, tuple(kept) + placed)
+
+
+def _continues(before: Segment, after: Segment) -> bool:
+    """Whether `after` is the rest of the phase `before` was cut from, right after it."""
+    return (
+        after.phase == before.phase
+        and after.start_frame == before.end_frame
+        and after.offset == before.offset + (before.end_frame - before.start_frame)
+    )
 
 
 def _place(phases: Then, start: int, plan: Plan) -> tuple[Segment, ...]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from calmflow.core.yamlwords import plain_words
+
 MAX_BYTES = 1_000_000
 """A routine is a few kilobytes; refuse anything that could only be a mistake or an attack."""
 MAX_DEPTH = 20
@@ -332,6 +334,9 @@ def read_yaml(path: Path, budget: ValueBudget | None = None, *, quote: bool = Tr
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        plain = plain_words(exc, text, quote=quote)
+        if plain is not None:
+            raise SourceError([Problem(path, *plain)]) from None
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "is not valid YAML"

@@ -7,6 +7,7 @@ file in memory and streams a long one from disk (engine/stream.py).
 
 from __future__ import annotations
 
+import math
 import stat
 from pathlib import Path
 from typing import Protocol
@@ -157,8 +158,10 @@ def libsndfile_words(exc: BaseException) -> str | None:
     return text
 
 
-def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
-    """The whole file as float32 of shape (frames, channels) at `rate`."""
+def load_sound(path: Path, rate: int, channels: int = 2, *, loop: bool = False) -> np.ndarray:
+    """The whole file as float32 of shape (frames, channels) at `rate`. A `loop`
+    is resampled as a circle (`resample_loop`), so its end runs into its start
+    as in the file; anything else with soxr, as one stretch of sound."""
     probe(path)
     try:
         with silenced():
@@ -168,12 +171,14 @@ def load_sound(path: Path, rate: int, channels: int = 2) -> np.ndarray:
     if data.shape[0] == 0:
         raise MediaError(path, "the file holds no sound (is it cut short?); replace this file")
     _sane(path, data.shape[0], source_rate, data.shape[1])  # what was decoded, not the header
-    if data.shape[1] >= channels:
-        data = data[:, :channels]
-    else:
-        data = np.repeat(data[:, :1], channels, axis=1)
-    if source_rate != rate:
+    # A mono file is resampled once, then put in every channel.
+    data = data[:, :channels] if data.shape[1] >= channels else data[:, :1]
+    if loop:
+        data = resample_loop(data, source_rate, rate)
+    elif source_rate != rate:
         data = soxr.resample(data, source_rate, rate)
+    if data.shape[1] < channels:
+        data = np.repeat(data[:, :1], channels, axis=1)
     if data.shape[0] == 0:  # cannot happen after `_sane`, but the mixer divides by it
         raise MediaError(path, f"too short to play at {rate:,} Hz; replace this file")
     return np.ascontiguousarray(data, dtype=np.float32)
@@ -207,15 +212,26 @@ class SoundSource(Protocol):
 
 
 class InMemorySound:
-    """A whole decoded file (or a synthesized wave)."""
+    """A whole decoded file (or a synthesized wave).
 
-    def __init__(self, wave: np.ndarray) -> None:
+    `lead_in`: a loop whose seam was crossfaded (`seamless_loop`) starts with
+    the file's own first frames; every later pass goes through the crossfade.
+    """
+
+    def __init__(self, wave: np.ndarray, lead_in: np.ndarray | None = None) -> None:
         self.wave = wave
+        self.lead_in = lead_in
         self.frames = int(wave.shape[0])
         self.misses = 0
         self.failed: str | None = None
 
     def read(self, offset: int, dest: np.ndarray) -> None:
+        lead = self.lead_in
+        if lead is not None and offset < lead.shape[0]:
+            take = min(dest.shape[0], lead.shape[0] - offset)
+            dest[:take] = lead[offset : offset + take]
+            copy_looped(dest[take:], self.wave, offset + take)
+            return
         copy_looped(dest, self.wave, offset)
 
     def prefetch(self, offset: int) -> bool:
@@ -228,15 +244,19 @@ class InMemorySound:
         pass
 
 
-def open_sound(path: Path, rate: int, channels: int = 2) -> SoundSource:
-    """The sound in `path` at `rate`: in memory, or streamed if it is long."""
+def open_sound(path: Path, rate: int, channels: int = 2, *, loop: bool = False) -> SoundSource:
+    """The sound in `path` at `rate`: in memory, or streamed if it is long. A
+    `loop` (a sound that plays again from its start when it ends) goes round
+    without a seam: resampled as a circle, and crossfaded where the file's own
+    end does not run smoothly into its start."""
     seconds = probe(path)
     if seconds <= STREAM_ABOVE_S:
-        return InMemorySound(load_sound(path, rate, channels))
+        wave = load_sound(path, rate, channels, loop=loop)
+        return seamless_loop(wave, rate) if loop else InMemorySound(wave)
     from calmflow.engine.stream import StreamedSound
 
     try:
-        sound = StreamedSound(path, rate, channels)
+        sound = StreamedSound(path, rate, channels, loop=loop)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError(path, damaged(exc)) from None
     if sound.frames <= 0:  # cannot happen after `probe`, but the mixer divides by it
@@ -260,3 +280,71 @@ def copy_looped(dest: np.ndarray, wave: np.ndarray, offset: int) -> None:
         dest[pos : pos + take] = wave[idx : idx + take]
         pos += take
         idx = 0
+
+
+LOOP_CROSSFADE_S = 0.05
+"""Where a loop's end does not run smoothly into its start, the two are
+crossfaded over this long (equal power: ambience is uncorrelated at the seam)."""
+ROUGH_SEAM = 4.0
+"""A seam is rough when its curvature (second difference) is this many times the
+sound's typical one: a step or a kink, heard as a tick at every pass."""
+
+
+LOOP_PAD_S = 0.1
+"""A loop is resampled with at least this much of itself on each side."""
+
+
+def resample_loop(data: np.ndarray, source_rate: int, rate: int) -> np.ndarray:
+    """`data` (frames × channels) as one period of a loop, at `rate`: resampled
+    with copies of itself on either side and the middle kept, so the end runs
+    into the start as it does in the file (a resampler started afresh at each
+    pass rings there). The period keeps soxr's length for the file: a loop whose
+    length in frames is not a whole number at `rate` is stretched by less than
+    one frame to fit, so that every pass starts on a frame."""
+    frames = data.shape[0]
+    from calmflow.engine.stream import resampled_length
+
+    out_frames = resampled_length(frames, source_rate, rate)
+    if out_frames == frames or frames < 2:
+        return data
+    # The padding must be a whole number of frames at both rates: a multiple of
+    # `unit` input frames, or whole passes of the loop where that is too long.
+    unit = frames // math.gcd(frames, out_frames)
+    wanted = round(LOOP_PAD_S * source_rate)
+    if unit <= frames // 4:
+        pad_in = min(-(-wanted // unit) * unit, frames // unit * unit)
+        padded = np.concatenate([data[frames - pad_in :], data, data[:pad_in]])
+    else:
+        passes = max(1, -(-wanted // frames))
+        pad_in = passes * frames
+        padded = np.concatenate([data] * (2 * passes + 1))
+    pad_out = pad_in // unit * (out_frames // math.gcd(frames, out_frames))
+    out = soxr.resample(padded, float(frames), float(out_frames))
+    return np.ascontiguousarray(out[pad_out : pad_out + out_frames], dtype=np.float32)
+
+
+def seam_is_rough(wave: np.ndarray) -> bool:
+    """Whether the jump from the last frame of `wave` back to its first stands out
+    from the sound's own sample-to-sample changes."""
+    if wave.shape[0] < 8:
+        return False
+    joined = np.concatenate([wave[-3:], wave[:3]]).astype(np.float64)
+    at_seam = np.abs(np.diff(joined, 2, axis=0)).max(axis=0)
+    typical = np.sqrt(np.mean(np.square(np.diff(wave.astype(np.float64), 2, axis=0)), axis=0))
+    return bool(np.any(at_seam > ROUGH_SEAM * typical + 1e-5))
+
+
+def seamless_loop(wave: np.ndarray, rate: int) -> InMemorySound:
+    """`wave` as a loop that goes round without a tick: as it is if its seam is
+    smooth, else with its last LOOP_CROSSFADE_S crossfaded into its first (the
+    loop is that much shorter; the first pass starts with the file's own start)."""
+    overlap = min(round(LOOP_CROSSFADE_S * rate), wave.shape[0] // 4)
+    if overlap < 2 or not seam_is_rough(wave):
+        return InMemorySound(wave)
+    period = wave.shape[0] - overlap
+    t = (np.arange(overlap) + 0.5) / overlap
+    fade_in = np.sin(0.5 * np.pi * t)[:, None]
+    fade_out = np.cos(0.5 * np.pi * t)[:, None]
+    loop = wave[:period].copy()
+    loop[:overlap] = wave[period:] * fade_out + wave[:overlap] * fade_in
+    return InMemorySound(np.ascontiguousarray(loop, dtype=np.float32), wave[:overlap].copy())

@@ -5,11 +5,13 @@ and the absolute frame, so rendering in blocks of any size gives the same
 samples as rendering in one go, and the live player and the offline render
 agree exactly. One cohesive thing, the `Engine` class, so over 400 lines.
 
-What sounds:
-- the breath guide of each segment in its voice (tone, wave or chimes),
-  looping from the segment's start;
-- a chime at the start of every segment (every phase change), unless the
-  routine says `chime: false`;
+What sounds, each at the loudness docs/sound.md sets (engine/levels.py):
+- the breath guide in its voice (tone, wave or chimes), one rhythm running on
+  across phase changes (core/breathing.py: a new pattern or level takes over
+  at the end of an exhale);
+- a chime for every phase change, unless the routine says `chime: false`, at
+  the first quiet point of the breath (core/breathing.py), with sound cues
+  ducked under it;
 - each sound or tone cue at each of its occurrences (`at`, `every`,
   `duration`), faded in over its `fade_in` at every start. A tone, and a sound
   that loops, sounds for the whole occurrence; a sound that does not loop plays
@@ -17,8 +19,10 @@ What sounds:
   to the end of the play under way (a cry is not cut off mid-sound);
 - each voice prompt once from where it comes, and background cues ducked to
   `plan.ducking` while any voice plays.
-Whatever is still sounding when its occurrence, prompt or segment ends rings
-out over a fade after that frame instead of stopping dead, so nothing clicks.
+Whatever is still sounding when its occurrence or prompt ends rings out over a
+fade after that frame instead of stopping dead, and a sound that ends on its
+own fades over its last few milliseconds, so nothing clicks. Loops go round
+without a seam (engine/media.py).
 
 A sound file that fails partway (cut short, damaged) falls silent over its
 fade-out while the rest plays on. With `skip_bad`, one that cannot be opened
@@ -29,6 +33,7 @@ Without it (`calmflow render`), either is a MediaError.
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -36,9 +41,17 @@ from pathlib import Path
 
 import numpy as np
 
-from calmflow.core.plan import BreathPlan, CueSpec, Plan
+from calmflow.core.breathing import (
+    CHIME_CLEAR_S,
+    CHIME_DUCK_HOLD_S,
+    CHIME_DUCK_S,
+    BreathSpan,
+    breath_spans,
+    chime_frames,
+)
+from calmflow.core.plan import BreathPlan, CueSpec, Plan, PlannedPhase
 from calmflow.core.timeline import Timeline
-from calmflow.engine import synth
+from calmflow.engine import levels, loudness, synth
 from calmflow.engine.media import (
     InMemorySound,
     MediaError,
@@ -49,20 +62,26 @@ from calmflow.engine.media import (
 )
 from calmflow.engine.problems import FAILED_WHILE_PLAYING, SoundProblem
 
-BREATH_TAIL_S = 0.05
 END_FADE_S = 1.5
 """Everything fades out over the last moments of a session and is silent after it."""
-SOUND_GAIN = 0.5
-"""Sound files are often mastered loud; at volume 1 they sit at half scale."""
-TONE_GAIN = 0.15
-VOICE_GAIN = 0.8
-"""Spoken prompts sit above the cues: they are what the person is listening for."""
+UNMEASURED_GAIN = 0.5
+"""A file whose loudness could not be measured plays at half scale, as files
+did before they were matched."""
 VOICE_STOP_S = 0.1
 """A voice still speaking when its phase ends stops over this long."""
-LIMIT_KNEE = 0.8
-"""Below this the mix passes untouched; above it the soft limiter bends it under full scale."""
+SOUND_END_S = 0.01
+"""A sound that ends on its own (a voice, a one-shot) fades over its last 10 ms."""
+CHIME_DUCK = 0.25
+"""Sound cues playing at a phase change go 12 dB down under its chime."""
+CEILING = 10 ** (-1.5 / 20)
+"""The loudest sample: 1.5 dB under full scale, so that peaks between samples
+stay under -1 dBTP (EBU R128), with room for a converter's own overshoot."""
+LIMIT_KNEE = 10 ** (levels.PEAK_DBTP / 20)
+"""Below this the mix passes untouched; above it the soft limiter bends it under CEILING."""
 FULL_SCALE = 32767 / 32768
-"""The loudest sample: the top of 16-bit, so a file or device converting it never wraps."""
+"""The top of 16-bit: a converter given no more than this never wraps."""
+PARTS = ("breath", "chime", "cues", "voices")
+"""What can be rendered alone (`Engine(parts=...)`), to measure each part of the mix."""
 DUCK_RAMP_S = 0.3
 """Background cues go down this smoothly when a voice starts, and back up after it."""
 SEEK_WAIT_S = 1.0
@@ -81,6 +100,10 @@ class _Sound:
     ramp_in: np.ndarray
     ramp_out: np.ndarray
     background: bool = False
+    end_ramp: np.ndarray | None = None
+    """Without `loop`: the fade over the last frames of its plays."""
+    voice: bool = False
+    """A voice prompt (not ducked under the chime; the part 'voices')."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +120,14 @@ class _Placed:
     ducks: list[tuple[int, int]]
     """[start, end) of each voice that plays, sorted by start."""
     duck_reach: list[int]
-    segment_ends: list[int]
-    """End frame of each segment of the timeline (they never decrease)."""
+    breaths: tuple[BreathSpan, ...]
+    """The breath, one span after another."""
+    breath_ends: list[int]
+    chimes: list[int]
+    """Where each chime starts, in order."""
+    chime_ducks: list[tuple[int, int]]
+    """[start, end) of the stretches where sound cues are ducked under a chime."""
+    chime_duck_reach: list[int]
 
 
 class Engine:
@@ -113,23 +142,31 @@ class Engine:
         live: bool = False,
         skip_bad: bool = False,
         leave_out: Collection[str] = (),
+        levels_cache: Path | None = None,
+        parts: Collection[str] = PARTS,
     ) -> None:
         """`live`: render() will be called from a real-time callback, so long
         files are read ahead by threads instead of as each block needs them.
         `skip_bad`: a sound file that cannot be played is left out, and said
         in `problems()`, instead of raising MediaError (a session plays on
-        without it). `leave_out`: files known to be bad, not even opened."""
+        without it). `leave_out`: files known to be bad, not even opened.
+        `levels_cache`: where sound files' loudness is kept between runs
+        (`levels.default_cache()`); None measures them in this process only.
+        `parts`: what of PARTS is heard (all of it but to measure the mix)."""
         self.plan = plan
         self.rate = plan.rate
         self.channels = channels
+        self._levels_cache = levels_cache
+        self._parts = frozenset(parts)
         self._ramps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._breath: dict[BreathPlan, np.ndarray] = {}
         for phase in plan.phases:
             if phase.breath is not None and phase.breath not in self._breath:
-                cycle = synth.breath_voice(phase.breath, self.rate)
+                cycle = synth.breath_voice(phase.breath, self.rate, levels.BREATH_LUFS)
                 if cycle is not None:
                     self._breath[phase.breath] = cycle
         self._chime = synth.chime(self.rate)
+        self._sound_end = max(2, self._frames(SOUND_END_S))
         self._files: list[tuple[str, SoundSource]] = []
         """Each sound file opened, with its source (for `problems`)."""
         self._skip_bad = skip_bad
@@ -137,6 +174,8 @@ class Engine:
         self._left_out: dict[str, SoundProblem] = {}
         """Files that could not be opened (`skip_bad`), by file."""
         self._cues: dict[str, _Sound] = {}
+        self._loudness: dict[str, float] = {}
+        """Each sound cue's loudness as it plays at full level (LUFS)."""
         for cue in plan.cues:
             sound = self._cue_sound(cue)
             if sound is not None:
@@ -150,12 +189,26 @@ class Engine:
                     source = self._open(prompt.voice)
                     if source is None:
                         continue
+                    gain, _ = self._matched(prompt.voice, "voice")
                     self._voices[prompt.voice] = _Sound(
-                        source, VOICE_GAIN, False, source.frames, voice_in, voice_out
+                        source,
+                        gain,
+                        False,
+                        source.frames,
+                        voice_in,
+                        voice_out,
+                        end_ramp=self._end_ramp(source.frames),
+                        voice=True,
                     )
+        self._breath_db = {i: self._breath_level(phase) for i, phase in enumerate(plan.phases)}
+        """Each phase's breath level, in dB from BREATH_LUFS."""
+        self._breath_gain = {
+            i: np.float32(loudness.db_gain(db)) for i, db in self._breath_db.items()
+        }
         self._has_background = any(s.background for s in self._cues.values())
-        self._breath_tail = max(1, self._frames(BREATH_TAIL_S))
-        self._ramp_down_breath = synth.fade_out(self._breath_tail)
+        self._chime_duck_ramp = max(1, self._frames(CHIME_DUCK_S))
+        self._chime_duck_up = synth.fade_in(self._chime_duck_ramp)
+        self._chime_duck_down = synth.fade_out(self._chime_duck_ramp)
         self._duck_ramp = max(1, self._frames(DUCK_RAMP_S))
         self._duck_up = synth.fade_in(self._duck_ramp)
         self._duck_down = synth.fade_out(self._duck_ramp)
@@ -163,13 +216,15 @@ class Engine:
         self._ramp_end = synth.fade_out(self._end_fade)
         self._mono = np.zeros(max_block, dtype=np.float32)
         self._duck = np.zeros(max_block, dtype=np.float32)
+        self._chime_duck = np.zeros(max_block, dtype=np.float32)
+        self._both = np.zeros(max_block, dtype=np.float32)
         self._stereo = np.zeros((max_block, channels), dtype=np.float32)
         self._level = np.zeros((max_block, channels), dtype=np.float32)
         self._over = np.zeros((max_block, channels), dtype=bool)
         # Written and read only by the thread that calls render(): the timeline
         # last rendered and what sounds on it, worked out once per timeline.
         self._placed_for: Timeline | None = None
-        self._placed = _Placed([], [], [], [], [])
+        self._placed = _Placed([], [], [], [], (), [], [], [], [])
         # Written by prepare() in another thread (one assignment), read by render().
         self._prepared: tuple[Timeline, _Placed] | None = None
         self._sources = [s.source for s in (*self._cues.values(), *self._voices.values())]
@@ -220,12 +275,12 @@ class Engine:
             self._ramps[frames] = (synth.fade_in(frames), synth.fade_out(frames))
         return self._ramps[frames]
 
-    def _open(self, file: str) -> SoundSource | None:
+    def _open(self, file: str, *, loop: bool = False) -> SoundSource | None:
         """The sound in `file`, or None if it is left out (`leave_out`, `skip_bad`)."""
         if file in self._leave_out or file in self._left_out:
             return None
         try:
-            source = open_sound(Path(file), self.rate, self.channels)
+            source = open_sound(Path(file), self.rate, self.channels, loop=loop)
         except Exception as exc:
             if not self._skip_bad:
                 raise
@@ -239,24 +294,67 @@ class Engine:
     def _cue_sound(self, cue: CueSpec) -> _Sound | None:
         source: SoundSource | None
         if cue.kind == "sound" and cue.file:
-            source = self._open(cue.file)
+            # Plays back to back (`min_length`) meet as a loop's passes do.
+            source = self._open(cue.file, loop=cue.loop or cue.min_frames > 0)
             if source is None:
                 return None
-            gain, loop = SOUND_GAIN * cue.volume, cue.loop
+            gain, lufs = self._matched(cue.file, cue.role, cue.volume)
+            loop = cue.loop
         elif cue.kind == "tone" and cue.tone_hz:
-            period = synth.tone_loop(cue.tone_hz, self.rate)
+            period = synth.at_loudness(
+                synth.tone_loop(cue.tone_hz, self.rate),
+                self.rate,
+                levels.ROLE_LUFS[levels.TONE_ROLE],
+            )
             source = InMemorySound(np.repeat(period[:, None], self.channels, axis=1))
             # A tone has no end of its own: it sounds for its whole occurrence.
-            gain, loop = TONE_GAIN * cue.volume, True
+            gain, loop = cue.volume, True
+            lufs = levels.ROLE_LUFS[levels.TONE_ROLE] + 20 * math.log10(max(cue.volume, 1e-9))
         else:
             return None
+        if gain > 0:
+            self._loudness[cue.name] = lufs
         length = source.frames
         # Sources are never empty (media refuses them), but an empty one must be
         # silence, not a division by zero in the audio process.
         plays = max(1, -(-cue.min_frames // max(length, 1)))
         ramp_in, _ = self._ramp_pair(cue.fade_in_frames)
         _, ramp_out = self._ramp_pair(cue.fade_out_frames)
-        return _Sound(source, gain, loop, plays * length, ramp_in, ramp_out, cue.background)
+        end_ramp = None if loop else self._end_ramp(plays * length)
+        return _Sound(
+            source, gain, loop, plays * length, ramp_in, ramp_out, cue.background, end_ramp
+        )
+
+    def _matched(self, file: str, role: str, volume: float = 1.0) -> tuple[float, float]:
+        """The gain that brings `file` to its role's loudness at `volume`, and the
+        loudness it then has (LUFS); a file that cannot be measured plays at half
+        scale."""
+        try:
+            level = levels.file_level(Path(file), self._levels_cache)
+        except Exception:  # read once already: whatever fails now, the file plays on
+            return UNMEASURED_GAIN * volume, levels.ROLE_LUFS[role]
+        gain = levels.matched_gain(level, role, volume).gain
+        if gain <= 0 or not math.isfinite(level.lufs):
+            return gain, -math.inf
+        return gain, level.lufs + 20 * math.log10(gain)
+
+    def _breath_level(self, phase: PlannedPhase) -> float:
+        """The breath's level in `phase`, in dB from BREATH_LUFS: softer in a rest,
+        and under the loudest looping ambience the phase has."""
+        ambience = [
+            self._loudness[name]
+            for name in phase.cues
+            if name in self._loudness
+            and self.plan.cue(name).kind == "sound"
+            and self.plan.cue(name).role == "ambience"
+            and self.plan.cue(name).loop
+        ]
+        level = levels.breath_level_db(phase.kind, max(ambience) if ambience else None)
+        return round(level - levels.BREATH_LUFS, 2)
+
+    def _end_ramp(self, frames: int) -> np.ndarray:
+        """The fade over the last frames of a sound `frames` long that ends on its own."""
+        return synth.fade_out(max(1, min(self._sound_end, frames // 2)))
 
     def prepare(self, timeline: Timeline) -> None:
         """Work out what sounds on `timeline` before it is rendered, so that the
@@ -315,16 +413,25 @@ class Engine:
                 ducks.append((span.start_frame, extent))
         sounds.sort(key=lambda s: s[0])
         ducks.sort()
+        breaths = breath_spans(timeline, level=lambda phase: self._breath_db[phase])
+        chimes = chime_frames(timeline)
+        clear, hold = self._frames(CHIME_CLEAR_S), self._frames(CHIME_DUCK_HOLD_S)
+        chime_ducks = [(max(c.change_frame, c.frame - clear), c.frame + hold) for c in chimes]
         return _Placed(
             sounds,
             _running_max(s[2] for s in sounds),
             ducks,
-            _running_max(self._duck_extent(*d) for d in ducks),
-            [seg.end_frame for seg in timeline.segments],
+            _running_max(self._duck_extent(*d, self._duck_ramp) for d in ducks),
+            breaths,
+            [span.end_frame for span in breaths],
+            [c.frame for c in chimes],
+            chime_ducks,
+            _running_max(self._duck_extent(*d, self._chime_duck_ramp) for d in chime_ducks),
         )
 
-    def _duck_extent(self, start: int, end: int) -> int:
-        return max(end, start + self._duck_ramp) + self._duck_ramp
+    @staticmethod
+    def _duck_extent(start: int, end: int, ramp: int) -> int:
+        return max(end, start + ramp) + ramp
 
     def render(self, timeline: Timeline, start_frame: int, out: np.ndarray) -> None:
         """Fill `out` (frames × channels, float32) with the timeline from `start_frame`."""
@@ -336,40 +443,55 @@ class Engine:
             return
         out.fill(0.0)
         end = start_frame + n
-        horizon = max(self._breath_tail, self._chime.shape[0])
-        chime = timeline.plan.chime
         placed = self._place(timeline)
-        segments = timeline.segments
-        # the first segment that can still sound here (its breath tail or chime)
-        for i in range(
-            bisect.bisect_right(placed.segment_ends, start_frame - horizon), len(segments)
-        ):
-            seg = segments[i]
-            if seg.start_frame >= end:
-                break
-            if seg.end_frame + horizon <= start_frame:
-                continue
-            phase = timeline.plan.phases[seg.phase]
-            breath = self._breath.get(phase.breath) if phase.breath is not None else None
-            if breath is not None:
-                self._add_mono(
-                    out,
-                    start_frame,
-                    breath,
-                    seg.start_frame,
-                    seg.end_frame,
-                    loop=True,
-                    tail=self._ramp_down_breath,
-                )
-            if chime and seg.end_frame > seg.start_frame:  # a phase cut before it began: none
-                self._add_mono(out, start_frame, self._chime, seg.start_frame, None, loop=False)
-        duck = self._duck_gain(placed, start_frame, n) if self._has_background else None
+        parts = self._parts
+        if "breath" in parts:
+            breaths = placed.breaths
+            for i in range(bisect.bisect_right(placed.breath_ends, start_frame), len(breaths)):
+                span = breaths[i]
+                if span.start_frame >= end:
+                    break
+                cycle = self._breath.get(span.breath)
+                if cycle is not None:
+                    self._add_breath(out, start_frame, cycle, span)
+        if "chime" in parts:
+            chimes = placed.chimes
+            length = self._chime.shape[0]
+            for i in range(bisect.bisect_right(chimes, start_frame - length), len(chimes)):
+                if chimes[i] >= end:
+                    break
+                self._add_mono(out, start_frame, self._chime, chimes[i], None, loop=False)
+        duck = (
+            self._duck_gain(
+                placed.ducks,
+                placed.duck_reach,
+                start_frame,
+                self._duck[:n],
+                self._duck_ramp,
+                (self._duck_up, self._duck_down),
+            )
+            if self._has_background
+            else None
+        )
+        chime_duck = (
+            self._duck_gain(
+                placed.chime_ducks,
+                placed.chime_duck_reach,
+                start_frame,
+                self._chime_duck[:n],
+                self._chime_duck_ramp,
+                (self._chime_duck_up, self._chime_duck_down),
+                depth=CHIME_DUCK,
+            )
+            if self._cues
+            else None
+        )
         for i in range(bisect.bisect_right(placed.reach, start_frame), len(placed.sounds)):
             start, stop, extent, sound = placed.sounds[i]
             if start >= end:
                 break
-            if extent > start_frame:
-                self._add_sound(out, start_frame, sound, start, stop, extent, duck)
+            if extent > start_frame and ("voices" if sound.voice else "cues") in parts:
+                self._add_sound(out, start_frame, sound, start, stop, extent, duck, chime_duck)
         self._fade_at_end(out, start_frame, timeline.end_frame)
         self._soft_limit(out)
 
@@ -384,7 +506,7 @@ class Engine:
         level, over = self._level[:n], self._over[:n]
         np.abs(out, out=level)
         np.greater(level, LIMIT_KNEE, out=over)
-        room = FULL_SCALE - LIMIT_KNEE
+        room = CEILING - LIMIT_KNEE
         level -= LIMIT_KNEE
         level /= room
         np.tanh(level, out=level)
@@ -392,7 +514,7 @@ class Engine:
         level += LIMIT_KNEE
         np.copysign(level, out, out=level)
         np.copyto(out, level, where=over)
-        np.clip(out, -FULL_SCALE, FULL_SCALE, out=out)  # float32 rounding at the very top
+        np.clip(out, -CEILING, CEILING, out=out)  # float32 rounding at the very top
 
     def _fade_at_end(self, out: np.ndarray, block_start: int, stop: int) -> None:
         block_end = block_start + out.shape[0]
@@ -407,19 +529,32 @@ class Engine:
         if block_end > stop:
             out[max(0, stop - block_start) :] = 0.0
 
-    def _duck_gain(self, placed: _Placed, block_start: int, n: int) -> np.ndarray | None:
-        """The gain of background cues over the block, or None where no voice is near.
+    def _duck_gain(
+        self,
+        ducks: list[tuple[int, int]],
+        reach: list[int],
+        block_start: int,
+        buffer: np.ndarray,
+        ramp: int,
+        curves: tuple[np.ndarray, np.ndarray],
+        *,
+        depth: float | None = None,
+    ) -> np.ndarray | None:
+        """The gain of ducked cues over the block (`buffer`'s length), or None
+        where nothing ducks them: under voices (background cues, to
+        `plan.ducking`) or under chimes (every sound cue, to `depth`).
 
-        How far ducked is the largest of one trapezoid per voice (down over
-        DUCK_RAMP_S from its start, up over DUCK_RAMP_S after it ends): smooth
-        however voices overlap, and a voice only changes frames from its start
-        on, so a prompt placed at a cut leaves what was already played alone.
+        How far ducked is the largest of one trapezoid per duck (down over
+        `ramp` from its start, up over `ramp` after it ends): smooth however
+        they overlap, and a duck only changes frames from its start on, so one
+        placed at a cut leaves what was already played alone.
         """
+        n = buffer.shape[0]
         block_end = block_start + n
-        depth: np.ndarray | None = None
-        ramp = self._duck_ramp
-        for i in range(bisect.bisect_right(placed.duck_reach, block_start), len(placed.ducks)):
-            start, end = placed.ducks[i]
+        found: np.ndarray | None = None
+        up, down = curves
+        for i in range(bisect.bisect_right(reach, block_start), len(ducks)):
+            start, end = ducks[i]
             if start >= block_end:
                 break
             low_from = start + ramp
@@ -427,27 +562,43 @@ class Engine:
             extent = up_from + ramp
             if extent <= block_start:
                 continue
-            if depth is None:
-                depth = self._duck[:n]
-                depth.fill(0.0)
+            if found is None:
+                found = buffer
+                found.fill(0.0)
             for a, b, curve, origin in (
-                (start, low_from, self._duck_up, start),
-                (up_from, extent, self._duck_down, up_from),
+                (start, low_from, up, start),
+                (up_from, extent, down, up_from),
             ):
                 lo, hi = max(a, block_start), min(b, block_end)
                 if lo < hi:
-                    part = depth[lo - block_start : hi - block_start]
+                    part = found[lo - block_start : hi - block_start]
                     np.maximum(part, curve[lo - origin : hi - origin], out=part)
             lo, hi = max(low_from, block_start), min(up_from, block_end)
             if lo < hi:
-                depth[lo - block_start : hi - block_start] = 1.0
-        if depth is not None:
-            depth *= self.plan.ducking - 1.0
-            depth += 1.0
-        return depth
+                found[lo - block_start : hi - block_start] = 1.0
+        if found is not None:
+            found *= (self.plan.ducking if depth is None else depth) - 1.0
+            found += 1.0
+        return found
 
     # Each source is added over the overlap of the block with its own extent:
     # [start, stop) at full level, then a ramp down.
+
+    def _add_breath(
+        self, out: np.ndarray, block_start: int, cycle: np.ndarray, span: BreathSpan
+    ) -> None:
+        """The breath over the block, in cycles counted from the span's origin."""
+        lo = max(block_start, span.start_frame)
+        hi = min(block_start + out.shape[0], span.end_frame)
+        if lo >= hi:
+            return
+        buf = self._mono[: hi - lo]
+        copy_looped(buf, cycle, lo - span.origin_frame)
+        gain = self._breath_gain[span.phase]
+        if gain != 1.0:
+            buf *= gain
+        for c in range(out.shape[1]):
+            out[lo - block_start : hi - block_start, c] += buf
 
     def _add_mono(
         self,
@@ -488,6 +639,7 @@ class Engine:
         stop: int,
         extent: int,
         duck: np.ndarray | None,
+        chime_duck: np.ndarray | None = None,
     ) -> None:
         lo = max(block_start, start)
         hi = min(block_start + out.shape[0], extent)
@@ -522,10 +674,25 @@ class Engine:
         if hi > stop:
             t0 = max(lo, stop)
             buf[t0 - lo : hi - lo] *= sound.ramp_out[t0 - stop : hi - stop, None]
+        end_ramp = sound.end_ramp
+        if end_ramp is not None:
+            fade_from = start + sound.play_frames - end_ramp.shape[0]
+            if hi > fade_from:
+                t0 = max(lo, fade_from)
+                buf[t0 - lo : hi - lo] *= end_ramp[t0 - fade_from : hi - fade_from, None]
         if failed_at is not None:
             buf *= sound.ramp_out[lo - failed_at : hi - failed_at, None]
         if duck is not None and sound.background:
-            buf *= duck[lo - block_start : hi - block_start, None]
+            ducked = duck[lo - block_start : hi - block_start]
+            if chime_duck is not None and not sound.voice:
+                ducked = np.minimum(
+                    ducked,
+                    chime_duck[lo - block_start : hi - block_start],
+                    out=self._both[: hi - lo],
+                )
+            buf *= ducked[:, None]
+        elif chime_duck is not None and not sound.voice:
+            buf *= chime_duck[lo - block_start : hi - block_start, None]
         out[lo - block_start : hi - block_start] += buf
 
     def _read_failed(self, source: SoundSource, exc: Exception | None) -> None:

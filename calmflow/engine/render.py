@@ -106,6 +106,7 @@ def render_wav(
     *,
     subtype: str = "PCM_16",
     engine: Engine | None = None,
+    levels_cache: Path | None = None,
 ) -> int:
     """Write the timeline's sound to `path`; return the number of frames written.
 
@@ -119,7 +120,7 @@ def render_wav(
     """
     refuse_unless_file(path)
     if engine is None:
-        engine = Engine(timeline.plan, max_block=BLOCK_FRAMES)
+        engine = Engine(timeline.plan, max_block=BLOCK_FRAMES, levels_cache=levels_cache)
         try:
             return render_wav(timeline, path, subtype=subtype, engine=engine)
         finally:

@@ -71,10 +71,14 @@ def resampled_length(frames: int, source_rate: int, rate: int) -> int:
 class StreamedSound:
     """A sound file read from disk as it plays; see the module docstring."""
 
-    def __init__(self, path: Path, rate: int, channels: int) -> None:
+    def __init__(self, path: Path, rate: int, channels: int, *, loop: bool = False) -> None:
         self.path = path
         self.rate = rate
         self.channels = channels
+        self.loop = loop
+        """Plays go back to back: each is resampled as part of a circle (the
+        file's end before its start, its start after its end), so the seam
+        between them is as smooth as in the file."""
         with silenced():
             self._file = sf.SoundFile(str(path))
         self.source_rate: int = self._file.samplerate
@@ -222,12 +226,40 @@ class StreamedSound:
         """Start decoding afresh at or just before virtual frame `v`."""
         play, f = divmod(v, self.frames)
         units = f // self._grid_out
-        pad = math.ceil(PAD_S * self.source_rate / self._grid_in) if self._resampling else 0
+        pad = self._pad_units if self._resampling else 0
         pad = min(pad, units)
         self._file.seek((units - pad) * self._grid_in)
         self._drop = pad * self._grid_out
         self._resampler = self._new_resampler()
+        if units == 0:
+            self._prime()
         self._lo = self._hi = play * self.frames + units * self._grid_out
+
+    @property
+    def _pad_units(self) -> int:
+        return int(math.ceil(PAD_S * self.source_rate / self._grid_in))
+
+    def _prime(self) -> None:
+        """At the start of a play of a loop, give the resampler the file's end
+        first (and drop what it makes of it), so the play starts as the last one
+        ended, not from a resampler's cold start. Leaves the file at its start."""
+        if not (self.loop and self._resampler is not None):
+            return
+        tail_in = min(self._pad_units * self._grid_in, self._file.frames)
+        tail_in -= tail_in % self._grid_in
+        if tail_in <= 0:
+            return
+        self._file.seek(self._file.frames - tail_in)
+        tail = self._adapt(self._file.read(tail_in, dtype="float32", always_2d=True))
+        made = self._resampler.resample_chunk(tail, last=False).shape[0]
+        self._drop = tail_in // self._grid_in * self._grid_out - made
+        self._file.seek(0)
+
+    def _adapt(self, data: np.ndarray) -> np.ndarray:
+        """`data` with the channels played: the first ones, or a mono file's in each."""
+        if data.shape[1] >= self.channels:
+            return np.ascontiguousarray(data[:, : self.channels])
+        return np.ascontiguousarray(np.repeat(data[:, :1], self.channels, axis=1))
 
     @property
     def _resampling(self) -> bool:
@@ -243,12 +275,16 @@ class StreamedSound:
         from its start (the next play)."""
         data = self._file.read(self._chunk_in, dtype="float32", always_2d=True)
         at_end = data.shape[0] < self._chunk_in or self._file.tell() >= self._file.frames
-        if data.shape[1] >= self.channels:
-            data = data[:, : self.channels]
-        else:
-            data = np.repeat(data[:, :1], self.channels, axis=1)
-        if self._resampler is not None:
-            data = self._resampler.resample_chunk(np.ascontiguousarray(data), last=at_end)
+        data = self._adapt(data)
+        if self._resampler is not None and at_end and self.loop:
+            # The play's end runs into the file's start, as the next play does.
+            made = self._resampler.resample_chunk(data, last=False)
+            self._file.seek(0)
+            head_in = min(self._pad_units * self._grid_in, self._file.frames)
+            head = self._adapt(self._file.read(head_in, dtype="float32", always_2d=True))
+            data = np.concatenate([made, self._resampler.resample_chunk(head, last=True)])
+        elif self._resampler is not None:
+            data = self._resampler.resample_chunk(data, last=at_end)
         if self._drop:
             dropped = min(self._drop, data.shape[0])
             data, self._drop = data[dropped:], self._drop - dropped
@@ -262,6 +298,7 @@ class StreamedSound:
             self._file.seek(0)
             self._resampler = self._new_resampler()
             self._drop = 0
+            self._prime()
 
     def _append(self, data: np.ndarray) -> None:
         n = data.shape[0]

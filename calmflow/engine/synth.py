@@ -7,19 +7,29 @@ copies and adds slices of these arrays, which keeps the audio callback cheap
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from calmflow.core.breathing import BELL_S
 from calmflow.core.plan import BreathPlan
+from calmflow.engine import loudness
 
 BREATH_LOW_HZ = 220.0
 """Where the breath tone starts an inhale (A3) and ends an exhale."""
 BREATH_HIGH_HZ = 330.0
 """Where it peaks at the top of the inhale (E4): a gentle fifth."""
 BREATH_GAIN = 0.2
+"""The tone's peak before its loudness is set (every voice is brought to one
+loudness, `at_loudness`)."""
 CHIME_HZ = 880.0
 """Chime fundamental (A5), above every partial of the breath tone, so each can be told apart."""
-CHIME_GAIN = 0.22
+CHIME_GAIN = 0.1237
+"""About -18.6 dBFS at its peak: 5 dB under the first chime calmflow had, which
+startled more than it soothed (it stays clearly above the breath, docs/sound.md)."""
 CHIME_S = 3.0
+CHIME_ATTACK_S = 0.02
+"""A bell struck softly: 20 ms to its full level (a struck bell's 4 ms is a tick)."""
 WAVE_LOW_RMS = 0.06
 """The breath wave's body: noise darkened below about 700 Hz, like a swell far out."""
 WAVE_HIGH_RMS = 0.025
@@ -33,7 +43,7 @@ BREATH_CHIME_IN_HZ = 587.33
 BREATH_CHIME_OUT_HZ = 392.0
 """The lower one at each exhale (G4)."""
 BREATH_CHIME_GAIN = 0.12
-BREATH_CHIME_S = 0.9
+BREATH_CHIME_S = BELL_S
 """Shorter than the shortest breath step (1 s), so one never rings into the next."""
 MIN_RAMP_S = 0.005
 """The shortest fade anything gets: below it a start or stop is heard as a click."""
@@ -86,15 +96,32 @@ def breath_cycle(breath: BreathPlan, rate: int) -> np.ndarray:
     return (BREATH_GAIN / 1.18 * env * wave).astype(np.float32)
 
 
-def breath_voice(breath: BreathPlan, rate: int) -> np.ndarray | None:
-    """One cycle of the breath guide in its voice, or None for voice 'none'."""
+def breath_voice(breath: BreathPlan, rate: int, lufs: float | None = None) -> np.ndarray | None:
+    """One cycle of the breath guide in its voice, or None for voice 'none'; at
+    `lufs` (looped, in both channels) if given, so the voices sound equally loud."""
     if breath.voice == "wave":
-        return breath_wave_cycle(breath, rate)
-    if breath.voice == "chime":
-        return breath_chime_cycle(breath, rate)
-    if breath.voice == "none":
+        cycle = breath_wave_cycle(breath, rate)
+    elif breath.voice == "chime":
+        cycle = breath_chime_cycle(breath, rate)
+    elif breath.voice == "none":
         return None
-    return breath_cycle(breath, rate)
+    else:
+        cycle = breath_cycle(breath, rate)
+    return cycle if lufs is None else at_loudness(cycle, rate, lufs)
+
+
+STEREO_LU = 10 * math.log10(2)
+"""A mono wave played in both channels measures this much louder than alone."""
+
+
+def at_loudness(mono: np.ndarray, rate: int, lufs: float) -> np.ndarray:
+    """`mono`, as a loop, scaled to measure `lufs` in both channels (float32).
+    The gain is rounded to 0.01 dB, so the same wave always gets the same one."""
+    measured = loudness.integrated(mono, rate, loop=True) + STEREO_LU
+    if not math.isfinite(measured):
+        return mono
+    gain = loudness.db_gain(round(lufs - measured, 2))
+    return (mono * np.float32(gain)).astype(np.float32)
 
 
 def _shaped_noise(
@@ -171,13 +198,13 @@ def breath_chime_cycle(breath: BreathPlan, rate: int) -> np.ndarray:
 
 
 def chime(rate: int) -> np.ndarray:
-    """A soft bell: a few inharmonic partials, each decaying naturally."""
+    """A soft bell: a few inharmonic partials, each decaying naturally, struck softly."""
     n = int(CHIME_S * rate)
     t = np.arange(n) / rate
     wave = np.zeros(n)
     for ratio, amp, decay_s in ((1.0, 1.0, 1.1), (2.01, 0.35, 0.6), (3.03, 0.12, 0.35)):
         wave += amp * np.exp(-t / decay_s) * np.sin(2 * np.pi * CHIME_HZ * ratio * t)
-    attack = int(0.004 * rate)
+    attack = int(CHIME_ATTACK_S * rate)
     wave[:attack] *= _raised_cosine(attack)
     tail = int(0.3 * rate)
     wave[n - tail :] *= _raised_cosine(tail)[::-1]

@@ -237,12 +237,10 @@ class Player:
         return undone[0] if undone else None
 
     def next_phase(self) -> None:
-        """Skip the rest of this phase; in the last phase, that finishes the session."""
+        """Skip the rest of this phase, from when that can be heard; in the last
+        phase, that finishes the session."""
         self.tick()
         if self.ended or self.session_id is None:
-            return
-        if self.session.segment_index == len(self.session.timeline.segments) - 1:
-            self.finish()
             return
         skipped = self.session.phase.name
         events = self.session.next_phase(self._change_frame())
@@ -258,10 +256,11 @@ class Player:
         self._handle(self.session.flow_stopped(self._change_frame()))
 
     def toggle_pause(self) -> bool:
-        """Pause or resume sound and clock together; return whether now paused."""
-        if self.ended:
-            return self.paused
+        """Pause or resume sound and clock together; return whether now paused.
+        A session that has reached its end by now is not paused."""
         self.tick()
+        if self.ended or self.session_id is None:
+            return self.paused
         self.paused = not self.paused
         if self.paused:
             self.output.pause()
@@ -276,6 +275,7 @@ class Player:
 
         Only the loudness changes: the audio process ramps to it over a few
         milliseconds, and the session's timing does not move."""
+        self.tick()
         level = self._clamp(self.volume_db + steps * VOLUME_STEP_DB)
         if self.ended or self.session_id is None or (level == self.volume_db and not self.muted):
             return self.volume_db
@@ -288,6 +288,7 @@ class Player:
     def toggle_mute(self) -> bool:
         """Silence the sound, or bring it back; the guide and the clock go on.
         Return whether muted now."""
+        self.tick()
         if self.ended or self.session_id is None:
             return self.muted
         self.muted = not self.muted

@@ -8,9 +8,11 @@ change the log call it (a session starting, one logged by hand).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from calmflow.core.schedule import (
     GRACE,
@@ -31,6 +33,27 @@ from calmflow.system import wallclock
 if TYPE_CHECKING:
     from calmflow.core.supply import SupplyFlag
     from calmflow.store.store import Store
+
+T = TypeVar("T")
+
+OPTIONS = {
+    "times": "--times",
+    "every": "--every",
+    "night": "--night",
+    "grace": "--grace",
+    "from": "--from",
+    "ask": "say when you pump: --times 06:00,09:00,... or --every 3h",
+}
+"""What a mistake calls each part of a schedule on the command line."""
+BOXES = {
+    "times": "Times",
+    "every": "Every",
+    "night": "Night off",
+    "grace": "On time up to",
+    "from": "From",
+    "ask": "say when you pump: fill in Times (like 06:00, 09:00) or Every (like 3h)",
+}
+"""The same, on the schedule screen: the boxes' names."""
 
 
 def current_status(store: Store) -> tuple[Status, Schedule] | None:
@@ -80,21 +103,24 @@ def schedule_from_options(
     start: time | None = None,
     *,
     now: datetime | None = None,
+    names: Mapping[str, str] = OPTIONS,
 ) -> Schedule:
     """The schedule asked for, keeping what is not given from `base`; ValueError
-    saying what is wrong, with the option at fault. An interval counts each day
-    from `start` (--from), else from its night's end, else from the one it had,
-    else from the whole hour nearest to `now` on the person's clock."""
+    saying what is wrong, with the option at fault (or the box, with `names=BOXES`).
+    An interval counts each day from `start` (--from), else from its night's end,
+    else from the one it had, else from the whole hour nearest to `now` on the
+    person's clock."""
+    n = names
     if times is not None and every is not None:
-        raise ValueError("give --times or --every, not both")
+        raise ValueError(f"give {n['times']} or {n['every']}, not both")
     interval = every is not None or (times is None and base is not None and base.every is not None)
     if (night or start) and not interval:
-        option = "--night" if night else "--from"
-        raise ValueError(f"{option} goes with --every (fixed times need no night gap)")
+        option = n["night"] if night else n["from"]
+        raise ValueError(f"{option} goes with {n['every']} (fixed times need no night gap)")
     if every is not None and not timedelta(hours=1) <= every <= timedelta(hours=12):
-        raise ValueError("--every: give a length from 1h to 12h")
+        raise ValueError(f"{n['every']}: give a length from 1h to 12h")
     if grace is not None and grace > MAX_GRACE:
-        raise ValueError("--grace: give at most 4h")
+        raise ValueError(f"{n['grace']}: give at most 4h")
     if times is not None:
         kind: dict[str, Any] = {"times": times}
     elif interval:
@@ -113,7 +139,7 @@ def schedule_from_options(
     elif base is not None:
         kind = {"times": base.times}
     else:
-        raise ValueError("say when you pump: --times 06:00,09:00,... or --every 3h")
+        raise ValueError(n["ask"])
     kind["grace"] = grace if grace is not None else (base.grace if base else GRACE)
     return Schedule(**kind)
 
@@ -127,15 +153,36 @@ def schedule_from_text(
     start: str | None = None,
 ) -> Schedule:
     """`schedule_from_options` from what was typed in the boxes of the schedule
-    screen (None or '' for a box left empty), with the same words for mistakes."""
+    screen (None or '' for a box left empty); a mistake names the box ("Every:
+    give a length like 3h"), not the command line's option."""
     return schedule_from_options(
         base,
-        parse_times(times) if times else None,
-        parse_span(every, "--every") if every else None,
-        parse_night(night) if night else None,
-        parse_span(grace, "--grace") if grace else None,
-        parse_clock(start, "--from") if start else None,
+        _boxed(parse_times, "times", times),
+        _boxed(parse_span, "every", every),
+        _boxed(parse_night, "night", night),
+        _boxed(parse_span, "grace", grace),
+        _boxed(parse_clock, "from", start),
+        names=BOXES,
     )
+
+
+_QUOTED = re.compile(r"""^ (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"): """)
+"""What follows the option's name in a parse error: the text typed, as Python quotes it."""
+
+
+def _boxed(parse: Callable[[str, str], T], box: str, text: str | None) -> T | None:
+    """`parse(text)` for a box of the schedule screen (None when left empty), its
+    mistake said with the box's name in place of the option and of what was typed
+    (the person sees it in the box)."""
+    if not text:
+        return None
+    option = OPTIONS[box]
+    try:
+        return parse(text, option)
+    except ValueError as exc:
+        said = str(exc).removeprefix(option)
+        said = said.removeprefix(": ") if said.startswith(": ") else _QUOTED.sub("", said, 1)
+        raise ValueError(f"{BOXES[box]}: {said}") from None
 
 
 def write_calendar(store: Store, path: Path, sched: Schedule, *, remind: timedelta) -> int:

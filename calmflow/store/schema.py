@@ -220,6 +220,36 @@ def _v9_schedule_from_and_exports(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10_babybuddy_sync(conn: sqlite3.Connection) -> None:
+    # `calmflow sync babybuddy`: the unit each Baby Buddy (by its URL) keeps amounts
+    # in, and which session became which of its pumping entries, for which child,
+    # with the amount (in that unit), the times and the notes sent, so a later run
+    # sends only what is new and PATCHes what changed. An entry is one session's.
+    conn.execute(
+        """
+        CREATE TABLE babybuddy_instances (
+            url  TEXT PRIMARY KEY,
+            unit TEXT NOT NULL CHECK (unit IN ('ml', 'oz'))
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE babybuddy_entries (
+            url          TEXT NOT NULL,
+            child_id     INTEGER NOT NULL,
+            session_uuid TEXT NOT NULL,
+            entry_id     INTEGER NOT NULL,
+            amount       REAL NOT NULL,
+            start        TEXT NOT NULL,
+            end          TEXT NOT NULL,
+            notes        TEXT NOT NULL,
+            synced_at    TEXT NOT NULL,
+            PRIMARY KEY (url, child_id, session_uuid),
+            UNIQUE (url, entry_id)
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
@@ -233,4 +263,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
         "the time an interval schedule counts from, and sessions sent to Baby Buddy",
         _v9_schedule_from_and_exports,
     ),
+    ("sessions sent to Baby Buddy's API, each linked to its entry", _v10_babybuddy_sync),
 ]

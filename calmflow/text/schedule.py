@@ -8,6 +8,12 @@ from datetime import datetime, timedelta
 from calmflow.core.schedule import CATCH_UP_ROUTINE, POWER_ROUTINE, Schedule, Status
 from calmflow.system import wallclock
 
+CATCH_UP_WORDS = (
+    "it starts gently, with warmth, massage and low suction for full breasts,"
+    " then goes on as a usual session"
+)
+"""What the catch-up routine is (it is as long as a usual session, not a short one)."""
+
 
 def describe(schedule: Schedule) -> str:
     """'at 06:00, 09:00; a session up to 45 min late is on time', or 'every 3 h
@@ -64,7 +70,8 @@ def next_lines(result: Status) -> list[str]:
     if result.suggest_catch_up:
         lines.append(
             "Pump as soon as you can: even 10 to 15 minutes helps."
-            f" `calmflow play {CATCH_UP_ROUTINE}` is a short session for that."
+            f" `calmflow play {CATCH_UP_ROUTINE}` is made for after a missed session:"
+            f" {CATCH_UP_WORDS}."
         )
     if result.suggest_power_pumping_on is not None:
         lines.append(

@@ -30,13 +30,19 @@ def when_text(started: datetime, now: datetime) -> str:
 
 
 def volume_text(record: SessionRecord) -> str:
-    """The volume in the unit it was typed in; '' when none was given."""
+    """The volume in the unit it was typed in ('4 oz', not '118.3 ml'); '' when
+    none was given."""
     ml = record.volume_total_ml
     if ml is None:
         return ""
-    if record.volume_unit == "oz":
-        return f"{ml / ML_PER_OZ:.1f} oz"
-    return f"{ml:.0f} ml"
+    return amount_text(ml, record.volume_unit)
+
+
+def amount_text(ml: float, unit: str | None) -> str:
+    """'4 oz', '2.5 oz', '115 ml': an amount in `unit`, to a tenth, as it was typed."""
+    if unit == "oz":
+        return f"{round(ml / ML_PER_OZ, 1):g} oz"
+    return f"{round(ml, 1):g} ml"
 
 
 def letdowns_text(record: SessionRecord) -> str:

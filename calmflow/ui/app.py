@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from calmflow.system.exits import EXIT_INTERNAL
 from calmflow.text.numbers import clock_text
+from calmflow.ui import night as night_palette
 from calmflow.ui.safe import plain
 from calmflow.ui.screens.help import HelpScreen
 
@@ -30,10 +31,14 @@ if TYPE_CHECKING:
     from calmflow.core.routine_loading import LoadedRoutine
     from calmflow.services.player import Player
     from calmflow.store.store import Store
+    from calmflow.ui.screens.player_words import NightSwitched, SessionSettled
 
 OutputFactory = Callable[["Plan"], "Output"]
 """Makes the sound output for the plan of the session about to start."""
 
+
+QUIT_NOTICE_S = 1.5
+"""How long ctrl+q's 'Session saved' stays on the screen before calmflow closes."""
 
 OVERLAYS = (HelpScreen, CommandPalette)
 """Screens a person opens for a moment over another: help and the command palette."""
@@ -81,8 +86,17 @@ class CalmflowApp(App[None]):
         output_factory: OutputFactory,
         loaded: LoadedRoutine | None = None,
         clock: Callable[[], float] = time.monotonic,
+        night: bool | None = None,
     ) -> None:
         super().__init__()
+        self.register_theme(night_palette.THEME)
+        self.night_by_clock = night is None and night_palette.is_night()
+        """No one chose: it is night on the person's clock, so the night palette."""
+        self.night = night if night is not None else self.night_by_clock
+        """The dim, warm night palette is on (--night, CALMFLOW_NIGHT, d while playing)."""
+        self._day_theme: str | None = None
+        self._quitting = False
+        """ctrl+q has ended the session and calmflow is about to close."""
         self.store = store
         self.output_factory = output_factory
         self.loaded = loaded
@@ -90,11 +104,15 @@ class CalmflowApp(App[None]):
         self.player: Player | None = None
         self.session_id: int | None = None
         """The last session played, once it has started."""
+        self.reduced_motion = False
+        """A plain count instead of the growing and shrinking shape."""
         self.unsaved_message: str | None = None
         """What could not be written to the log, for the command to report."""
 
     def on_mount(self) -> None:
         self._end_on_hang_up()
+        if self.night:
+            self.set_night(True)
         if self.loaded is not None:
             self.play(self.loaded, then_exit=True)
         else:
@@ -130,10 +148,27 @@ class CalmflowApp(App[None]):
 
         def done(_: object) -> None:
             self.session_id = self.player.session_id if self.player else None
+            self.player = None  # over: ctrl+q from here on has no session to end
             if then_exit:
                 self.exit()
 
         self.push_screen(PlayerScreen(self.player), done)
+
+    def on_night_switched(self, message: NightSwitched) -> None:
+        self.set_night(message.night)
+
+    def on_session_settled(self, message: SessionSettled) -> None:
+        if message.problem:
+            self.unsaved_message = message.problem
+
+    def set_night(self, on: bool) -> None:
+        """The night palette on, or the theme from before it back."""
+        self.night = on
+        if on and self.theme != night_palette.NAME:
+            self._day_theme = self.theme
+            self.theme = night_palette.NAME
+        elif not on and self.theme == night_palette.NAME:
+            self.theme = self._day_theme or "textual-dark"
 
     # --- help and commands --------------------------------------------------------------
 
@@ -184,10 +219,24 @@ class CalmflowApp(App[None]):
         return super().push_screen(screen, *args, **kwargs)
 
     async def action_quit(self) -> None:
-        # ctrl+q in the middle of a session still ends it properly in the log;
-        # while the sound is still opening, nothing is logged at all.
+        # ctrl+q in the middle of a session ends it properly in the log, and says
+        # so before calmflow closes; while the sound is still opening, nothing is
+        # logged at all.
+        player = self.player
+        playing = player is not None and player.session_id is not None
         self._end_player()
-        self.exit()
+        if not playing or player is None or self._quitting:  # ctrl+q again: at once
+            self.exit()
+            return
+        self._quitting = True
+        from calmflow.ui.screens.player_words import saved_text
+
+        said = saved_text(player)
+        self.notify(f"{said} Closing calmflow.", timeout=QUIT_NOTICE_S + 1)
+        # `calmflow play` prints the same line once the screen is gone; the home
+        # screen's calmflow leaves it on the terminal here.
+        message = None if self.loaded is not None else said
+        self.set_timer(QUIT_NOTICE_S, lambda: self.exit(message=message))
 
     def _end_on_hang_up(self) -> None:
         """The terminal closed (SIGHUP) or the machine shutting down (SIGTERM): the
@@ -251,11 +300,15 @@ def make_app(
     loaded: LoadedRoutine | None = None,
     output_factory: OutputFactory | None = None,
     clock: Callable[[], float] = time.monotonic,
+    night: bool | None = None,
 ) -> CalmflowApp:
-    """Build the app; by default sound goes to the sound card."""
+    """Build the app; by default sound goes to the sound card. `night`: the night
+    palette on or off; None: on between 22:00 and 06:00 on the person's clock."""
     if output_factory is None:
         output_factory = device_output
-    return CalmflowApp(store=store, output_factory=output_factory, loaded=loaded, clock=clock)
+    return CalmflowApp(
+        store=store, output_factory=output_factory, loaded=loaded, clock=clock, night=night
+    )
 
 
 def device_output(plan: Plan) -> Output:

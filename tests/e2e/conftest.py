@@ -130,6 +130,72 @@ class Capture:
         return np.fromfile(self.path, dtype=np.float32)
 
 
+class StampedCapture:
+    """What the null sink played, read from parec as it comes, each chunk stamped
+    with the monotonic clock when it arrived: when a frame was heard, at the
+    latest (parec's own 10 ms buffer is in it)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._proc = subprocess.Popen(
+            [
+                "parec",
+                "-d",
+                "ci.monitor",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--format=float32le",
+                "--raw",
+                "--latency-msec=10",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._chunks: list[np.ndarray] = []
+        self._ends: list[int] = []
+        self._times: list[float] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        time.sleep(0.3)  # parec starts a little late (PITFALLS.md)
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        fd, pending, frames = self._proc.stdout.fileno(), b"", 0
+        while True:
+            chunk = os.read(fd, 4096)
+            now = time.monotonic()
+            if not chunk:
+                return
+            data = pending + chunk
+            whole = len(data) // 4 * 4
+            pending = data[whole:]
+            samples = np.frombuffer(data[:whole], dtype=np.float32)
+            frames += samples.size
+            self._chunks.append(samples)
+            self._ends.append(frames)
+            self._times.append(now)
+
+    def arrived(self, frame: int) -> float:
+        """When the recording's frame `frame` had arrived (monotonic seconds)."""
+        return self._times[int(np.searchsorted(self._ends, frame + 1))]
+
+    def stop(self) -> np.ndarray:
+        time.sleep(0.3)
+        self._proc.terminate()
+        self._proc.wait(timeout=5)
+        self._thread.join(timeout=5)
+        return np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+
+
+@pytest.fixture
+def stamped_capture(pulse: dict[str, str]) -> Iterator[StampedCapture]:
+    cap = StampedCapture()
+    yield cap
+    if cap._proc.poll() is None:
+        cap._proc.kill()
+
+
 @pytest.fixture
 def capture(pulse: dict[str, str], tmp_path: Path) -> Iterator[Capture]:
     cap = Capture(tmp_path / "capture.raw")
@@ -251,9 +317,9 @@ def chime_onsets(audio: np.ndarray, rate: int = RATE) -> np.ndarray:
     A rise over 5 ms, not a level crossed: the breath tone's third harmonic
     sweeping through the band, or a chime ringing on, is not a new chime.
     """
-    from tests.engine.listen import onsets
+    from tests.engine.listen import chime_onsets as onsets
 
-    return np.array(onsets(audio, 800.0, 960.0, rate=rate)) / rate
+    return np.array(onsets(audio, rate=rate)) / rate
 
 
 def dominant_hz(

@@ -115,9 +115,12 @@ def test_render_with_a_letdown_in_stimulation_moves_on_to_expression(home, tmp_p
     out = tmp_path / "early.wav"
     done = run_cli("render", "standard", "-o", str(out), "--rate", "8000", "--letdown-at", "150")
     assert done.returncode == 0, done.stderr
-    # Stimulation (2:00–4:00) ends at the let-down, 2:30: 90 s sooner; with no
+    # Stimulation (2:00–4:00) ends where the let-down at 2:30 is heard live
+    # (calmflow.audio.device.heard_after_frames later): about 90 s sooner; with no
     # let-down after it, the restimulation rule adds 90 s at 9:30.
-    assert sf.info(str(out)).frames == (20 * 60 - 90 + 90) * 8000
+    from calmflow.audio.device import heard_after_frames
+
+    assert sf.info(str(out)).frames == (20 * 60 - 90 + 90) * 8000 + heard_after_frames(8000)
 
 
 def test_render_into_a_missing_folder_is_refused(home, tmp_path):

@@ -1,8 +1,8 @@
 """Real sound: PortAudio → ALSA pulse plugin → PulseAudio null sink → parec.
 
-The captured audio must carry the routine on its own: a chime at each phase
-change at the planned times, and a tone that rises on the inhale and falls on
-the exhale. Times are compared with each other, not with the wall clock (the
+The captured audio must carry the routine on its own: a chime for each phase
+change at its planned time (core/breathing.py), and a tone that rises on the
+inhale and falls on the exhale. Times are compared with each other, not with the wall clock (the
 null sink does not keep wall-clock time exactly; PITFALLS.md).
 """
 
@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from calmflow.core.breathing import chime_frames
 from calmflow.core.plan import compile_plan
 from calmflow.core.session import RuleApplied
 from calmflow.core.timeline import Timeline
 from calmflow.services.player import Player
 from tests.e2e.conftest import RATE, chime_onsets, db_rows, dominant_hz, live_player
+from tests.engine.listen import render_all
 
 pytestmark = pytest.mark.e2e
 
@@ -62,16 +64,21 @@ def test_phase_chimes_and_breath_tone_are_heard_at_the_planned_times(home, short
 def test_a_letdown_in_stimulation_moves_the_sound_to_expression_on_the_planned_frame(
     home, short_routine, capture
 ):
-    player = _play(short_routine, letdown_after_s=4.0)
+    # 0.3 s into stimulation: mid-inhale, so the chime waits for the inhale's end
+    # (4 s), well before the session's closing fade.
+    player = _play(short_routine, letdown_after_s=3.3)
     audio = capture.stop()
 
     rules = [e for e in _rules(player)]
     assert rules, "the let-down during stimulation should switch to expression"
     switch_s = rules[0] / RATE
+    planned = chime_frames(player.session.timeline)
+    assert planned[2].change_frame == rules[0]
+    chime_s = planned[2].frame / RATE
     onsets = chime_onsets(audio)
     assert len(onsets) == 3, onsets
-    # The expression chime sounds exactly where the session placed the switch.
-    assert abs((onsets[2] - onsets[0]) - switch_s) < 0.005, (onsets, switch_s)
+    # The expression chime sounds exactly where the session placed it for the switch.
+    assert abs((onsets[2] - onsets[0]) - chime_s) < 0.005, (onsets, chime_s)
     assert switch_s < 6.0  # earlier than the planned end of stimulation
 
     letdowns = db_rows(home, "SELECT number, phase_kind FROM letdowns")
@@ -129,7 +136,7 @@ def test_chimes_minutes_into_a_routine_still_sound_within_20_ms_of_the_plan(
     audio = capture.stop()
     assert player.no_sound is None and player.take_notices() == []
 
-    planned_s = np.array([plan.seconds(s.start_frame) for s in Timeline.initial(plan).segments])
+    planned_s = np.array([plan.seconds(c.frame) for c in chime_frames(Timeline.initial(plan))])
     assert planned_s[-1] > 100  # the last chime is minutes in
     onsets = chime_onsets(audio)
     assert len(onsets) == len(plan.phases), f"one chime per phase, found {onsets}"
@@ -138,3 +145,66 @@ def test_chimes_minutes_into_a_routine_still_sound_within_20_ms_of_the_plan(
 
     rows = db_rows(home, "SELECT status, output, played_s, underruns FROM sessions")
     assert rows[0][:3] == ("completed", "device", plan.seconds(plan.duration_frames))
+
+
+SWITCH_ROUTINE = """\
+version: 1
+name: switch
+breathing: {inhale_s: 1, exhale_s: 2}
+rules: {on_letdown: expression}
+cues:
+  hum: {tone: 300, volume: 1}
+phases:
+  - {name: Settle, kind: prep, duration: 2s}
+  - {name: Stimulation, kind: stimulation, duration: 20s, cues: [hum]}
+  - {name: Expression, kind: expression, duration: 3s}
+"""
+"""The hum stops (fades from its first frame) where the let-down switches to expression."""
+
+
+@pytest.mark.timeout(120)
+def test_a_letdown_is_heard_within_100_ms_and_live_is_the_offline_render(
+    home, tmp_path: Path, stamped_capture
+):
+    routine = tmp_path / "switch.yaml"
+    routine.write_text(SWITCH_ROUTINE)
+    player = live_player(routine)
+    pressed_at = None
+    deadline = time.monotonic() + 40
+    while not player.ended and time.monotonic() < deadline:
+        player.tick()
+        if pressed_at is None and player.played_s >= 4.3:
+            pressed_at = time.monotonic()
+            player.letdown()
+        time.sleep(0.005)
+    player.finish()
+    audio = stamped_capture.stop()
+    assert pressed_at is not None and player.no_sound is None
+
+    timeline = player.session.timeline
+    switch = timeline.segments[2].start_frame
+    assert (
+        switch < timeline.plan.phases[0].duration_frames + timeline.plan.phases[1].duration_frames
+    )
+    offline = render_all(timeline)[:, 0]
+    planned = render_all(Timeline.initial(timeline.plan))[:, 0]
+    n = min(offline.size, planned.size)
+    changed = int(np.argmax(np.abs(offline[:n] - planned[:n]) > 1e-6))
+    # The change starts at the switch (the hum's fade from its first frame, a few
+    # ms before it measures), not before it.
+    assert switch <= changed < switch + RATE // 200
+
+    # Live is the offline render, sample for sample (to 16-bit rounding).
+    rough = int(np.argmax(np.abs(audio) > 1e-3)) - int(np.argmax(np.abs(offline) > 1e-3))
+    probe = offline[: RATE // 2]
+    offset = min(
+        range(rough - 20, rough + 21),
+        key=lambda at: float(np.abs(audio[at : at + probe.size] - probe).max()),
+    )
+    live = audio[offset : offset + offline.size]
+    assert live.size == offline.size
+    assert np.abs(live - offline).max() < 2 / 32768
+
+    # The key is heard within 100 ms (the recording's own 10 ms buffer allowed).
+    heard_s = stamped_capture.arrived(offset + switch) - pressed_at
+    assert heard_s <= 0.11, f"the let-down was heard {heard_s * 1000:.0f} ms after the key"

@@ -36,7 +36,7 @@ def test_a_session_in_the_terminal_with_sound(home, short_routine, tmux, pulse):
     tmux.start(f"{PLAY} {short_routine}; sleep 30", {"CALMFLOW_HOME": str(home), **pulse})
     tmux.wait_for("Settle")
     screen = tmux.wait_for("space Let-down")  # the footer comes a moment after the title
-    assert "q Finish" in screen
+    assert "q End" in screen and screen.rstrip().endswith("? Help")
     tmux.wait_for("sound: ")  # the sound card opened: no 'No sound' notice
     tmux.wait_for("Stimulation")
     tmux.keys("Space")
@@ -187,10 +187,11 @@ def test_two_letdowns_finished_early_and_the_form_typed_in(home, tmp_path, tmux,
     tmux.wait_for("Press q again")
     tmux.keys("q")
     tmux.wait_for("How did it go?")
-    # Left, right, total, unit, comfort, relaxation: the form's order. One key
-    # at a time, as a person types: in one burst, the keys after a Tab reach the
-    # field it left.
-    for key in ("60", "Tab", "45", "Tab", "Tab", "Tab", "4", "Tab", "5"):
+    # Left, right, total, unit, comfort, relaxation: the form's order; a rating's
+    # digit moves on by itself, and Enter saves from the D-MER box it ends on. One
+    # key at a time, as a person types: in one burst, the keys after a Tab reach
+    # the field it left.
+    for key in ("60", "Tab", "45", "Tab", "Tab", "Tab", "4", "5"):
         tmux.keys(key)
         time.sleep(0.3)
     screen = tmux.wait_for("Relaxed 1-5  5")

@@ -17,6 +17,7 @@ from calmflow.core.plan import Plan, compile_plan
 from calmflow.core.routine_loading import load_routine
 from calmflow.core.session import Session
 from calmflow.core.timeline import Timeline
+from calmflow.engine import levels, synth
 from calmflow.engine.mixer import Engine
 
 RATE = 48_000
@@ -46,6 +47,19 @@ def write_tone(
     return data
 
 
+def matched_gain(path: Path | str, role: str, volume: float = 1.0) -> float:
+    """The gain the engine gives the file at `path` in `role` at `volume`: its
+    loudness matched to the role's (engine/levels.py)."""
+    return levels.matched_gain(levels.file_level(Path(path)), role, volume).gain
+
+
+def cue_gain(plan: Plan, name: str) -> float:
+    """The gain the engine gives sound cue `name`'s file: matched, at its volume."""
+    cue = plan.cue(name)
+    assert cue.file is not None
+    return matched_gain(cue.file, cue.role, cue.volume)
+
+
 def render_all(timeline: Timeline, engine: Engine | None = None) -> np.ndarray:
     """The whole timeline, rendered in one call by an engine that needs no splitting."""
     total = timeline.end_frame
@@ -70,13 +84,25 @@ def envelope(x: np.ndarray) -> np.ndarray:
     return magnitude
 
 
+def true_peak_db(x: np.ndarray, rate: int = RATE) -> float:
+    """The true peak in dBTP: the highest magnitude 4× oversampled (scipy's
+    polyphase resampler, not calmflow's), where peaks between samples show."""
+    up = signal.resample_poly(np.asarray(x, dtype=np.float64), 4, 1, axis=0)
+    return float(20 * np.log10(max(np.abs(up).max(), 1e-12)))
+
+
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(np.asarray(x, dtype=np.float64)))))
 
 
 def chime_onsets(mono: np.ndarray, rate: int = RATE) -> list[int]:
-    """Frames where energy around 880 Hz rises sharply: where a chime is heard to start."""
-    return onsets(mono, 800.0, 960.0, rate=rate)
+    """Frames where energy around 880 Hz rises sharply: where a chime starts. Its
+    attack is a smooth rise over CHIME_ATTACK_S, halfway up half of it after its
+    first sample: that is taken off, so an onset is the chime's planned frame."""
+    half_attack = round(synth.CHIME_ATTACK_S * rate / 2)
+    # Its soft attack rises about 0.03 in 5 ms at full level: half that is a chime.
+    found = onsets(mono, 800.0, 960.0, height=0.015, rate=rate)
+    return [max(0, at - half_attack) for at in found]
 
 
 def onsets(

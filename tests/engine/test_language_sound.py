@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from calmflow.core.breathing import chime_frames
 from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
 from calmflow.engine.mixer import Engine
@@ -18,7 +19,9 @@ from tests.engine.listen import (
     RATE,
     band,
     chime_onsets,
+    cue_gain,
     envelope,
+    matched_gain,
     onsets,
     plan_from_yaml,
     played,
@@ -126,8 +129,12 @@ def test_chime_voice_rings_high_at_each_inhale_and_low_at_each_exhale_only(
 
 def test_chime_voice_and_the_phase_chime_are_told_apart(tmp_path: Path) -> None:
     plan = _breath_plan(tmp_path, "{inhale_s: 2, exhale_s: 3, voice: chime}", chime=True)
-    out = render_all(Timeline.initial(plan))[:, 0]
-    assert chime_onsets(out) == pytest.approx([0, seconds(15)], abs=5 * MS)
+    timeline = Timeline.initial(plan)
+    out = render_all(timeline)[:, 0]
+    # Each phase chime waits for the inhale's bell to ring out (core/breathing.py).
+    planned = [c.frame for c in chime_frames(timeline)]
+    assert planned == [seconds(1.3), seconds(16.3)]
+    assert chime_onsets(out) == pytest.approx(planned, abs=5 * MS)
     assert len(onsets(out, 550.0, 620.0, height=0.01)) == 3 + 2  # inhales at 0, 5, 10; 15, 20
 
 
@@ -176,7 +183,9 @@ def _level(out: np.ndarray, lo_hz: float = 4500.0, hi_hz: float = 5500.0) -> np.
     return envelope(band(out[:, 0], lo_hz, hi_hz))
 
 
-FULL = 0.5 * 0.5  # file amplitude × SOUND_GAIN at volume 1
+def _full(plan: Plan) -> float:
+    """The bell's level as it plays: the file's amplitude × its matched gain."""
+    return 0.5 * cue_gain(plan, "bell")
 
 
 def test_a_repeating_cue_sounds_exactly_in_its_windows(tmp_path: Path) -> None:
@@ -185,14 +194,15 @@ def test_a_repeating_cue_sounds_exactly_in_its_windows(tmp_path: Path) -> None:
         "{sound: bell.wav, volume: 1, at: 2s, every: 5s, duration: 1s, loop: false,"
         " fade_in: 0s, fade_out: 0s}",
     )
+    full = _full(plan)
     level = _level(render_all(Timeline.initial(plan)))
     windows = [(2.0, 3.0), (7.0, 8.0), (12.0, 13.0), (17.0, 18.0)]  # all on one 20 s span
     sounding = np.zeros(len(level), dtype=bool)
     for start, stop in windows:
         inside = level[seconds(start) + 10 * MS : seconds(stop) - 10 * MS]
-        assert inside.min() > 0.95 * FULL, (start, inside.min())
+        assert inside.min() > 0.95 * full, (start, inside.min())
         sounding[seconds(start) - 10 * MS : seconds(stop) + 10 * MS] = True
-    assert level[~sounding].max() < 0.01 * FULL
+    assert level[~sounding].max() < 0.01 * full
 
 
 def test_a_looping_repeating_cue_loops_over_each_window(tmp_path: Path) -> None:
@@ -202,11 +212,12 @@ def test_a_looping_repeating_cue_loops_over_each_window(tmp_path: Path) -> None:
         " fade_in: 0s, fade_out: 0s}",
         seconds_long=0.5,
     )
+    full = _full(plan)
     level = _level(render_all(Timeline.initial(plan)))
     for start in (1.0, 7.0, 13.0):
-        assert level[seconds(start) + 10 * MS : seconds(start + 3) - 10 * MS].min() > 0.95 * FULL
+        assert level[seconds(start) + 10 * MS : seconds(start + 3) - 10 * MS].min() > 0.95 * full
         assert (
-            level[seconds(start + 3) + 10 * MS : seconds(start + 6) - 10 * MS].max() < 0.01 * FULL
+            level[seconds(start + 3) + 10 * MS : seconds(start + 6) - 10 * MS].max() < 0.01 * full
         )
 
 
@@ -215,22 +226,25 @@ def test_min_length_plays_a_short_sound_back_to_back_to_the_end_of_a_play(tmp_pa
     plan = _cue_plan(
         tmp_path, "{sound: bell.wav, volume: 1, min_length: 1.8s, fade_in: 0s}", seconds_long=0.5
     )
+    full = _full(plan)
     level = _level(render_all(Timeline.initial(plan)))
-    assert level[10 * MS : seconds(2.0) - 10 * MS].min() > 0.95 * FULL
-    assert level[seconds(2.0) + 10 * MS : seconds(10)].max() < 0.01 * FULL
+    assert level[10 * MS : seconds(2.0) - 10 * MS].min() > 0.95 * full
+    assert level[seconds(2.0) + 10 * MS : seconds(10)].max() < 0.01 * full
     # The next phase does not start it again: the cue is on throughout, one start.
-    assert level[seconds(10) :].max() < 0.01 * FULL
+    assert level[seconds(10) :].max() < 0.01 * full
 
 
 def test_without_min_length_a_short_sound_plays_once(tmp_path: Path) -> None:
     plan = _cue_plan(tmp_path, "{sound: bell.wav, volume: 1, loop: false}", seconds_long=0.5)
+    full = _full(plan)
     level = _level(render_all(Timeline.initial(plan)))
-    assert level[seconds(0.55) :].max() < 0.01 * FULL
+    assert level[seconds(0.55) :].max() < 0.01 * full
 
 
 def test_fade_in_of_three_seconds_rises_slowly(tmp_path: Path) -> None:
     plan = _cue_plan(tmp_path, "{sound: bell.wav, volume: 1, loop: true, fade_in: 3s}")
-    level = _level(render_all(Timeline.initial(plan))) / FULL
+    full = _full(plan)
+    level = _level(render_all(Timeline.initial(plan))) / full
     at = [float(level[seconds(t)]) for t in (0.3, 1.0, 1.5, 2.0, 2.7, 3.2)]
     assert at[0] < 0.05
     assert all(a < b for a, b in zip(at, at[1:5], strict=False)), at
@@ -243,7 +257,8 @@ def test_fade_out_rings_on_after_the_cue_ends(tmp_path: Path) -> None:
     plan = _cue_plan(
         tmp_path, "{sound: bell.wav, volume: 1, loop: true, duration: 1s, fade_out: 2s}"
     )
-    level = _level(render_all(Timeline.initial(plan))) / FULL
+    full = _full(plan)
+    level = _level(render_all(Timeline.initial(plan))) / full
     assert level[seconds(0.99)] == pytest.approx(1.0, abs=0.02)
     assert level[seconds(2.0)] == pytest.approx(0.5, abs=0.05)
     assert level[seconds(3.05) :].max() < 0.01
@@ -251,12 +266,13 @@ def test_fade_out_rings_on_after_the_cue_ends(tmp_path: Path) -> None:
 
 def test_fade_in_zero_starts_at_once_without_a_step(tmp_path: Path) -> None:
     plan = _cue_plan(tmp_path, "{sound: bell.wav, volume: 1, at: 1s, fade_in: 0s}")
+    full = _full(plan)
     out = render_all(Timeline.initial(plan))[:, 0]
     start = seconds(1.0)
     assert np.abs(out[:start]).max() == 0.0
-    assert np.abs(out[start + 7 * MS : start + 12 * MS]).max() > 0.95 * FULL
+    assert np.abs(out[start + 7 * MS : start + 12 * MS]).max() > 0.95 * full
     # The shortest ramp: 5 ms, so the first samples are still far below full.
-    assert np.abs(out[start : start + MS // 2]).max() < 0.05 * FULL
+    assert np.abs(out[start : start + MS // 2]).max() < 0.05 * full
 
 
 def test_a_tone_cue_with_a_duration_sounds_for_all_of_it(tmp_path: Path) -> None:
@@ -306,7 +322,8 @@ def voice_plan(tmp_path: Path) -> Plan:
 def test_a_voice_prompt_plays_once_from_where_it_comes(voice_plan: Plan) -> None:
     voice = _level(render_all(Timeline.initial(voice_plan)), 900.0, 1100.0)
     full = voice[seconds(4.5) : seconds(5.5)].mean()
-    assert full == pytest.approx(0.5 * 0.8, rel=0.05)  # file × VOICE_GAIN
+    folder = Path(voice_plan.cues[0].file or "").parent
+    assert full == pytest.approx(0.5 * matched_gain(folder / "voice.wav", "voice"), rel=0.05)
     assert voice[: seconds(4.0) - 10 * MS].max() < 0.01 * full
     assert voice[seconds(4.0) + 10 * MS : seconds(6.0) - 10 * MS].min() > 0.9 * full
     # (30 ms: the 200 Hz wide band-pass rings on that long after the recording ends.)

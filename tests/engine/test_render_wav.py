@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
+from calmflow.audio.device import heard_after_frames
 from calmflow.cli import main
 from calmflow.core.plan import compile_plan
 from calmflow.core.routine_loading import load_routine
@@ -29,12 +30,14 @@ from calmflow.system.private_files import NotAFile
 from tests.engine.listen import render_all
 
 
-def _timeline(routine: Path, rate: int, letdown_s: float | None = None) -> Timeline:
+def _timeline(
+    routine: Path, rate: int, letdown_s: float | None = None, heard_after: int = 0
+) -> Timeline:
     session = Session(compile_plan(load_routine(routine).routine, rate))
     session.start()
     if letdown_s is not None:
         session.advance_to(round(letdown_s * rate))
-        session.letdown()
+        session.letdown(session.now_frame + heard_after)
     session.advance_to(session.end_frame)
     return session.timeline
 
@@ -89,10 +92,30 @@ def test_cli_render_places_the_letdown_and_uses_the_rate(
     )
     assert result.exit_code == 0, result.output
     info = sf.info(str(out))
-    assert (info.samplerate, info.frames) == (44_100, round(7.2 * 44_100))
+    # The switch is where a press at 4.2 s is heard live: that much later, exactly.
+    heard = heard_after_frames(44_100)
+    assert (info.samplerate, info.frames) == (44_100, round(7.2 * 44_100) + heard)
     data, _ = sf.read(str(out), dtype="float32", always_2d=True)
-    expected = render_all(_timeline(short_routine, 44_100, 4.2))
+    expected = render_all(_timeline(short_routine, 44_100, 4.2, heard))
+    assert expected.shape[0] == info.frames
     np.testing.assert_allclose(data, expected, atol=1.01 / 32768)
+
+
+@pytest.mark.usefixtures("home")
+@pytest.mark.parametrize("rate", [44_100, 48_000])
+def test_cli_render_switches_where_a_press_is_heard_live(
+    tmp_path: Path, short_routine: Path, rate: int
+) -> None:
+    out = tmp_path / "press.wav"
+    result = CliRunner().invoke(
+        main,
+        ["render", str(short_routine), "-o", str(out), "--letdown-at", "4", "--rate", str(rate)],
+    )
+    assert result.exit_code == 0, result.output
+    # Stimulation (3 s to 6 s) ends where the press is heard: under 100 ms after it.
+    heard = heard_after_frames(rate)
+    assert heard <= 0.1 * rate
+    assert sf.info(str(out)).frames == 4 * rate + heard + 3 * rate
 
 
 class _FillsUp:

@@ -119,14 +119,15 @@ class KillingConnection:
 
 
 def fill_disk(folder: Path) -> None:
-    """Write a file until the disk holding `folder` has no room left."""
-    with (folder / "filler").open("wb") as f:
-        try:
+    """Write a file until the disk holding `folder` has no room left (a disk that
+    has none already, not even for a new file's entry, is left as it is)."""
+    try:
+        with (folder / "filler").open("wb") as f:
             while True:
                 f.write(b"\0" * 65536)
                 f.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
     with contextlib.suppress(OSError), (folder / "filler2").open("wb") as f:
         while True:  # the last blocks, a byte at a time
             f.write(b"\0")

@@ -178,7 +178,7 @@ def test_an_ogg_or_wav_cut_in_half_plays_what_is_there(faults, home, tmp_path, f
             ("check", str(routine)), ("render", str(routine), "-o", str(out), "--rate", "8000")
         )
         report(f"media: {fmt} cut in half", check, render)
-        assert check.code == 0 and check.stdout == f"{routine}: ok (media, 1 phases, 0:05)\n"
+        assert check.code == 0 and check.stdout == f"{routine}: ok (media, 1 phase, 0:05)\n"
         assert render.code == 0, render.stderr
         assert "Traceback" not in check.stderr + render.stderr
         heard, rate = sf.read(out)

@@ -518,6 +518,6 @@ def test_extending_a_routine_of_thousands_of_cues_is_checked_in_time(faults, hom
         (check,) = run_all(("check", str(routine)))
         report("routine: extends 2,400 cues", check)
         assert check.code == 0, check.stderr
-        assert check.stdout == f"{routine}: ok (child, 1 phases, 1:00)\n"
+        assert check.stdout == f"{routine}: ok (child, 1 phase, 1:00)\n"
         assert check.seconds < SECONDS and check.peak_mb < PEAK_MB
         fault.checked(kept(db, before))

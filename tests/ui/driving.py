@@ -16,6 +16,7 @@ from calmflow.store.store import Store
 from calmflow.system import paths
 from calmflow.ui.app import CalmflowApp, make_app
 from calmflow.ui.screens.player import PlayerScreen
+from calmflow.ui.widgets.big_text import BigText
 from tests.conftest import ManualClock
 
 SIZE = (80, 24)
@@ -26,8 +27,10 @@ def app_for(
     clock: ManualClock,
     output: Callable[[], Output] | None = None,
     store: Store | None = None,
+    night: bool | None = None,
 ) -> CalmflowApp:
-    """The app playing `routine`; silent on `clock` unless `output` makes the sound."""
+    """The app playing `routine`; silent on `clock` unless `output` makes the sound;
+    in the night palette if `night`."""
 
     def factory(_: LoadedRoutine) -> Output:
         return output() if output is not None else NullOutput(48_000, clock=clock)
@@ -37,6 +40,7 @@ def app_for(
         loaded=load_routine(routine),
         output_factory=factory,
         clock=clock,
+        night=night,
     )
 
 
@@ -49,6 +53,31 @@ async def started(pilot, app: CalmflowApp) -> PlayerScreen:  # type: ignore[no-u
     raise AssertionError("the player did not start")
 
 
+_say = PlayerScreen.say
+
+
+def _say_and_keep(
+    self: PlayerScreen, text: str, topic: str = "info", *, warning: bool = False
+) -> None:
+    """PlayerScreen.say, keeping each notice in `told` as well (from the first tick)."""
+    self.__dict__.setdefault("told", []).append(text)
+    _say(self, text, topic, warning=warning)
+
+
+PlayerScreen.say = _say_and_keep  # type: ignore[method-assign]
+
+
+def told(app: CalmflowApp) -> list[str]:
+    """Everything told so far: the player's notice line, then pop-up notifications."""
+    said = [t for s in app.screen_stack for t in getattr(s, "told", [])]
+    return said + [str(n.message) for n in app._notifications]
+
+
+def notice(screen: PlayerScreen) -> str:
+    """The notice line as it stands ('' when empty)."""
+    return text(screen, "#notice")
+
+
 @contextlib.asynccontextmanager
 async def playing(
     routine: Path,
@@ -56,9 +85,10 @@ async def playing(
     *,
     output: Callable[[], Output] | None = None,
     size: tuple[int, int] = SIZE,
+    night: bool | None = None,
 ) -> AsyncIterator[tuple[CalmflowApp, Any, PlayerScreen]]:
     """The app, its pilot and the player screen, once the session has started."""
-    app = app_for(routine, clock, output)
+    app = app_for(routine, clock, output, night=night)
     async with app.run_test(size=size, notifications=True) as pilot:
         yield app, pilot, await started(pilot, app)
 
@@ -75,7 +105,12 @@ async def after(seconds: float, clock: ManualClock, pilot, screen: PlayerScreen)
 
 
 def text(screen: PlayerScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+    """What a line of the screen says, in words (big letters read as their words)."""
+    widget = screen.query_one(selector)
+    if isinstance(widget, BigText):
+        return widget.plain
+    assert isinstance(widget, Static), selector
+    return str(widget.render())
 
 
 def db_rows(query: str) -> list[tuple[object, ...]]:

@@ -23,6 +23,7 @@ from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.help import HelpScreen, key_name
 from calmflow.ui.screens.home import HomeScreen
 from calmflow.ui.screens.player import PlayerScreen
+from calmflow.ui.screens.welcome import remember_welcome
 from tests.conftest import ManualClock
 from tests.ui.driving import after, started
 
@@ -56,8 +57,11 @@ def mine(home: Path, short_routine: Path) -> Path:
 
 @contextlib.asynccontextmanager
 async def at_home(
-    clock: ManualClock, size: tuple[int, int] = (80, 24)
+    clock: ManualClock, size: tuple[int, int] = (80, 24), *, welcomed: bool = True
 ) -> AsyncIterator[tuple[CalmflowApp, Any, HomeScreen]]:
+    """The app at home; `welcomed`: the welcome of the very first start was seen."""
+    if welcomed:
+        remember_welcome(paths.database_path())
     app = make_app(
         store=Store(paths.database_path()),
         output_factory=lambda plan: NullOutput(plan.rate, clock=clock),
@@ -353,9 +357,9 @@ async def test_a_missed_session_offers_the_catch_up_routine(home, clock, monkeyp
     async with at_home(clock) as (app, pilot, screen):
         said = " ".join(shown(screen, "#next-due").split())  # as read, across its wrapping
         assert said.startswith("A session is due now")
-        assert (
-            "even 10 to 15 minutes helps. The catch-up routine is chosen: Enter starts it." in said
-        )
+        assert "pump as soon as you can. catch-up (21:00) is chosen: it starts gently" in said
+        assert "short session" not in said
+        assert said.count("Enter starts it.") >= 1
         assert screen.chosen is not None and screen.chosen.entry.name == "catch-up"
         assert "power-pumping session tomorrow can help" in said or "today can help" in said
 
@@ -384,11 +388,19 @@ async def test_the_schedule_is_set_from_home(home, clock, monkeypatch):
         assert "No schedule yet" in str(app.screen.query_one("#schedule-now", Static).render())
         await pilot.press("tab", *"3h", "tab", *"late", "enter")
         await pilot.pause()
-        # A mistake is said, and nothing is kept.
-        assert "give it as from-to, like 23:00-05:00" in str(
-            app.screen.query_one("#form-error", Static).render()
-        )
+        # A mistake is said in the screen's words (the box, not the option), and
+        # nothing is kept.
+        said = str(app.screen.query_one("#form-error", Static).render())
+        assert "Night off: give it as from-to, like 23:00-05:00" in said
+        assert "--" not in said and "'late'" not in said
         assert load_schedule(app.store) is None
+        every = app.screen.query_one("#every", Input)
+        every.value = "3 hours"
+        await pilot.press("enter")
+        await pilot.pause()
+        said = str(app.screen.query_one("#form-error", Static).render())
+        assert "Every: give a length like 3h" in said and "--every" not in said
+        every.value = "3h"
         night = app.screen.query_one("#night", Input)
         night.value = "23:00-05:00"
         await pilot.press("enter")
@@ -406,6 +418,11 @@ async def test_escape_leaves_the_schedule_as_it_was(home, clock):
 
     async with at_home(clock) as (app, pilot, screen):
         await pilot.press("t", *"06:00", "escape")
+        await pilot.pause()
+        # Something was typed: the first Esc asks, the second leaves.
+        said = str(app.screen.query_one("#form-error", Static).render())
+        assert "Esc again leaves without saving the schedule" in said
+        await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert load_schedule(app.store) is None
@@ -437,4 +454,62 @@ async def test_a_dip_in_supply_is_said_gently(home, clock):
     async with at_home(clock) as (app, pilot, screen):
         said = " ".join(shown(screen, "#next-due").split())
         assert "Your last 3 days averaged 75% of your usual output;" in said
-        assert "`calmflow next` lists what is worth a look." in said
+        assert (
+            "worth a look: how often you pumped, the flange fit and the pump parts (c, Care)"
+            in said
+        )
+        assert "calmflow next" not in said
+
+
+# --- the first start, and the order of the routines ---------------------------------
+
+
+async def test_the_very_first_start_welcomes_once(home, clock):
+    from calmflow.ui.screens.welcome import OWN_COMMAND, WelcomeScreen
+
+    app = make_app(
+        store=Store(paths.database_path()),
+        output_factory=lambda plan: NullOutput(plan.rate, clock=clock),
+        clock=clock,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen)
+        said = " ".join(str(welcome.query_one("#welcome-text", Static).render()).split())
+        assert "the milk will not come" in said
+        assert "quick-letdown" in said
+        assert OWN_COMMAND in said and "photo" in said
+        await pilot.press("x")  # any key
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    # Remembered: not again, even with nothing logged yet.
+    async with at_home(clock, welcomed=False) as (app, pilot, screen):
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_no_welcome_once_sessions_are_logged(home, clock):
+    from tests.ui import seeding
+
+    seeding.log(paths.database_path(), [seeding.Past(seeding.NOW)])
+    async with at_home(clock, welcomed=False) as (app, pilot, screen):
+        assert isinstance(app.screen, HomeScreen)
+
+
+def _order(screen: HomeScreen) -> list[str]:
+    return [str(item.name) for item in screen.query_one("#routines", ListView).children]
+
+
+async def test_routines_are_ordered_by_what_a_person_reaches_for(home, clock):
+    from tests.ui import seeding
+
+    async with at_home(clock) as (app, pilot, screen):
+        first = _order(screen)
+        assert screen.chosen is not None and screen.chosen.entry.name == "standard"
+    assert first[0] == "quick-letdown"  # nothing played yet: for when the milk won't come
+    assert first[1:] == sorted(first[1:])  # then the rest, as listed
+    seeding.log(paths.database_path(), [seeding.Past(seeding.NOW, routine="catch-up")])
+    async with at_home(clock) as (app, pilot, screen):
+        order = _order(screen)
+        assert order[:2] == ["catch-up", "quick-letdown"]  # the last played first
+        assert screen.chosen is not None and screen.chosen.entry.name == "catch-up"

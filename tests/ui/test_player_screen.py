@@ -9,7 +9,7 @@ from calmflow.audio.output import NullOutput, OutputUnavailable
 from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.player import PlayerScreen
 from calmflow.ui.widgets.breath_guide import BreathGuide
-from tests.ui.driving import after, db_rows, playing, text, tick
+from tests.ui.driving import after, db_rows, playing, text, tick, told
 
 
 async def test_screen_shows_phase_times_pump_hint_and_prompt(home, short_routine, clock):
@@ -143,7 +143,7 @@ async def test_without_sound_the_routine_goes_on_and_says_so_once(home, short_ro
         await after(1.0, clock, pilot, screen)
         await after(3.0, clock, pilot, screen)
         await pilot.press("space")
-        shown = [n.message for n in app._notifications]
+        shown = told(app)
         status = text(screen, "#status")
     warnings = [m for m in shown if m.startswith("No sound")]
     assert len(warnings) == 1, shown
@@ -180,7 +180,7 @@ async def test_sound_skips_are_shown_quietly_and_only_once_there_are_some(
         assert text(screen, "#status") == "sound: Built-in Audio"  # both on one line
         region = screen.query_one("#underruns").region
         assert region.right <= 80 and region.bottom <= 23
-        shown = [n.message for n in app._notifications]
+        shown = told(app)
         await pilot.press("q", "q")
         await pilot.pause()
     assert not any("skip" in m for m in shown)  # a quiet line, never a pop-up

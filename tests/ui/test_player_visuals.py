@@ -79,16 +79,27 @@ async def test_a_photo_cue_is_drawn_at_its_time_and_h_hides_it(home, routine, cl
         assert photo.display
 
 
-async def test_with_no_color_a_photo_is_named_not_drawn_in_grey_blocks(
-    home, routine, clock, monkeypatch
-):
+async def test_with_no_color_a_photo_is_drawn_in_shades_of_grey(home, routine, clock, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    async with playing(routine, clock, size=(100, 30)) as (_app, pilot, screen):
+    async with playing(routine, clock, size=(100, 30)) as (app, pilot, screen):
         await after(26, clock, pilot, screen)
-        await pilot.pause(0.05)
-        drawn = screen.query_one(Photo).render()
-        assert isinstance(drawn, Text) and "photo: baby" in drawn.plain
-        assert "▀" not in drawn.plain
+        photo = screen.query_one(Photo)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            await app.workers.wait_for_complete()
+            drawn = photo.render()
+            if isinstance(drawn, Text) and "▀" in drawn.plain:
+                break
+        assert isinstance(drawn, Text) and "▀" in drawn.plain, "the photo was not drawn"
+        colours = {
+            c.get_truecolor()
+            for span in drawn.spans
+            if span.style and not isinstance(span.style, str)
+            for c in (span.style.color, span.style.bgcolor)
+            if c is not None
+        }
+        assert len(colours) > 3, "a picture, not a block of one grey"
+        assert all(r == g == b for r, g, b in colours), "greys only"
 
 
 async def test_reduced_motion_shows_a_plain_count_and_nothing_that_moves(home, routine, clock):
@@ -96,7 +107,7 @@ async def test_reduced_motion_shows_a_plain_count_and_nothing_that_moves(home, r
     from tests.ui.driving import app_for, started
 
     app = app_for(routine, clock)
-    app.reduced_motion = True  # type: ignore[attr-defined]  # --reduced-motion
+    app.reduced_motion = True  # --reduced-motion
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await started(pilot, app)
         await after(1, clock, pilot, screen)
@@ -107,17 +118,21 @@ async def test_reduced_motion_shows_a_plain_count_and_nothing_that_moves(home, r
         assert text(screen, "#step") == "breathe out · 5"
 
 
-async def test_the_pump_setting_is_large_as_a_phase_begins_then_settles(home, routine, clock):
+async def test_the_pump_setting_stays_large_and_is_marked_new_as_a_phase_begins(
+    home, routine, clock
+):
     async with playing(routine, clock) as (_app, pilot, screen):
         pump = screen.query_one("#pump")
         await after(1, clock, pilot, screen)
         assert pump.has_class("fresh")
         await after(10, clock, pilot, screen)
         assert not pump.has_class("fresh")
+        assert pump.region.height == 3  # big letters for the whole phase
         await after(10, clock, pilot, screen)  # 21 s: stimulation has begun
         assert pump.has_class("fresh")
         assert "stimulation" in text(screen, "#pump").lower()
-        assert pump.region.height == 3  # a framed line, not a plain one
+        # The mode in big letters (3 rows), the rest of the setting under them.
+        assert pump.region.height == 4 and pump.has_class("big")
 
 
 async def test_the_first_phase_is_drawn_before_the_sound_has_opened(home, routine, clock):

@@ -22,6 +22,7 @@ from calmflow.ui.screens.home import HomeScreen
 from calmflow.ui.screens.review import ReviewScreen
 from calmflow.ui.screens.session_edit import LetdownsScreen, VolumeScreen
 from calmflow.ui.screens.sessions import SessionsScreen
+from calmflow.ui.screens.welcome import remember_welcome
 from calmflow.ui.widgets.date_chart import DateChart
 from calmflow.ui.widgets.sentences import Sentences
 from tests.conftest import ManualClock
@@ -34,6 +35,7 @@ from tests.ui.test_home import _colours, _grey
 async def at_home(
     clock: ManualClock, size: tuple[int, int] = (80, 24)
 ) -> AsyncIterator[tuple[CalmflowApp, Any]]:
+    remember_welcome(paths.database_path())  # not the very first start
     app = make_app(
         store=Store(paths.database_path(), clock=lambda: NOW),
         output_factory=lambda plan: NullOutput(plan.rate, clock=clock),
@@ -257,6 +259,9 @@ async def test_a_volume_that_cannot_be_right_is_refused_and_nothing_changes(home
         form = app.screen
         assert isinstance(form, VolumeScreen)  # still open, saying why
         assert "cannot be right" in str(form.query_one("#form-error", Static).render())
+        await pilot.press("escape")  # a volume was typed: Esc asks once
+        await pilot.pause()
+        assert "without saving" in str(form.query_one("#form-error", Static).render())
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, SessionsScreen)

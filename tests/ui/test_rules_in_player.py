@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from calmflow.cli import main
 from calmflow.core.trial import arm_at
 from calmflow.ui.screens.after_session import AfterSessionScreen
-from tests.ui.driving import after, db_rows, playing, text
+from tests.ui.driving import after, db_rows, playing, text, told
 
 ROUTINE = """\
 name: rules
@@ -42,7 +42,7 @@ def routine(tmp_path: Path) -> Path:
 
 
 def _shown(app) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(n.message) for n in app._notifications]
+    return told(app)
 
 
 async def test_timed_prompts_come_at_their_time(home, routine, clock):

@@ -31,6 +31,7 @@ from calmflow.ui.screens.after_session import AfterSessionScreen
 from calmflow.ui.screens.help import HelpScreen
 from calmflow.ui.screens.home import HomeScreen
 from calmflow.ui.screens.review import ReviewScreen
+from calmflow.ui.screens.welcome import WelcomeScreen, remember_welcome
 from calmflow.ui.widgets.photo import Photo
 from tests.conftest import ManualClock
 from tests.ui import seeding
@@ -194,6 +195,22 @@ class TestHome:
 
         assert snap_compare(app, terminal_size=size, run_before=opened)
 
+    def test_the_welcome_on_the_very_first_start(
+        self, snap_compare: Snap, home: Path, clock: ManualClock
+    ) -> None:
+        remember_welcome(paths.database_path())  # pushed below, with a path of its own
+        app = make_app(
+            store=Store(paths.database_path(), clock=lambda: NOW),
+            output_factory=lambda plan: NullOutput(plan.rate, clock=clock),
+            clock=clock,
+        )
+
+        async def welcomed(pilot: Any) -> None:
+            app.push_screen(WelcomeScreen("~/.local/share/calmflow/routines"))
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=welcomed)
+
 
 # --- the player ---------------------------------------------------------------------
 
@@ -290,6 +307,117 @@ class TestPlayer:
         assert snap_compare(app, terminal_size=size, run_before=help_open)
 
 
+class TestPlayerAt3am:
+    """The night palette, big letters, the photo full screen, NO_COLOR's greys,
+    and the small terminals, where the key bar still ends with ? for help."""
+
+    @pytest.mark.parametrize(
+        "size", [(80, 24), (60, 20), (40, 12)], ids=["80x24", "60x20", "40x12"]
+    )
+    def test_expression_at_small_sizes(
+        self,
+        snap_compare: Snap,
+        home: Path,
+        routine: Path,
+        clock: ManualClock,
+        size: tuple[int, int],
+    ) -> None:
+        app = app_for(routine, clock)
+
+        async def letdown(pilot: Any) -> None:
+            screen = await started(pilot, app)
+            await after(LETDOWN_AT_S, clock, pilot, screen)
+            await pilot.press("space")
+            await after(INTO_PHASE_S, clock, pilot, screen)
+
+        assert snap_compare(app, terminal_size=size, run_before=letdown)
+
+    @SIZES
+    def test_the_night_palette(
+        self,
+        snap_compare: Snap,
+        home: Path,
+        routine: Path,
+        clock: ManualClock,
+        size: tuple[int, int],
+    ) -> None:
+        app = app_for(routine, clock, night=True)
+
+        async def photo_at_night(pilot: Any) -> None:
+            screen = await started(pilot, app)
+            await after(PHOTO_AT_S, clock, pilot, screen)
+            await _photo_drawn(app, pilot, screen.query_one(Photo))
+
+        assert snap_compare(app, terminal_size=size, run_before=photo_at_night)
+
+    def test_the_night_palette_in_expression(
+        self, snap_compare: Snap, home: Path, routine: Path, clock: ManualClock
+    ) -> None:
+        app = app_for(routine, clock, night=True)
+
+        async def letdown(pilot: Any) -> None:
+            screen = await started(pilot, app)
+            await after(LETDOWN_AT_S, clock, pilot, screen)
+            await pilot.press("space")
+            await after(INTO_PHASE_S + 10, clock, pilot, screen)
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=letdown)
+
+    @SIZES
+    def test_the_photo_full_screen(
+        self,
+        snap_compare: Snap,
+        home: Path,
+        routine: Path,
+        clock: ManualClock,
+        size: tuple[int, int],
+    ) -> None:
+        app = app_for(routine, clock)
+
+        async def full(pilot: Any) -> None:
+            screen = await started(pilot, app)
+            await after(PHOTO_AT_S, clock, pilot, screen)
+            await pilot.press("z")
+            await after(0.1, clock, pilot, screen)
+            await _photo_drawn(app, pilot, screen.query_one(Photo))
+
+        assert snap_compare(app, terminal_size=size, run_before=full)
+
+    def test_no_color_draws_the_photo_in_greys(
+        self,
+        snap_compare: Snap,
+        home: Path,
+        routine: Path,
+        clock: ManualClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setenv("NO_COLOR", "1")
+        app = app_for(routine, clock)
+
+        async def photo(pilot: Any) -> None:
+            screen = await started(pilot, app)
+            await after(PHOTO_AT_S, clock, pilot, screen)
+            await _photo_drawn(app, pilot, screen.query_one(Photo))
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=photo)
+
+
+async def _photo_drawn(app: CalmflowApp, pilot: Any, photo: Photo) -> None:
+    """Decoded in a thread, again if the layout changes its size: wait until no
+    decoding is left and the picture is there, at its size."""
+    for _ in range(200):
+        await pilot.pause(0.02)
+        await app.workers.wait_for_complete()
+        drawn = photo.render()
+        key = photo._key
+        if isinstance(drawn, Text) and "▀" in drawn.plain and key and key[1:] == photo._box():
+            break
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    drawn = photo.render()
+    assert isinstance(drawn, Text) and "▀" in drawn.plain, "the photo was not drawn"
+
+
 class TestAfterSession:
     @SIZES
     def test_the_form_at_the_end(
@@ -310,6 +438,32 @@ class TestAfterSession:
             _input_still(app)
 
         assert snap_compare(app, terminal_size=size, run_before=ended)
+
+
+class TestForm:
+    """The form with each control focused: which one has the focus, and ticked
+    against unticked, must be plain to see."""
+
+    @pytest.mark.parametrize(
+        "focused", ["left", "unit", "comfort", "dmer", "notes", "save", "leave-asked"]
+    )
+    def test_each_control_focused(self, snap_compare: Snap, home: Path, focused: str) -> None:
+        app = _at_home_with_a_log()
+
+        async def filled(pilot: Any) -> None:
+            app.push_screen(AfterSessionScreen("oz"))
+            await pilot.pause()
+            await pilot.press("4", "tab", "tab", "tab", "tab", "3")  # 4 oz left; comfort 3
+            if focused == "leave-asked":
+                await pilot.press("escape")
+            elif focused == "dmer":
+                await pilot.press("tab", "space")  # ticked, beside Relaxed left empty
+            else:
+                app.screen.query_one(f"#{focused}").focus()
+            await pilot.pause()
+            _input_still(app)
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=filled)
 
 
 # --- the review and the sessions list ----------------------------------------------
@@ -352,6 +506,7 @@ class TestReview:
         assert snap_compare(app, terminal_size=(80, 24), run_before=charts)
 
     def test_no_sessions_yet(self, snap_compare: Snap, home: Path) -> None:
+        remember_welcome(paths.database_path())  # not the very first start
         app = make_app(
             store=Store(paths.database_path(), clock=lambda: seeding.NOW),
             output_factory=lambda plan: NullOutput(plan.rate),

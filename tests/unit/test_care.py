@@ -17,6 +17,7 @@ from calmflow.core.fit import (
     check_nipple_mm,
     comfort_fell,
     fit_reminder,
+    same_sizes,
     size_range,
     size_ranges,
 )
@@ -53,32 +54,43 @@ def test_a_range_touching_two_sizes_offers_both():
     # smaller-fit 20–22 (21).
     assert _sizes(25)["classic"][0] == (27,)
     assert size_range(22, CLASSIC).sizes_mm == (24,)
-    assert size_range(19, SMALLER_FIT).sizes_mm == (21,)
+    assert size_range(19, SMALLER_FIT).sizes_mm == (19, 21)  # an insert, or the flange
     # Exactly on the edges: 21 + 0 = 21 and 21 + 2 = 23, 24 lies outside.
     assert size_range(21, SMALLER_FIT).sizes_mm == (21,)
     assert size_range(24, SMALLER_FIT).sizes_mm == (24,)
     assert size_range(20, CLASSIC).sizes_mm == (24,)  # 22–24: 24 at the edge
-    # A range of 2 mm can hold two common sizes only 3 mm apart at its very edges: never.
-    assert all(len(r.sizes_mm) <= 1 for mm in range(5, 46) for r in size_ranges(mm))
+    # A range of 2 mm holds at most two sizes: the inserts 2 mm apart, at its very edges.
+    assert all(len(r.sizes_mm) <= 2 for mm in range(5, 46) for r in size_ranges(mm))
+    assert all(
+        len(r.sizes_mm) <= 1 for mm in range(20, 46) for r in size_ranges(mm)
+    )  # the common sizes are 3 mm or more apart
 
 
 def test_between_sizes_names_the_neighbours():
     sizes, beyond, nearest = _sizes(19.5)["classic"]  # 21.5–23.5
     assert (sizes, beyond, nearest) == ((), "between", (21, 24))
-    assert "between the common 21 and 24 mm" in size_range(19.5, CLASSIC).text()
+    assert "between 21 and 24 mm" in size_range(19.5, CLASSIC).text()
     assert _sizes(31)["classic"] == ((), "between", (30, 36))  # 33–35
     assert _sizes(31)["smaller-fit"] == ((), "between", (30, 36))  # 31–33
 
 
-def test_a_very_small_nipple_points_to_smaller_inserts():
-    assert _sizes(12)["classic"] == ((), "smaller", (21,))  # 14–16
-    assert _sizes(12)["smaller-fit"] == ((), "smaller", (21,))
-    assert "inserts for smaller sizes exist" in size_range(12, CLASSIC).text()
-    # 18 mm: the classic rule reaches 21, the smaller-fit one does not.
-    assert _sizes(18) == {
-        "classic": ((21,), "", ()),
-        "smaller-fit": ((), "smaller", (21,)),
-    }
+def test_a_small_nipple_is_offered_inserts_and_small_flanges_from_13_mm():
+    assert _sizes(12)["classic"] == ((15,), "", ())  # 14–16
+    assert _sizes(12)["smaller-fit"] == ((13,), "", ())  # 12–14
+    assert size_range(12, CLASSIC).sizes_text() == "15 mm (an insert or a small flange)"
+    assert size_range(13, CLASSIC).sizes_text() == "15 or 17 mm (inserts or small flanges)"
+    assert size_range(17, CLASSIC).sizes_text() == "19 mm (an insert or a small flange) or 21 mm"
+    # 18 mm: the classic rule reaches 21, the smaller-fit one an insert of 19.
+    assert _sizes(18) == {"classic": ((21,), "", ()), "smaller-fit": ((19,), "", ())}
+    # below every insert made
+    assert _sizes(8) == {"classic": ((), "smaller", (13,)), "smaller-fit": ((), "smaller", (13,))}
+    assert "smaller than the smallest inserts (13 mm)" in size_range(8, CLASSIC).text()
+
+
+def test_both_sides_fit_the_same_sizes_when_both_rules_agree():
+    assert same_sizes(18, 18.5)  # 21 mm, or 19 mm, for both
+    assert not same_sizes(19, 20)  # 21 / 24 by the classic rule
+    assert not same_sizes(19, 19.5)
 
 
 def test_a_very_large_nipple_points_to_larger_sizes():
@@ -181,6 +193,8 @@ def test_duckbills_last_four_weeks_at_three_sessions_a_day_eight_otherwise():
     late = part_status(_part("duckbill", 60), sessions_since=120, per_day=2.0, now=NOW, tz=TZ)
     assert (late.due_by, late.over) == ("days", 4)
     assert "due: 4 days past its 56-day interval" in late.text()
+    just = part_status(_part("duckbill", 57), sessions_since=114, per_day=2.0, now=NOW, tz=TZ)
+    assert "due: 1 day past its 56-day interval" in just.text()  # not "1 days"
 
 
 def test_due_by_days_counts_local_calendar_days():

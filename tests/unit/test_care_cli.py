@@ -39,16 +39,21 @@ def _session(home: Path, clock: Clock, comfort: int | None = None) -> int:
     return sid
 
 
-def test_fit_records_each_side_and_shows_both_rules(home, clock):
+def test_fit_records_each_side_and_shows_both_rules(home, clock, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     done = _run("fit", "--left", "18", "--right", "19.5")
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert lines[0] == "Recorded: left 18 mm, right 19.5 mm."
     assert "Left, 18 mm (measured 2026-11-10):" in lines
-    assert "  by the classic rule, nipple + 2–4 mm (20–22 mm): 21 mm" in lines
-    assert any("(18–20 mm): smaller than the common sizes" in line for line in lines)
-    assert any("(21.5–23.5 mm): between the common 21 and 24 mm" in line for line in lines)
-    assert "The two sides measure differently" in done.output
+    assert "  - by the classic rule, nipple + 2–4 mm (20–22 mm): 21 mm" in lines
+    # below the common 21 mm: the inserts and small flanges that exist
+    assert (
+        "  - by the newer smaller-fit practice, nipple + 0–2 mm (18–20 mm):"
+        " 19 mm (an insert or a small flange)"
+    ) in lines
+    assert any("(21.5–23.5 mm): between 21 and 24 mm" in line for line in lines)
+    assert "The two sides suit different sizes" in done.output
     assert "Little or none of the areola is drawn into the tunnel." in done.output
     assert "your size" not in done.output.lower()
     data = json.loads(_run("fit", "--json").output)
@@ -56,6 +61,28 @@ def test_fit_records_each_side_and_shows_both_rules(home, clock):
     assert [r["sizes_mm"] for r in data["sides"]["right"]["ranges"]] == [[], [21]]
     assert [r["beyond"] for r in data["sides"]["right"]["ranges"]] == ["between", None]
     assert data["remeasure"]["due"] is False
+
+
+def test_both_sides_fitting_the_same_sizes_are_said_once(home, clock, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    done = _run("fit", "--left", "18", "--right", "18.5")  # both: 21 mm, or 19 mm
+    assert "Both sides (left 18 mm, right 18.5 mm, measured 2026-11-10)" in done.output
+    assert "Left, " not in done.output and "Right, " not in done.output
+    assert "different sizes" not in done.output
+    done = _run("fit", "--left", "19", "--right", "19.5")  # 21, or 19 or 21 / between, or 21
+    assert "Both sides" not in done.output and "different sizes" in done.output
+    done = _run("fit", "--both", "18")
+    assert "Both sides (18 mm, measured 2026-11-10) suit the same flange sizes" in done.output
+    assert "  - by the classic rule, nipple + 2–4 mm: 21 mm" in done.output.splitlines()
+
+
+def test_bullets_wrap_under_their_text(home, clock, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    lines = _run("fit", "--left", "18").output.splitlines()
+    assert all(len(line) <= 49 for line in lines)
+    start = lines.index(next(line for line in lines if line.startswith("  - The nipple sits")))
+    assert lines[start + 1].startswith("    ") and lines[start + 1][4] != " "
+    assert lines[start + 2].startswith(("    ", "  - "))
 
 
 def test_fit_with_nothing_measured_says_how(home, clock):

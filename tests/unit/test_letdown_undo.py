@@ -97,13 +97,14 @@ def test_undo_before_the_switch_is_heard_keeps_stimulation_as_it_was():
     original = _segments(session)
     session.letdown(at_frame=1 * MIN + lead)
     session.undo_letdown(at_frame=1 * MIN + lead)
-    # Stimulation is cut and resumed where the switch was: the same sound.
-    assert _segments(session) == [
-        (STIM, 0, 1 * MIN + lead, 0),
-        (STIM, 1 * MIN + lead, 2 * MIN, 1 * MIN + lead),
-        *original[1:],
-    ]
+    # Stimulation plays on as one phase: no chime, no phase change, no rule told.
+    assert _segments(session) == original
     assert session.phase.name == "Stim"
+    events = _play(session, 3 * MIN)
+    assert _rules(events) == []
+    assert [(e.frame, e.phase.name) for e in events if isinstance(e, PhaseStarted)] == [
+        (2 * MIN, "Expr")
+    ]
 
 
 def test_undo_after_a_letdown_during_restimulation_goes_back_to_the_block():
@@ -199,8 +200,9 @@ def test_undo_brings_back_a_restimulation_the_mark_had_cancelled():
     events = session.undo_letdown(at_frame=session.now_frame + lead)
 
     at = 8 * MIN + 2 * S + lead
-    assert _rules(events) == [(at, "restimulate")]
     assert _segments(session)[2][:3] == (RESTIM, at, at + 90 * S)
+    assert _rules(events) == []  # told when it is heard
+    assert _rules(_play(session, at)) == [(at, "restimulate")]
 
 
 def test_a_later_letdown_again_counts_the_quiet_time_from_itself():

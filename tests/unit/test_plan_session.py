@@ -120,7 +120,8 @@ def test_half_second_breath_steps_are_whole_frames_at_22050():
 
 def test_plan_cues_carry_what_the_engine_and_screen_need(standard_plan):
     waves = standard_plan.cue("waves")
-    assert (waves.kind, waves.volume, waves.loop) == ("sound", 0.35, True)
+    assert (waves.kind, waves.volume, waves.loop) == ("sound", pytest.approx(0.631, abs=1e-3), True)
+    assert waves.role == "ambience"  # a looping sound: matched to the ambience's loudness
     assert Path(waves.file).is_absolute() and Path(waves.file).name == "waves.ogg"
     water = standard_plan.cue("water")
     assert (water.kind, water.file, water.text) == ("text", None, "A glass of water within reach.")
@@ -171,10 +172,16 @@ def test_breath_position_skips_holds_of_zero_length():
     assert breath.position(9).frames_left == 1
 
 
-def test_breath_guide_restarts_with_each_phase(short_plan):
+def test_breath_guide_runs_on_across_a_letdown(short_plan):
+    # Breathing 1 s in, 2 s out: a let-down half-way through an exhale does not
+    # start a new breath; the exhale goes on (core/breathing.py).
     session = _started(short_plan)
     session.advance_to(PHASE + RATE // 2)
     assert session.breath() == BreathPosition("in", 0.5, RATE // 2, 0.5)
+    session.advance_to(PHASE + 2 * RATE)
+    session.letdown()
+    assert session.phase.kind == "expression"
+    assert session.breath() == BreathPosition("out", 0.5, RATE, 0.5)
 
 
 # --- the session, played to the end ----------------------------------------------
@@ -230,11 +237,8 @@ def test_letdown_in_stimulation_switches_to_expression_at_at_frame(short_plan):
 
     events = session.letdown(at_frame=at)
 
-    assert _names(events) == [
-        ("LetdownMarked", PHASE + RATE, "Stimulation"),
-        ("RuleApplied", at, "letdown_to_expression"),
-    ]
-    assert events[1].message == "let-down marked: switch to expression mode"
+    # The switch is told when it is heard, not before.
+    assert _names(events) == [("LetdownMarked", PHASE + RATE, "Stimulation")]
     assert session.letdown_frames == [PHASE + RATE]
     assert session.timeline.segments == (
         Segment(0, 0, PHASE),
@@ -245,7 +249,12 @@ def test_letdown_in_stimulation_switches_to_expression_at_at_frame(short_plan):
     # Stimulation goes on until the change can be heard, then expression starts.
     assert session.phase.kind == "stimulation"
     assert session.advance_to(at - 1) == []
-    assert _names(session.advance_to(at)) == [("PhaseStarted", at, "Expression")]
+    heard = session.advance_to(at)
+    assert _names(heard) == [
+        ("RuleApplied", at, "letdown_to_expression"),
+        ("PhaseStarted", at, "Expression"),
+    ]
+    assert heard[0].message == "let-down marked: switch to expression mode"
     assert session.phase.pump_hint == "expression mode: slow, strongest comfortable suction"
     assert _names(session.advance_to(at + PHASE)) == [("SessionEnded", at + PHASE, "completed")]
 
@@ -340,15 +349,17 @@ def test_letdown_late_in_prep_heard_in_stimulation_still_moves_on(short_plan):
     session.advance_to(PHASE - 100)
     at = PHASE + 4_700
     events = session.letdown(at_frame=at)
-    assert _names(events) == [
-        ("LetdownMarked", PHASE - 100, "Settle"),
-        ("RuleApplied", at, "letdown_to_expression"),
-    ]
+    assert _names(events) == [("LetdownMarked", PHASE - 100, "Settle")]
     assert session.timeline.segments == (
         Segment(0, 0, PHASE),
         Segment(1, PHASE, at),
         Segment(2, at, at + PHASE),
     )
+    assert _names(session.advance_to(at)) == [
+        ("PhaseStarted", PHASE, "Stimulation"),
+        ("RuleApplied", at, "letdown_to_expression"),
+        ("PhaseStarted", at, "Expression"),
+    ]
 
 
 def test_letdown_at_the_very_start_of_stimulation(short_plan):

@@ -265,6 +265,15 @@ def test_check_passes_the_bundled_routine(home, standard_routine):
     assert result.stdout == f"{standard_routine}: ok (standard, 4 phases, 20:00)\n"
 
 
+def test_check_counts_one_phase_in_the_singular(home, tmp_path):
+    path = _write(
+        tmp_path, "name: mine\nphases:\n  - name: Settle\n    kind: prep\n    duration: 2m\n"
+    )
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{path}: ok (mine, 1 phase, 2:00)\n"
+
+
 # --- media ----------------------------------------------------------------------------
 
 WITH_SOUND = """\

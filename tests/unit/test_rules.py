@@ -161,13 +161,16 @@ def test_with_sound_rendered_ahead_a_late_look_places_it_no_earlier_than_now_plu
     # The driver stalled: the next frames played are 10 s past the due time.
     events = session.advance_to(8 * MIN + 10 * RATE)
     at = 8 * MIN + 15 * RATE
-    assert _rules(events)[0][0] == at
     assert _segments(session)[1:4] == [
         (EXPR, 2 * MIN, at, 0),
         (RESTIM, at, at + 90 * RATE, 0),
         (EXPR, at + 90 * RATE, 13 * MIN + 30 * RATE, at - 2 * MIN),
     ]
     assert session.phase.name == "Expr"  # still: the block starts when it can be heard
+    assert _rules(events) == []  # and is told then
+    assert _rules(session.advance_to(at)) == [
+        (at, "restimulate", "no let-down for 6 minutes: back to stimulation for 90 s")
+    ]
 
 
 # --- flow stopped, cap, on_letdown -----------------------------------------------------

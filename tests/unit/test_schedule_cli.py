@@ -57,6 +57,8 @@ def test_a_missed_session_is_said_and_recorded_once(home, clock):
     assert any(
         line.startswith("Pump as soon as you can: even 10 to 15 minutes helps.") for line in lines
     )
+    assert "`calmflow play catch-up` is made for after a missed session" in done.output
+    assert "short session" not in done.output
     assert lines[0] == "Next session due at 12:00, in 2 h."
     assert lines[1] == "The last one began 3 h 50 min ago, at 06:10."
     _run("next")

@@ -97,18 +97,75 @@ def test_python_apply_tag_on_a_sequence_is_refused_not_ignored(tmp_path):
     assert "python/object/apply" in message
 
 
-def test_invalid_syntax_names_the_place_the_parser_stopped(tmp_path):
+def test_an_unclosed_bracket_is_named_where_it_opened(tmp_path):
     path = _write(
         tmp_path, "name: mine\nphases:\n  - name: Settle\n    kind: [prep\n    duration: 2m\n"
     )
-    assert _refused(path) == [(5, 13, "invalid YAML: expected ',' or ']', but got ':'")]
+    assert _refused(path) == [(4, 11, "the '[' opened here is never closed: end it with ']'")]
 
 
 def test_tab_indentation_is_reported_at_the_tab(tmp_path):
     path = _write(tmp_path, "name: mine\nphases:\n\t- name: Settle\n")
-    [(line, col, message)] = _refused(path)
-    assert (line, col) == (3, 1)
-    assert message.startswith("invalid YAML: found character '\\t'")
+    assert _refused(path) == [(3, 1, "line 3 starts with a tab: indent with spaces")]
+
+
+# --- YAML syntax in plain words, at the line of the mistake ---------------------------
+
+SETTLE = "name: mine\nphases:\n  - name: Settle\n    kind: prep\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the key has no colon: PyYAML complains at the next line's colon
+        (
+            SETTLE + "    duration 2m\n    prompt: Breathe.\n",
+            (5, 13, "a colon is missing after 'duration'"),
+        ),
+        (SETTLE + "    duration 2m\n", (5, 13, "a colon is missing after 'duration'")),
+        ("name mine\nphases: []\n", (1, 5, "a colon is missing after 'name'")),
+        (
+            SETTLE + '    prompt: "Sit back.\n  - name: Next\n',
+            (5, 13, 'the double quote (") opened here is never closed: end the value with it'),
+        ),
+        (
+            SETTLE + "    prompt: Breathe: slowly\n",
+            (5, 20, "a second colon on this line: put the value in quotes"),
+        ),
+        ("name: mine\nphases:\n  - name: a\n    kind: prep\n    - cues\n", (5, 5, "a list item")),
+        ("name: mine\nphases:\n  -name: a\n  - name: b\n", (3, 4, "a space is missing after '-'")),
+        ("name: mine\nphases:\n  - name: a\n     kind: prep\n", (4, 6, "indented further")),
+        ("name: mine\nphases:\n  - name: a\n   kind: prep\n", (4, 4, "indented differently")),
+        ("name:\tmine\nphases: []\n", (1, 6, "a tab here: use spaces instead")),
+    ],
+    ids=[
+        "colon-mid",
+        "colon-last",
+        "colon-top",
+        "quote",
+        "second-colon",
+        "list-item",
+        "dash-space",
+        "indent-further",
+        "indent-less",
+        "tab-mid",
+    ],
+)
+def test_syntax_mistakes_in_plain_words(tmp_path, text, expected):
+    [(line, col, message)] = _refused(_write(tmp_path, text))
+    assert (line, col) == expected[:2]
+    assert expected[2] in message
+    assert "YAML" not in message
+
+
+def test_a_file_not_known_to_be_a_routine_is_not_quoted(tmp_path):
+    path = _write(tmp_path, "secret-token 2m\nother: x\n")
+    with pytest.raises(SourceError) as info:
+        read_yaml(path, quote=False)
+    [problem] = info.value.problems
+    assert (problem.line, problem.col) == (1, 13)
+    assert "secret" not in problem.message
+    assert problem.message == "a colon is missing after the first word of this line"
 
 
 def test_a_second_document_is_refused(tmp_path):

@@ -40,6 +40,7 @@ from calmflow.core.values import ml_per
 from calmflow.services.exchange.csv_file import spreadsheet_safe
 from calmflow.system import wallclock
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text
+from calmflow.text.sessions import amount_text as volume_in
 
 TARGET = "babybuddy"
 """The name the log remembers these files' sessions by (the `exported` table)."""
@@ -106,11 +107,16 @@ def pumping_end(session: SessionRecord) -> datetime | None:
     return None
 
 
-def pumping_notes(session: SessionRecord) -> str:
+def pumping_notes(session: SessionRecord, *, sides_in: Unit | None = None) -> str:
     """A pumping entry's notes: the person's own, then a line of what calmflow
-    knows (the routine, the let-downs, how soon the first came). Plain text, as
-    any place may show it."""
+    knows (the routine, the let-downs, how soon the first came; with `sides_in`,
+    the volume of each side logged, in that unit: Baby Buddy keeps only the
+    total). Plain text, as any place may show it."""
     said = ["logged by hand" if session.is_manual else f"routine {session.routine}"]
+    if sides_in is not None:
+        for side, ml in (("left", session.volume_left_ml), ("right", session.volume_right_ml)):
+            if ml is not None:
+                said.append(f"{side} {volume_in(ml, sides_in)}")
     if session.status in STATUS_WORDS:
         said.append(STATUS_WORDS[session.status])
     said.append(letdowns_text(session))
@@ -122,6 +128,12 @@ def pumping_notes(session: SessionRecord) -> str:
     line = "calmflow: " + ", ".join(said)
     own = (session.notes or "").strip()
     return f"{own}\n{line}" if own else line
+
+
+def pumping_amount(session: SessionRecord, unit: Unit) -> float:
+    """The session's total volume as a Baby Buddy amount in `unit` (0 when none was
+    logged: such a session is refused first, see `refusal`)."""
+    return round((session.volume_total_ml or 0.0) / ml_per(unit), DECIMALS[unit])
 
 
 def _minutes_seconds(seconds: float) -> str:
@@ -152,19 +164,21 @@ def babybuddy_file(
     Sessions in `again` were too, and are put in again (`all` was asked for).
     """
     zone = wallclock.zone_name(tz)
-    earlier_spans = _Spans()
-    for span in sorted(_span(s) for s in sessions if s.uuid in earlier and s.status != "running"):
+    earlier_spans = Spans()
+    for span in sorted(
+        pumping_span(s) for s in sessions if s.uuid in earlier and s.status != "running"
+    ):
         earlier_spans.add(*span)
     chosen = [s for s in sessions if since is None or s.started_at >= since]
     left_out: dict[str, list[SessionRecord]] = {reason: [] for reason in REASONS}
     taken: list[tuple[SessionRecord, datetime, datetime]] = []
-    in_file = _Spans()
+    in_file = Spans()
     candidates = sorted(
         (s for s in chosen if s.uuid not in earlier),
         key=lambda s: (_whole_second(s.started_at), s.started_at),
     )
     for session in candidates:
-        start, end = _span(session)
+        start, end = pumping_span(session)
         reason = _refused(session, start, end, tz, now)
         if reason is None and in_file.overlaps(start, end):
             reason = OVERLAP
@@ -175,13 +189,13 @@ def babybuddy_file(
             continue
         in_file.add(start, end)
         taken.append((session, start, end))
-    unit = unit or _most_used_unit(s for s, _, _ in taken)
+    unit = unit or most_used_unit(s for s, _, _ in taken)
     rows = tuple(
         PumpingRow(
             session=s,
             start=start,
             end=end,
-            amount=round((s.volume_total_ml or 0.0) / ml_per(unit), DECIMALS[unit]),
+            amount=pumping_amount(s, unit),
             notes=pumping_notes(s),
         )
         for s, start, end in taken
@@ -204,7 +218,7 @@ def _whole_second(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _span(session: SessionRecord) -> tuple[datetime, datetime]:
+def pumping_span(session: SessionRecord) -> tuple[datetime, datetime]:
     """The start and end Baby Buddy reads for the session: to the second (which
     keeps their order, so no two rows overlap that did not), and the end at the
     start when its length was not logged."""
@@ -215,7 +229,19 @@ def _span(session: SessionRecord) -> tuple[datetime, datetime]:
 def _refused(
     session: SessionRecord, start: datetime, end: datetime, tz: tzinfo, now: datetime
 ) -> str | None:
-    """Why Baby Buddy would refuse the session's row on its own, or None."""
+    """Why Baby Buddy would refuse the session's row in a file on its own, or None."""
+    reason = refusal(session, start, end, now)
+    if reason is None and not all(
+        wallclock.exists_on_clock(wallclock.local(t, tz)) for t in (start, end)
+    ):
+        return OFF_CLOCK
+    return reason
+
+
+def refusal(session: SessionRecord, start: datetime, end: datetime, now: datetime) -> str | None:
+    """Why Baby Buddy would refuse the session as a pumping entry from `start` to
+    `end` (its `pumping_span`), whichever way it is sent, or None. Its API takes
+    instants with their offsets, so only a file has a clock to be off (`_refused`)."""
     if session.status == "running":
         return RUNNING
     if session.volume_total_ml is None:
@@ -226,12 +252,10 @@ def _refused(
         return BACKWARDS
     if end - start > LONGEST:
         return TOO_LONG
-    if not all(wallclock.exists_on_clock(wallclock.local(t, tz)) for t in (start, end)):
-        return OFF_CLOCK
     return None
 
 
-class _Spans:
+class Spans:
     """Entries already there, added in the order they start; whether a new one
     overlaps any as Baby Buddy checks it (start < new end and end > new start),
     in a time that grows with the log's logarithm, not its length."""
@@ -251,7 +275,8 @@ class _Spans:
         return before_end > 0 and self._latest_ends[before_end - 1] > start
 
 
-def _most_used_unit(sessions: Iterable[SessionRecord]) -> Unit:
+def most_used_unit(sessions: Iterable[SessionRecord]) -> Unit:
+    """The unit most of `sessions` were logged in; ml on a tie."""
     counts = Counter(s.volume_unit for s in sessions)
     return "oz" if counts["oz"] > counts["ml"] else "ml"
 

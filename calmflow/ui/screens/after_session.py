@@ -1,8 +1,10 @@
 """The short form after a session: volume per side or total, how it felt, notes.
 
-Tab moves between fields, Enter saves from any box, Esc skips the form (the
-session itself is already saved). Comfort and relaxation take one key, 1 to 5;
-space ticks D-MER. Everything is optional.
+Tab moves between fields, Enter saves from any box (the D-MER box and the unit
+too), Esc skips the form (the session itself is already saved; with volumes
+typed it asks once first). Comfort and relaxation take one key, 1 to 5, which
+moves on to the next box; space ticks D-MER. The unit is the one used last.
+Everything is optional.
 
 A session the person ended within its first minute is left out of the review
 and of the schedule (`values.left_out`): the form then asks first, above the
@@ -17,11 +19,17 @@ from typing import TYPE_CHECKING, cast
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from calmflow.core.records import AfterSession
 from calmflow.core.values import left_out
-from calmflow.ui.screens.form import Form, FormCheckbox
+from calmflow.ui.screens.form import (
+    Form,
+    FormCheckbox,
+    FormRadioButton,
+    FormRadioSet,
+    ScoreInput,
+)
 
 if TYPE_CHECKING:
     from calmflow.ui.app import CalmflowApp
@@ -35,8 +43,33 @@ KEEP_ABOUT = (
 )
 
 
+VOLUMES = ("left", "right", "total")
+LEAVE_ASK = "Esc again leaves without saving the volumes"
+
+
 class VolumeForm(Form[AfterSession]):
     """A form that asks for volumes (after a session, or fixing one later)."""
+
+    unit = "ml"
+    _volumes_at_start: tuple[str, ...] = ("", "", "")
+
+    def _unit_choice(self) -> ComposeResult:
+        """The ml/oz choice, on the unit given."""
+        with FormRadioSet(id="unit"):
+            yield FormRadioButton("ml", value=self.unit == "ml", id="unit-ml")
+            yield FormRadioButton("oz", value=self.unit == "oz", id="unit-oz")
+
+    def _chosen_unit(self) -> str:
+        return "oz" if self.query_one("#unit-oz", FormRadioButton).value else "ml"
+
+    def _volumes(self) -> tuple[str, ...]:
+        return tuple(self.query_one(f"#{field}", Input).value.strip() for field in VOLUMES)
+
+    def on_mount(self) -> None:
+        self._volumes_at_start = self._volumes()
+
+    def unsaved(self) -> str | None:
+        return LEAVE_ASK if self._volumes() != self._volumes_at_start else None
 
     def _number(self, field: str) -> float | None:
         text = self.query_one(f"#{field}", Input).value.strip()
@@ -77,15 +110,13 @@ class AfterSessionScreen(VolumeForm):
                 yield Input(type="number", id="total")
             with Horizontal(classes="form-row"):
                 yield Label("Unit")
-                with RadioSet(id="unit"):
-                    yield RadioButton("ml", value=self.unit == "ml", id="unit-ml")
-                    yield RadioButton("oz", value=self.unit == "oz", id="unit-oz")
+                yield from self._unit_choice()
             with Horizontal(classes="form-row"):
                 yield Label("Comfort 1-5")
-                yield Input(restrict="[1-5]", max_length=1, id="comfort", classes="score")
+                yield ScoreInput(id="comfort")
                 yield Label("Relaxed 1-5")
-                yield Input(restrict="[1-5]", max_length=1, id="relaxation", classes="score")
-                yield Checkbox("D-MER felt", id="dmer")
+                yield ScoreInput(id="relaxation")
+                yield FormCheckbox("D-MER felt", id="dmer")
             with Horizontal(classes="form-row"):
                 yield Label("Notes")
                 yield Input(id="notes")
@@ -95,6 +126,7 @@ class AfterSessionScreen(VolumeForm):
                 yield Button("Skip (Esc)", id="skip")
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#left", Input).focus()
 
     def _ended_short(self) -> bool:
@@ -110,12 +142,11 @@ class AfterSessionScreen(VolumeForm):
         return int(text) if text else None
 
     def answers(self) -> AfterSession:
-        unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
         answers = AfterSession.from_entry(
             self._number("left"),
             self._number("right"),
             self._number("total"),
-            unit,
+            self._chosen_unit(),
             self.query_one("#notes", Input).value,
             comfort=self._score("comfort"),
             relaxation=self._score("relaxation"),

@@ -1,5 +1,9 @@
 """Home: the routines, the last sessions; Enter starts the routine chosen.
 
+Routines are listed in the order a person reaches for them: the one played last,
+then quick-letdown (for when the milk will not come), then the rest. On the very
+first start (nothing logged, never welcomed) a welcome is shown over it once.
+
 Routines are validated here without looking inside their media (that would
 load the sound libraries, and is done by the audio process when one plays); a
 routine that cannot be played is listed with its first problem, as
@@ -24,10 +28,17 @@ from calmflow.core.yamlsource import Problem, SourceError
 from calmflow.services import catalog
 from calmflow.services.catalog import RoutineEntry
 from calmflow.store.db import StoreError
+from calmflow.system import paths
 from calmflow.text.numbers import clock_text
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import REVIEW, SESSIONS
 from calmflow.ui.safe import escape
+from calmflow.ui.screens.welcome import (
+    QUICK_ROUTINE,
+    WelcomeScreen,
+    remember_welcome,
+    welcome_seen,
+)
 
 if TYPE_CHECKING:
     from calmflow.core.schedule import Status
@@ -51,6 +62,25 @@ class RoutineRow:
     @property
     def mine(self) -> bool:
         return self.entry.source == "user"
+
+    def called(self, name: str) -> bool:
+        """Whether a session logged as `name` played this routine (sessions keep the
+        name written in the routine, usually its file's name)."""
+        return self.entry.name == name or (
+            self.loaded is not None and self.loaded.routine.name == name
+        )
+
+
+def reach_order(rows: list[RoutineRow], last: str | None) -> list[RoutineRow]:
+    """`rows` in the order a person reaches for them: the routine played last, then
+    QUICK_ROUTINE (for when the milk will not come), then the rest as they came."""
+
+    def rank(row: RoutineRow) -> int:
+        if last is not None and row.called(last):
+            return 0
+        return 1 if row.entry.name == QUICK_ROUTINE else 2
+
+    return sorted(rows, key=rank)
 
 
 def read_row(entry: RoutineEntry) -> RoutineRow:
@@ -120,7 +150,9 @@ class HomeScreen(Screen[None]):
         yield Static(
             "[b]calmflow[/b]  [dim]·  choose a routine; Enter starts it[/dim]", id="home-title"
         )
-        self.rows = [read_row(entry) for entry in catalog.entries()]
+        records = self._records()
+        last = records[-1].routine if isinstance(records, list) and records else None
+        self.rows = reach_order([read_row(entry) for entry in catalog.entries()], last)
         width = min(max([len(r.entry.name) for r in self.rows] + [NAME_WIDTH[0]]), NAME_WIDTH[1])
         yield ListView(
             *(self._item(row, width) for row in self.rows),
@@ -154,6 +186,15 @@ class HomeScreen(Screen[None]):
         self.show_about()
         self.show_next_due()
         self.show_recent(records)
+        self._welcome(records)
+
+    def _welcome(self, records: list[SessionRecord] | StoreError) -> None:
+        """The welcome, on the very first start only: nothing logged, never shown."""
+        log = self.calm_app.store.path
+        if not isinstance(records, list) or records or welcome_seen(log):
+            return
+        remember_welcome(log)
+        self.app.push_screen(WelcomeScreen(_tilde(paths.user_routines_dir())))
 
     def on_screen_resume(self) -> None:
         self.show_next_due()
@@ -170,12 +211,11 @@ class HomeScreen(Screen[None]):
         """The routine played last, or the standard one: what a person most likely wants."""
         last = [] if isinstance(records, StoreError) else [r.routine for r in records[-1:]]
         for wanted in [*last, "standard"]:
-            # Sessions keep the name written in the routine, usually its file's name.
             for index, row in enumerate(self.rows):
                 if row.entry.name == wanted:
                     return index
             for index, row in enumerate(self.rows):
-                if row.loaded is not None and row.loaded.routine.name == wanted:
+                if row.called(wanted):
                     return index
         return 0
 
@@ -227,7 +267,7 @@ class HomeScreen(Screen[None]):
         from calmflow.core.schedule import CATCH_UP_ROUTINE, POWER_ROUTINE
         from calmflow.services.care import care_summary_line
         from calmflow.services.schedule import current_supply_flag
-        from calmflow.text.schedule import next_lines
+        from calmflow.text.schedule import CATCH_UP_WORDS, next_lines
 
         store = self.calm_app.store
         lines: list[str] = []
@@ -246,7 +286,8 @@ class HomeScreen(Screen[None]):
                 self._suggested = CATCH_UP_ROUTINE
                 lines.append(
                     f"Missed at {', '.join(m.strftime('%H:%M') for m in found.missed[-2:])}:"
-                    " even 10 to 15 minutes helps. The catch-up routine is chosen: Enter starts it."
+                    f" pump as soon as you can. {CATCH_UP_ROUTINE}{self._length(CATCH_UP_ROUTINE)}"
+                    f" is chosen: {CATCH_UP_WORDS}. Enter starts it."
                 )
             power_day = found.suggest_power_pumping_on
             if power_day == today and self._suggested is None:
@@ -263,11 +304,19 @@ class HomeScreen(Screen[None]):
         if supply is not None:
             lines.append(
                 f"Your last 3 days averaged {supply.share:.0%} of your usual output;"
-                " `calmflow next` lists what is worth a look."
+                " worth a look: how often you pumped, the flange fit and the pump parts"
+                " (c, Care), and rest."
             )
         if care:
             lines.append(care)
         return lines
+
+    def _length(self, name: str) -> str:
+        """' (21:00)': how long the routine called `name` plays, if it can be played."""
+        for row in self.rows:
+            if row.entry.name == name and row.loaded is not None:
+                return f" ({clock_text(row.loaded.routine.duration_s)})"
+        return ""
 
     @staticmethod
     def _status(store: Store) -> Status | None:

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.cells import cell_len
+from rich.color import Color as RichColor
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from calmflow.core.plan import CueSpec
 from calmflow.services.player import Player
@@ -22,7 +24,20 @@ from calmflow.system.exits import EXIT_STORE
 from calmflow.text.numbers import clock_text, skips_text
 from calmflow.ui.safe import escape
 from calmflow.ui.screens.after_session import AfterSessionScreen
+from calmflow.ui.screens.player_words import (
+    KEYS,
+    NightSwitched,
+    Notice,
+    SessionSettled,
+    saved_text,
+    silent_plan,
+    times_text,
+    title_markup,
+)
+from calmflow.ui.widgets.big_text import BigText
 from calmflow.ui.widgets.breath_guide import BreathGuide
+from calmflow.ui.widgets.key_bar import KeyBar
+from calmflow.ui.widgets.line import Line
 from calmflow.ui.widgets.photo import Photo
 from calmflow.ui.widgets.progress import SessionProgress, Shape
 
@@ -30,17 +45,20 @@ TICK_S = 1 / 12
 """The guide moves at 12 frames a second: smooth to soft eyes, and each frame costs
 CPU (benchmarks/player_cpu.py: 10 a second saved ~0.5% of a core over 15)."""
 CONFIRM_S = 3.0
+NOTICE_S = 4.0
+"""How long a notice stays on its line, unless what it tells is undone or replaced."""
+WARNING_S = 10.0
 PUMP_LARGE_S = 8.0
-"""How long the pump setting stays large after a phase begins."""
+"""How long the pump setting is marked as new after a phase begins."""
+BORDER_LEVELS = 5
+"""Shades of the full-screen photo's border from empty to full lungs: few, as
+each change redraws the photo."""
 STEP_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
 
 
-VOLUME = Binding.Group("Volume", compact=True)
-
-
 class PlayerScreen(Screen[None]):
-    # The footer shows them in this order and cuts off what does not fit (at
-    # 80 columns, up to q); ? lists them all, each with its tooltip if it has one.
+    # ? lists them all, each with its tooltip if it has one; the key bar shows
+    # as many as fit (KEYS), always ending with ?.
     BINDINGS = [
         Binding("space", "letdown", "Let-down", id="letdown"),
         Binding(
@@ -55,12 +73,18 @@ class PlayerScreen(Screen[None]):
         Binding("n", "next_phase", "Next", id="next_phase"),
         Binding("q", "finish", "Finish", id="finish"),
         Binding(
+            "ctrl+c",
+            "stop",
+            "End now",
+            id="stop",
+            tooltip="End the session now, as q twice does: it is saved and the form opens",
+        ),
+        Binding(
             "plus,equals_sign",
             "volume_up",
             "Louder",
             id="volume_up",
             key_display="+",
-            group=VOLUME,
             tooltip="Sound louder, up to the routine's own level",
         ),
         Binding(
@@ -69,7 +93,6 @@ class PlayerScreen(Screen[None]):
             "Quieter",
             id="volume_down",
             key_display="-",
-            group=VOLUME,
             tooltip="Sound quieter; the level is kept for next time",
         ),
         Binding(
@@ -80,68 +103,107 @@ class PlayerScreen(Screen[None]):
             tooltip="Mute or unmute the sound; the guide on screen goes on",
         ),
         Binding("h", "toggle_photo", "Hide/show photo", id="toggle_photo"),
+        Binding(
+            "z",
+            "full_photo",
+            "Photo full screen",
+            id="full_photo",
+            tooltip="The photo fills the screen, the breathing guide as its border; z again: back",
+        ),
+        Binding(
+            "d",
+            "toggle_night",
+            "Night colours",
+            id="toggle_night",
+            tooltip="Dim, warm night colours, or the usual ones again",
+        ),
     ]
+
+    notice: reactive[Notice | None] = reactive(None, init=False)
+    """The one notice shown, on its own line away from the pump setting."""
+    night: reactive[bool] = reactive(False, init=False)
+    """Dim, warm colours for the dark (d switches)."""
+    photo_full: reactive[bool] = reactive(False, init=False)
+    """The photo fills the screen, the guide its border (z switches)."""
 
     def __init__(self, player: Player) -> None:
         super().__init__()
         self.player = player
+        self.silent = silent_plan(player.plan)
         self._ticking = False
         self._finish_asked_at: float | None = None
         self._form_shown = False
-        self._shown: dict[str, str] = {}
         self._volume_touched = False
         """Once a volume key is pressed, the level stays on the status line."""
         self.photo_on = True
         """Photo cues are shown; h hides them (and shows them again)."""
+        self._border_theme: str | None = None
+        self._colours: list[RichColor] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
-            yield Static(id="title")
-            yield Static(id="times")
+            yield Line(id="title")
+            yield Line(id="times")
         yield SessionProgress(id="progress")
+        # The pump setting at the top, where no notice goes, for the whole phase.
+        yield BigText(id="pump")
         with Horizontal(id="middle"):
             with Vertical(id="breathing"):
                 yield BreathGuide(id="guide")
-                yield Static(id="step")
+                yield BigText(joiner=" · ", id="step")
             yield Photo(id="photo")
         # In one container: a redraw of the breathing guide then skips these widgets
         # (Textual renders every child of the screen whose clip meets the change).
         with Vertical(id="below"):
-            yield Static(id="pump")
-            yield Static(id="prompt")
-            yield Static(id="cues")
-            yield Static(id="letdowns")
+            yield Line(id="prompt")
+            yield Line(id="cues")
+            yield Line(id="letdowns")
+            yield Line(id="notice")
             with Horizontal(id="bottombar"):
-                yield Static("Starting sound…", id="status")
-                yield Static(id="underruns")
-        yield Footer(show_command_palette=False)  # ctrl+p still opens it; ? lists it
+                yield Line("Starting sound…", id="status")
+                yield Line(id="underruns")
+        yield KeyBar(KEYS, id="keys")
 
     def on_mount(self) -> None:
         # Looked up once: each tick (12 a second) uses them.
         self._guide = self.query_one(BreathGuide)
         self._progress = self.query_one(SessionProgress)
         self._photo = self.query_one(Photo)
+        self._lines = {f"#{line.id}": line for line in self.query(Line)}
+        self._pump = self.query_one("#pump", BigText)
+        self._step = self.query_one("#step", BigText)
         self._pump_fresh = False
         if getattr(self.app, "reduced_motion", False):
             # Nothing moves: the step and its count say the same in words.
             self.query_one(BreathGuide).display = False
             self.add_class("reduced-motion")
+        self.set_reactive(PlayerScreen.night, bool(getattr(self.app, "night", False)))
+        self.watch_night(self.night)
+        if getattr(self.app, "night_by_clock", False):
+            self.say("Night colours, as it is night: d for the usual ones")
         # Draw the first phase now: opening the sound takes half a second or more.
         plan = self.player.plan
         first = plan.phases[0]
         self._show_title(first.name, 1, len(plan.sequence))
-        self._show("#pump", escape(first.pump_hint))
+        self._show_pump(first.pump_hint)
         self._show("#prompt", escape(first.prompt))
         # The sound opens once this is on the screen: started at once, its thread
         # and process slowed the first frame by a tenth of a second.
         self.call_after_refresh(self.start_player)
 
+    def on_resize(self) -> None:
+        small = self.size.height < 20 or self.size.width < 60
+        self.set_class(small, "small")
+        self.set_class(self.size.height < 16, "tiny")
+        if self._ticking:
+            self.refresh_view()
+
     def _show_title(self, phase_name: str, number: int, count: int) -> None:
-        self._show(
-            "#title",
-            f"[b]{escape(self.player.plan.routine_name)}[/b] · {escape(phase_name)}"
-            f" [dim]({number} of {count})[/dim]",
-        )
+        self._show("#title", self._title(phase_name, number, count))
+
+    def _title(self, phase_name: str, number: int, count: int) -> str:
+        room = self.size.width - 2 - cell_len(self._lines["#times"].words or "") - 2
+        return title_markup(self.player.plan.routine_name, phase_name, number, count, room)
 
     @work(thread=True, exclusive=True, group="start")
     def start_player(self) -> None:
@@ -171,6 +233,8 @@ class PlayerScreen(Screen[None]):
             return "No sound: playing silently; let-downs are logged as usual"
         if self.player.unsaved:
             return "[b]Not saved yet[/b] (the disk is full?): calmflow keeps trying"
+        if self.silent:
+            return "[dim]no sound in this routine[/dim]"
         device = getattr(self.player.output, "device_name", None)
         level = ""
         if self.player.muted:
@@ -203,44 +267,48 @@ class PlayerScreen(Screen[None]):
             self._show_form()
 
     def _show(self, selector: str, text: str) -> None:
-        # Redrawing is what costs CPU here: touch a widget only when its text changes,
-        # and lay the screen out again only when the new text could change its size
-        # (a layout pass repaints every widget: most of the player's CPU).
-        before = self._shown.get(selector)
-        if before == text:
-            return
-        self._shown[selector] = text
-        widget = self.query_one(selector, Static)
-        styles = widget.styles
-        resizes = styles.height is None or styles.height.is_auto
-        if styles.width is None or styles.width.is_auto:
-            resizes = resizes or before is None or cell_len(before) != cell_len(text)
-        widget.update(text, layout=resizes)
+        self._lines[selector].words = text
+
+    def _big_room(self) -> tuple[bool, bool]:
+        """Whether the pump setting, and the breathing word, are drawn in big
+        letters: where there are rows to spare for them."""
+        height = self.size.height
+        full = self.has_class("photo-full")
+        return height >= (30 if full else 24), height >= 24 and not full
+
+    def _show_pump(self, hint: str) -> None:
+        """The pump setting: its mode in big letters, the rest small beneath."""
+        words, _, detail = hint.partition(": ")
+        pump_big, _ = self._big_room()
+        self._pump.update(escape(words), escape(detail.strip()), allow_big=pump_big)
+        self._pump.set_class(self._pump._drawn_big is True, "big")
+
+    def _show_step(self, step: tuple[str, str]) -> None:
+        words, count = step
+        _, step_big = self._big_room()
+        self._step.update(words, count, allow_big=step_big)
 
     def refresh_view(self) -> None:
         session = self.player.session
         plan = self.player.plan
         phase = session.phase
-        self._show_title(phase.name, session.segment_index + 1, len(session.timeline.segments))
         # Countdowns show whole seconds still to go, as a kitchen timer does.
         phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
         session_left = math.ceil(plan.seconds(session.session_frames_left()))
-        self._show(
-            "#times",
-            f"phase {clock_text(phase_left)} left · session {clock_text(session_left)} left",
-        )
+        self._show("#times", times_text(phase_left, session_left, self.size.width))
+        self._show_title(phase.name, session.segment_index + 1, len(session.timeline.segments))
         breath = session.breath()
         self._guide.set_fullness(breath.fullness if breath else 0.0)
         if self.player.paused:
-            step = "paused"
+            step = ("paused", "")
         elif breath is None:
-            step = "breathe as is comfortable"
+            step = ("breathe as is comfortable", "")
         else:
             count = math.ceil(plan.seconds(breath.frames_left))
-            step = f"{STEP_WORDS[breath.step]} · {count}"
-        self._show("#step", step)
-        self._show("#pump", escape(phase.pump_hint))
-        # Large for the first seconds of a phase: the moment to change the pump.
+            step = (STEP_WORDS[breath.step], str(count))
+        self._show_step(step)
+        self._show_pump(phase.pump_hint)
+        # Brighter for the first seconds of a phase: the moment to change the pump.
         segment = session.timeline.segments[session.segment_index]
         fresh = plan.seconds(session.now_frame - segment.start_frame) < PUMP_LARGE_S
         fresh = fresh and not self.player.ended
@@ -257,6 +325,9 @@ class PlayerScreen(Screen[None]):
         self._show("#letdowns", self._letdown_line())
         self._show("#status", self._status_line())
         self._show("#underruns", self._underrun_line())
+        notice = self.notice
+        if notice is not None and time.monotonic() > notice.until:
+            self.notice = None
 
     def _cue_line(self, cues: list[tuple[str, CueSpec]]) -> str:
         parts = []
@@ -283,6 +354,13 @@ class PlayerScreen(Screen[None]):
             )
         )
 
+    def _photo_now(self) -> tuple[Path, str] | None:
+        for name in self.player.session.cues_now():
+            cue = self.player.plan.cue(name)
+            if cue.kind == "photo" and cue.file:
+                return Path(cue.file), name
+        return None
+
     def _show_photo(self, cues: list[tuple[str, CueSpec]]) -> None:
         """The first photo cue showing now, unless photos are hidden (h)."""
         photo = self._photo
@@ -294,8 +372,33 @@ class PlayerScreen(Screen[None]):
         visible = shown is not None and self.photo_on
         if photo.display != visible:
             photo.display = visible
+        full = visible and self.photo_full
+        if full != self.has_class("photo-full"):
+            self.set_class(full, "photo-full")
         if visible and shown is not None:
             photo.show(*shown)
+        if full:
+            self._breathe_on_the_border()
+
+    def _breathe_on_the_border(self) -> None:
+        """With the photo full screen, its thin frame is the guide: brighter as the
+        lungs fill, and the step's words on it (a change redraws only the frame)."""
+        breath = self.player.session.breath()
+        level = round((breath.fullness if breath else 0.0) * (BORDER_LEVELS - 1))
+        self._photo.set_frame((self._border_colours()[level], self._step.words))
+
+    def _border_colours(self) -> list[RichColor]:
+        theme = self.app.theme
+        if self._border_theme != theme:
+            variables = self.app.theme_variables
+            dim = Color.parse(variables.get("background", "#000000"))
+            lit = Color.parse(variables.get("accent", "#888888"))
+            steps = BORDER_LEVELS - 1
+            self._colours = [
+                dim.blend(lit, 0.3 + 0.7 * n / steps).rich_color for n in range(BORDER_LEVELS)
+            ]
+            self._border_theme = theme
+        return self._colours
 
     def _letdown_line(self) -> str:
         marks = self.player.letdowns
@@ -305,12 +408,38 @@ class PlayerScreen(Screen[None]):
         times = ", ".join(clock_text(plan.seconds(m.frame)) for m in marks)
         return f"[b]Let-downs: {len(marks)}[/b]  at {times}"
 
-    def _show_notices(self) -> None:
+    # --- notices --------------------------------------------------------------------
+
+    def say(self, text: str, topic: str = "info", *, warning: bool = False) -> None:
+        """Put `text` on the notice line (it replaces what was there)."""
+        seconds = WARNING_S if warning else CONFIRM_S if topic == "finish" else NOTICE_S
+        self.notice = Notice(text, topic, time.monotonic() + seconds, warning)
+
+    def unsay(self, *topics: str) -> None:
+        """Take the notice away if it tells of one of `topics` (undone, replaced)."""
+        if self.notice is not None and self.notice.topic in topics:
+            self.notice = None
+
+    def watch_notice(self, notice: Notice | None) -> None:
+        line = self._lines["#notice"]
+        line.set_class(notice is not None and notice.warning, "warning")
+        self._show("#notice", escape(notice.text) if notice else "")
+
+    def watch_night(self, night: bool) -> None:
+        self.set_class(night, "night")
+        self._guide.outline = night
+        self._photo.night = night
+        self.app.post_message(NightSwitched(night))
+
+    def _show_notices(self, *, skip_rules: bool = False) -> None:
         for notice in self.player.take_notices():
             if notice.kind == "warning":
-                self.notify(escape(notice.text), severity="warning", timeout=8.0)
-            else:
-                self.notify(escape(notice.text), timeout=5.0)
+                # Rare, and still true once the form opens: a pop-up, beside the
+                # guide (calmflow.tcss), kept over the form.
+                self.notify(escape(notice.text), severity="warning", timeout=WARNING_S)
+            elif notice.kind != "rule" or not skip_rules:
+                # A rule after a let-down: the pump setting above says where it went.
+                self.say(notice.text, notice.kind)
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -318,39 +447,88 @@ class PlayerScreen(Screen[None]):
         if not self._ticking or self.player.ended:
             return
         mark = self.player.letdown()
+        self._show_notices(skip_rules=True)
         if mark is not None:
             at = clock_text(self.player.plan.seconds(mark.frame))
-            self.notify(f"Let-down {mark.number} marked at {at}", timeout=3.0)
+            self.say(f"Let-down {mark.number} marked at {at}", "letdown")
         self._after_action()
 
     def action_toggle_photo(self) -> None:
         self.photo_on = not self.photo_on
+        if self._photo_now() is None:
+            self.say(
+                "Photos will show when one comes" if self.photo_on else "Photos will stay hidden"
+            )
+        else:
+            self.say("Photo shown" if self.photo_on else "Photo hidden: h shows it again")
         self.refresh_view()
+
+    def action_full_photo(self) -> None:
+        self.photo_full = not self.photo_full
+        if self.photo_full and not self.photo_on:
+            self.photo_on = True
+        if self.photo_full and self._photo_now() is None:
+            self.say("No photo now: it fills the screen when one comes; z for the guide")
+        elif self.photo_full:
+            self.say("Photo full screen: the border breathes; z for the guide")
+        else:
+            self._photo.set_frame(None)
+        self.refresh_view()
+
+    def action_toggle_night(self) -> None:
+        self.night = not self.night
+        self.say("Night colours: d for the usual ones" if self.night else "Usual colours")
 
     def action_undo_letdown(self) -> None:
         if not self._ticking or self.player.ended:
             return
         undone = self.player.undo_letdown()
+        self._show_notices()
         if undone is not None:
+            self.unsay("letdown", "rule")
             message = f"Let-down mark removed · {len(self.player.letdowns)} so far"
             if undone.back_to is not None:
                 message += f" · back to {undone.back_to.kind} mode"
-            self.notify(message, timeout=3.0)
+            self.say(message, "undo")
         self._after_action()
 
     def action_pause(self) -> None:
         self._act(self.player.toggle_pause)
 
     def action_volume_up(self) -> None:
-        self._volume_touched = True
-        self._act(lambda: self.player.change_volume(+1))
+        self._volume(+1)
 
     def action_volume_down(self) -> None:
+        self._volume(-1)
+
+    def _volume(self, steps: int) -> None:
+        if not self._ticking or self.player.ended:
+            return
         self._volume_touched = True
-        self._act(lambda: self.player.change_volume(-1))
+        before, was_muted = self.player.volume_db, self.player.muted
+        self.player.change_volume(steps)
+        percent = f"{round(100 * self.player.gain)}%"
+        if self.player.volume_db == before and not was_muted:
+            edge = "as loud as the routine goes" if steps > 0 else "as quiet as it goes; m mutes"
+            self.say(f"Volume {percent}: {edge}", "volume")
+        elif self.silent or self.player.no_sound:
+            self.say(f"No sound: volume kept for next time ({percent})", "volume")
+        else:
+            self.say(f"Volume {percent}", "volume")
+        self._after_action()
 
     def action_mute(self) -> None:
-        self._act(self.player.toggle_mute)
+        if not self._ticking or self.player.ended:
+            return
+        muted = self.player.toggle_mute()
+        if self.silent or self.player.no_sound:
+            state = "muted" if muted else "not muted"
+            self.say(f"No sound: kept for next time ({state})", "volume")
+        elif muted:
+            self.say("Muted: m turns the sound on", "volume")
+        else:
+            self.say(f"Sound on ({round(100 * self.player.gain)}%)", "volume")
+        self._after_action()
 
     def action_flow_stopped(self) -> None:
         self._act(self.player.flow_stopped)
@@ -371,7 +549,13 @@ class PlayerScreen(Screen[None]):
         now = time.monotonic()
         if self._finish_asked_at is None or now - self._finish_asked_at > CONFIRM_S:
             self._finish_asked_at = now
-            self.notify("Press q again to finish the session", timeout=CONFIRM_S)
+            self.say("Press q again to finish the session", "finish")
+            return
+        self.action_stop()
+
+    def action_stop(self) -> None:
+        """End the session now: the same end as q twice (saved, then the form)."""
+        if not self._ticking:
             return
         self.player.finish()
         self._after_action()
@@ -385,6 +569,7 @@ class PlayerScreen(Screen[None]):
     def _show_form(self) -> None:
         self._form_shown = True
         self._ticking = False
+        self.notice = None  # nothing it told is still to do
         unit = self.player.store.last_volume_unit() or "ml"
         self.app.push_screen(AfterSessionScreen(unit), self._form_done)
 
@@ -394,7 +579,9 @@ class PlayerScreen(Screen[None]):
         if isinstance(answers, AfterSession):
             self.player.save_form(answers)
         problem = self.player.settle()
+        self.app.post_message(SessionSettled(problem))
         if problem:
-            self.app.unsaved_message = problem  # type: ignore[attr-defined]
-            self.notify(escape(problem), severity="warning", timeout=30)
+            self.app.notify(escape(problem), severity="warning", timeout=30)
+        else:
+            self.app.notify(saved_text(self.player), timeout=6.0)
         self.dismiss(None)

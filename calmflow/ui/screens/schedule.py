@@ -44,7 +44,7 @@ class ScheduleScreen(Form[bool]):
                 yield Input(placeholder="3h", id="every", classes="short")
                 yield Label("Night off")
                 yield Input(placeholder="23:00-05:00", id="night", classes="short")
-                yield Label("from")
+                yield Label("From")
                 yield Input(placeholder="05:00", id="from", classes="short")
             with Horizontal(classes="form-row"):
                 yield Label("On time up to")
@@ -66,6 +66,10 @@ class ScheduleScreen(Form[bool]):
         else:
             now.update(escape(f"Now: {describe(kept[0])}."))
         self.query_one("#times", Input).focus()
+
+    def unsaved(self) -> str | None:
+        typed = any(field.value.strip() for field in self.query(Input))
+        return "Esc again leaves without saving the schedule" if typed else None
 
     def _value(self, field: str) -> str | None:
         return self.query_one(f"#{field}", Input).value.strip() or None

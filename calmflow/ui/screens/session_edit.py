@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from calmflow.core.records import AfterSession, SessionRecord
 from calmflow.core.values import ML_PER_OZ, left_out
@@ -100,21 +100,19 @@ class VolumeScreen(VolumeForm):
                 yield Input(_entry(total, unit), type="number", id="total")
             with Horizontal(classes="form-row"):
                 yield Label("Unit")
-                with RadioSet(id="unit"):
-                    yield RadioButton("ml", value=unit == "ml", id="unit-ml")
-                    yield RadioButton("oz", value=unit == "oz", id="unit-oz")
+                yield from self._unit_choice()
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (Enter)", variant="primary", id="save")
                 yield Button("Cancel (Esc)", id="cancel")
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#left" if self.record.volume_left_ml is not None else "#total").focus()
 
     def answers(self) -> AfterSession:
-        unit = "oz" if self.query_one("#unit-oz", RadioButton).value else "ml"
         return AfterSession.from_entry(
-            self._number("left"), self._number("right"), self._number("total"), unit
+            self._number("left"), self._number("right"), self._number("total"), self._chosen_unit()
         )
 
 
@@ -186,8 +184,8 @@ class LetdownsScreen(ModalScreen[bool]):
         r = self.record
         if r.counted_letdowns is not None:
             text = (
-                f"Logged by hand: {letdowns_text(r)} counted, without times. "
-                "`calmflow log add` logs such sessions."
+                f"Logged by hand: {letdowns_text(r)} counted, without times,"
+                " so there are no marks to take back."
             )
         elif not table.row_count:
             text = "No let-down marked in this session."

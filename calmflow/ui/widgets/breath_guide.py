@@ -12,6 +12,7 @@ from functools import lru_cache
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
+from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -19,22 +20,32 @@ LEVELS = 32
 """Distinct sizes between empty and full lungs."""
 
 
+RING_PX = 1.5
+"""The outline's thickness, in pixels (half a cell's height each)."""
+
+
 @lru_cache(maxsize=256)
-def draw(width: int, height: int, level: int) -> str:
-    """The shape at `level` (0..LEVELS) filling a width × height cell box."""
+def draw(width: int, height: int, level: int, outline: bool = False) -> str:
+    """The shape at `level` (0..LEVELS) filling a width × height cell box: a disc,
+    or only its outline (at night: no large bright area)."""
     if width <= 0 or height <= 0:
         return ""
     px_h = height * 2
     r_max = min(width / 2, px_h / 2) - 0.5
     r_min = max(1.0, r_max * 0.25)
     radius = r_min + (r_max - r_min) * level / LEVELS
+    inner = max(0.0, radius - RING_PX) if outline else -1.0
     cx, cy = (width - 1) / 2, (px_h - 1) / 2
+
+    def on(col: int, y: int) -> bool:
+        distance = (col - cx) ** 2 + (y - cy) ** 2
+        return inner**2 < distance <= radius**2 if outline else distance <= radius**2
+
     rows = []
     for row in range(height):
         cells = []
         for col in range(width):
-            top = (col - cx) ** 2 + (row * 2 - cy) ** 2 <= radius**2
-            bottom = (col - cx) ** 2 + (row * 2 + 1 - cy) ** 2 <= radius**2
+            top, bottom = on(col, row * 2), on(col, row * 2 + 1)
             cells.append("█" if top and bottom else "▀" if top else "▄" if bottom else " ")
         rows.append("".join(cells))
     return "\n".join(rows)
@@ -48,9 +59,13 @@ class BreathGuide(Widget):
     which was most of the player's CPU.
     """
 
+    outline: reactive[bool] = reactive(False)
+    """Only the shape's outline is drawn (the night palette)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.level = 0
+        self._outline = False
         self._box = (0, 0)
         """The content size at the last repaint: asking for it each tick costs."""
         self._drawn = ""
@@ -61,10 +76,13 @@ class BreathGuide(Widget):
     def on_resize(self) -> None:
         self.refresh()
 
+    def watch_outline(self, outline: bool) -> None:
+        self._outline = outline  # read each tick: a plain field costs less
+
     def set_fullness(self, fullness: float) -> None:
         self.level = max(0, min(LEVELS, round(fullness * LEVELS)))
         # Several levels can draw the same cells; only the rows that change are redrawn.
-        drawing = draw(*self._box, self.level)
+        drawing = draw(*self._box, self.level, self._outline)
         if drawing == self._drawn:
             return
         before, after = self._drawn.split("\n"), drawing.split("\n")
@@ -79,7 +97,7 @@ class BreathGuide(Widget):
         # Once for each repaint, not for each line: the size, drawing and colours.
         width, height = self.content_size
         self._box = (width, height)
-        self._drawn = draw(*self._box, self.level)
+        self._drawn = draw(*self._box, self.level, self._outline)
         style = self.rich_style
         key = (self._drawn, style)
         lines = self._strips.get(key)

@@ -15,14 +15,21 @@ in tmux, for every start, photo or not.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
+from textual.geometry import Region
+from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from calmflow.services.catalog import MAX_PICTURE_PIXELS, too_many_pixels
+from calmflow.ui.night import dim_pixel, grey_pixel
 from calmflow.ui.safe import plain
 
 Pixels = tuple[tuple[tuple[int, int, int], ...], ...]
@@ -85,78 +92,196 @@ def why_not(exc: BaseException) -> str:
     return "the file is damaged or cut short; replace it"
 
 
-def draw(pixels: Pixels, width: int) -> Text:
-    """Half-block cells for `pixels`, centred in `width` cells."""
+TONES: dict[str, Callable[[tuple[int, int, int]], tuple[int, int, int]] | None] = {
+    "colour": None,
+    "night": dim_pixel,
+    "grey": grey_pixel,
+}
+"""How a pixel is shown: as it is, dimmed for the night, or in shades of grey (NO_COLOR)."""
+
+
+def draw(pixels: Pixels, width: int, tone: str = "colour") -> Text:
+    """Half-block cells for `pixels`, centred in `width` cells, in `tone` (TONES)."""
     text = Text(no_wrap=True, overflow="crop")
     if not pixels:
         return text
+    shade = TONES[tone]
     pad = " " * max(0, (width - len(pixels[0])) // 2)
     for row in range(0, len(pixels) - 1, 2):
         if row:
             text.append("\n")
         text.append(pad)
         for top, bottom in zip(pixels[row], pixels[row + 1], strict=True):
+            if shade is not None:
+                top, bottom = shade(top), shade(bottom)
             text.append("▀", Style(color=f"rgb{top}", bgcolor=f"rgb{bottom}"))
     return text
 
 
+def picture_strips(pixels: Pixels, width: int, tone: str) -> list[Strip]:
+    """The picture as lines of half-block cells, centred in `width` cells."""
+    shade = TONES[tone]
+    rows = []
+    for row in range(0, len(pixels) - 1, 2):
+        segments = []
+        for top, bottom in zip(pixels[row], pixels[row + 1], strict=True):
+            if shade is not None:
+                top, bottom = shade(top), shade(bottom)
+            segments.append(
+                Segment("▀", Style(color=Color.from_rgb(*top), bgcolor=Color.from_rgb(*bottom)))
+            )
+        pad = max(0, (width - len(segments)) // 2)
+        line = Strip([Segment(" " * pad), *segments]) if pad else Strip(segments)
+        rows.append(line.simplify())
+    return rows
+
+
 class Photo(Widget):
-    """Shows one picture file, or nothing; `show(path, name)` each tick."""
+    """Shows one picture file, or nothing; `show(path, name)` each tick.
+
+    Drawn line by line from strips made once for each picture, size and tone, so
+    that a repaint (the frame's colour changing with the breath, with the photo
+    full screen) hands over lines already made."""
 
     DEFAULT_CSS = """
     Photo { width: 1fr; height: 1fr; }
     """
 
+    night: reactive[bool] = reactive(False)
+    """Dimmed and warm, as the night palette is."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.path: Path | None = None
         self.name_shown = ""
+        self.greys = bool(os.environ.get("NO_COLOR"))
+        """NO_COLOR: the picture in shades of grey."""
         self._key: tuple[Path, int, int] | None = None
-        """The picture and cell size of what is drawn or being decoded."""
-        self._text = Text()
+        """The picture and the size in cells it is decoded for."""
+        self._pixels: Pixels = ()
+        self._message: Text | None = None
+        """Why the picture cannot be shown, instead of it."""
+        self._rows: list[Strip] = []
+        self._drawn: tuple[tuple[Path, int, int], str] | None = None
+        """The picture, size and tone `_rows` were made for."""
+        self.frame: tuple[Color, str] | None = None
+        """A thin frame around the picture, its colour and title (set_frame)."""
+
+    @property
+    def tone(self) -> str:
+        return "grey" if self.greys else "night" if self.night else "colour"
 
     def show(self, path: Path | None, name: str = "") -> None:
         if path != self.path:
             self.path, self.name_shown = path, name
-            self._text = Text()
+            self._pixels, self._message, self._rows, self._drawn = (), None, [], None
             self._key = None
             self.refresh()
             self._want()
 
+    def set_frame(self, frame: tuple[Color, str] | None) -> None:
+        """Draw the picture inside a thin frame of this colour and title, or none.
+        Only the frame is drawn again when its colour or title changes."""
+        if frame == self.frame:
+            return
+        sized = (frame is None) != (self.frame is None)
+        self.frame = frame
+        if sized:  # the picture gets a cell less on each side
+            self._want()
+        self.refresh()
+
     def on_resize(self) -> None:
         self._want()
 
-    def _want(self) -> None:
+    def _box(self) -> tuple[int, int]:
         width, height = self.content_size
+        if self.frame is not None:
+            width, height = width - 2, height - 2
+        return width, height
+
+    def _want(self) -> None:
+        width, height = self._box()
         if self.path is None or width <= 0 or height <= 0:
             return
         key = (self.path, width, height)
         if key != self._key:
             self._key = key
-            if os.environ.get("NO_COLOR"):
-                self._text = Text(f"photo: {plain(self.name_shown)} (colours are off)", style="dim")
-                self.refresh()
-            else:
-                self._decode(key)
+            self._decode(key)
 
     @work(thread=True, exclusive=True, group="photo")
     def _decode(self, key: tuple[Path, int, int]) -> None:
         path, width, height = key
+        pixels: Pixels = ()
+        message = None
+        rows: list[Strip] = []
+        tone = self.tone
         try:
-            text = draw(decode(path, (width, height * 2)), width)
+            pixels = decode(path, (width, height * 2))
+            rows = picture_strips(pixels, width, tone)
         except Exception as exc:  # whatever the file holds, the session goes on
             # Pillow raises OSError, ValueError, SyntaxError, EOFError and its
             # own DecompressionBombError for files that are not what they say.
-            text = Text(
-                f"photo: {self.name_shown} cannot be shown ({path.name}: {why_not(exc)})",
+            message = Text(
+                f"photo: {plain(self.name_shown)} cannot be shown"
+                f" ({plain(path.name)}: {why_not(exc)})",
                 style="dim",
             )
-        self.app.call_from_thread(self._decoded, key, text)
+        self.app.call_from_thread(self._decoded, key, pixels, rows, tone, message)
 
-    def _decoded(self, key: tuple[Path, int, int], text: Text) -> None:
+    def _decoded(
+        self,
+        key: tuple[Path, int, int],
+        pixels: Pixels,
+        rows: list[Strip],
+        tone: str,
+        message: Text | None,
+    ) -> None:
         if key == self._key:  # not overtaken by another photo or size
-            self._text = text
+            self._pixels, self._rows, self._message = pixels, rows, message
+            self._drawn = (key, tone) if pixels else None
             self.refresh()
 
+    def watch_night(self) -> None:
+        self.refresh()
+
     def render(self) -> Text:
-        return self._text
+        """What is drawn, as rich text (the lines themselves come from render_line)."""
+        if self._message is not None:
+            return self._message
+        if not self._pixels or self._key is None:
+            return Text()
+        return draw(self._pixels, self._key[1], self.tone)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once a repaint: lines made again only for another picture, size or tone.
+        if self._pixels and self._key is not None and self._drawn != (self._key, self.tone):
+            self._rows = picture_strips(self._pixels, self._key[1], self.tone)
+            self._drawn = (self._key, self.tone)
+        elif self._message is not None:
+            width = max(1, self._box()[0])
+            lines = self._message.wrap(self.app.console, width)
+            self._rows = [Strip(line.render(self.app.console)) for line in lines]
+        elif not self._pixels:
+            self._rows = []
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.content_size
+        base = self.rich_style
+        if self.frame is None:
+            line = self._rows[y] if y < len(self._rows) else Strip.blank(width, base)
+            return line.extend_cell_length(width, base).crop(0, width)
+        colour, title = self.frame
+        edge = base + Style(color=colour)
+        inner = width - 2
+        if y == 0:
+            label = f" {title} " if title and len(title) + 4 <= inner else ""
+            left = (inner - len(label)) // 2
+            top = "╭" + "─" * left + label + "─" * (inner - left - len(label)) + "╮"
+            return Strip([Segment(top, edge)], width)
+        if y == height - 1:
+            return Strip([Segment("╰" + "─" * inner + "╯", edge)], width)
+        row = y - 1
+        line = self._rows[row] if row < len(self._rows) else Strip.blank(inner, base)
+        line = line.extend_cell_length(inner, base).crop(0, inner)
+        return Strip.join([Strip([Segment("│", edge)], 1), line, Strip([Segment("│", edge)], 1)])
