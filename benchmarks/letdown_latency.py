@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from pulse_server import CHANNELS, RATE, private_pulse
+from pulse_server import CHANNELS, RATE, private_pulse, recorded_frames
 from underruns_under_load import BUSY  # the same busy core
 
 PHASES = 40
@@ -76,17 +76,7 @@ class StampedRecorder:
         self._thread.start()
 
     def _read(self, pipe: IO[bytes]) -> None:
-        frame_bytes = 4 * CHANNELS
-        pending = b""
-        while True:
-            chunk = os.read(pipe.fileno(), 256 * frame_bytes)
-            now = time.monotonic()
-            if not chunk:
-                return
-            data = pending + chunk
-            whole = len(data) // frame_bytes * frame_bytes
-            pending = data[whole:]
-            samples = np.frombuffer(data[:whole], dtype=np.float32).reshape(-1, CHANNELS)
+        for samples, now in recorded_frames(pipe, 256):
             self.chunks.append(samples[:, 0].copy())
             self.frames += samples.shape[0]
             self.arrivals.append((self.frames, now))

@@ -13,6 +13,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import IO
+
+import numpy as np
 
 RATE = 48_000
 CHANNELS = 2
@@ -65,3 +68,16 @@ def private_pulse(sink: str = "bench") -> Iterator[dict[str, str]]:
             os.environ.clear()
             os.environ.update(saved)
             subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
+
+
+def recorded_frames(pipe: IO[bytes], chunk_frames: int) -> Iterator[tuple[np.ndarray, float]]:
+    """parec's raw float32 output from `pipe`, as whole frames (rows of CHANNELS)
+    with the monotonic time each chunk arrived; ends when parec does."""
+    frame_bytes = 4 * CHANNELS
+    pending = b""
+    while chunk := os.read(pipe.fileno(), chunk_frames * frame_bytes):
+        now = time.monotonic()
+        data = pending + chunk
+        whole = len(data) // frame_bytes * frame_bytes
+        pending = data[whole:]
+        yield np.frombuffer(data[:whole], dtype=np.float32).reshape(-1, CHANNELS), now

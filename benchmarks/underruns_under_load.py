@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from pulse_server import CHANNELS, RATE, private_pulse
+from pulse_server import CHANNELS, RATE, private_pulse, recorded_frames
 
 TICK_S = 0.05
 MIN_GAP_FRAMES = RATE // 1000
@@ -94,16 +94,7 @@ class Recorder:
         self._thread.start()
 
     def _read(self, pipe: IO[bytes]) -> None:
-        frame_bytes = 4 * CHANNELS
-        pending = b""
-        while True:
-            chunk = pipe.read(1024 * frame_bytes)
-            if not chunk:
-                return
-            data = pending + chunk
-            whole = len(data) // frame_bytes * frame_bytes
-            pending = data[whole:]
-            samples = np.frombuffer(data[:whole], dtype=np.float32).reshape(-1, CHANNELS)
+        for samples, _ in recorded_frames(pipe, 1024):
             self.frames += samples.shape[0]
             if self.counting:
                 self._scan((samples == 0.0).all(axis=1))
