@@ -20,6 +20,7 @@ from calmflow.cli import (
     devices,
     exchange,
     experiment,
+    label,
     log,
     play,
     review,
@@ -103,6 +104,18 @@ def main(ctx: click.Context, night: bool | None) -> None:
         play.home(ctx, night)
 
 
-for _group in (play, routines, log, exchange, review, experiment, schedule, care, devices, sync):
+for _group in (
+    play,
+    routines,
+    log,
+    label,
+    exchange,
+    review,
+    experiment,
+    schedule,
+    care,
+    devices,
+    sync,
+):
     for _command in _group.COMMANDS:
         main.add_command(_command)

@@ -202,6 +202,10 @@ def log_add(
     if letdowns is not None:
         said.append(f"{letdowns} let-down{'s' if letdowns != 1 else ''}")
     say(f"Logged a session pumped without calmflow: {', '.join(said)}.")
+    from calmflow.text.milk_label import label_lines
+
+    for line in label_lines(session):  # what to write on the milk's container
+        say(line)
 
 
 COMMANDS = (log,)

@@ -152,6 +152,10 @@ def _print_session_summary(store: Store, session_id: int | None) -> None:
     if first is not None:
         words += f", the first at {clock_text(first)}"
     say(f"Session saved ({clock_text(record.played_s)} played, {words}).")
+    from calmflow.text.milk_label import label_lines
+
+    for line in label_lines(record):  # the form's volume given: what to write on the milk
+        say(line)
     say("`calmflow review` shows how your routines compare over time.")
     from calmflow.services.care import care_summary_line
 

@@ -11,7 +11,7 @@ import click
 from calmflow.cli.errors import Failure, RoutineProblems
 from calmflow.cli.options import file_to_write, json_option, load_routine
 from calmflow.cli.output import data, say
-from calmflow.text.numbers import clock_text
+from calmflow.text.numbers import clock_text, length_text
 
 
 @click.command()
@@ -30,7 +30,7 @@ def check(routines: tuple[str, ...]) -> None:
         phases = len(r.flat_phases)
         say(
             f"{loaded.path}: ok ({r.name}, {phases} phase{'' if phases == 1 else 's'},"
-            f" {clock_text(r.duration_s)})"
+            f" {length_text(r)})"
         )
         from calmflow.services.sound_levels import quiet_sounds
 
@@ -64,7 +64,8 @@ def check(routines: tuple[str, ...]) -> None:
 def render(
     routine: str, out: Path, letdowns: tuple[float, ...], rate: int, as_float: bool, arm: str | None
 ) -> None:
-    """Write ROUTINE's sound to a WAV file, as long as the routine."""
+    """Write ROUTINE's sound to a WAV file, as long as the routine (an open-ended
+    last phase for its duration)."""
     loaded = load_routine(routine)
     experiment = loaded.routine.experiment
     if arm is not None and (experiment is None or arm not in experiment.arms):
@@ -89,7 +90,10 @@ def render(
         # Marked at X; its change of course where a press at X is heard live.
         session.advance_to(round(seconds * rate))
         session.letdown(session.now_frame + heard_after_frames(rate))
-    session.advance_to(session.end_frame)
+    # As planned: an open-ended last phase for its `duration` (live, it goes on).
+    while not session.ended and session.now_frame < session.planned_end:
+        session.advance_to(session.planned_end)
+    session.finish()
     try:
         frames = render_wav(
             session.timeline,
@@ -113,26 +117,31 @@ def routines_cmd(as_json: bool) -> None:
     from calmflow.services import catalog
 
     rows: list[dict[str, Any]] = []
+    lengths: list[str] = []
     for entry in catalog.entries():
         try:
             routine = read_routine(entry.path).routine
+            lengths.append(length_text(routine))
             rows.append(
                 {
                     "name": entry.name,
                     "source": entry.source,
                     "path": str(entry.path),
                     "duration_s": routine.duration_s,
+                    "open_ended": routine.open_ended,
                     "description": routine.description,
                     "valid": True,
                 }
             )
         except SourceError as exc:
+            lengths.append("  —")
             rows.append(
                 {
                     "name": entry.name,
                     "source": entry.source,
                     "path": str(entry.path),
                     "duration_s": None,
+                    "open_ended": False,
                     "description": f"invalid: {exc.problems[0]}",
                     "valid": False,
                 }
@@ -140,8 +149,7 @@ def routines_cmd(as_json: bool) -> None:
     if as_json:
         data(json.dumps(rows, indent=2))
         return
-    for row in rows:
-        length = clock_text(row["duration_s"]) if row["valid"] else "  —"
+    for row, length in zip(rows, lengths, strict=True):
         say(f"{row['name']:<20} {length:>6}  {row['source']:<8} {row['description']}")
 
 

@@ -137,6 +137,8 @@ class PlannedPhase:
     has a voice file (words alone stay in `prompt`)."""
     caution: str | None = None
     """Said once when the phase starts, e.g. about breath holds."""
+    open_ended: bool = False
+    """The last phase, going on while milk flows: `duration_frames` is its least."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,9 @@ class PlannedRules:
     """Index in `Plan.phases` of the stimulation block the rule inserts."""
     after_flow_stops_frames: int = 0
     max_frames: int | None = None
+    letdown_extends_frames: int | None = None
+    open_ended_frames: int = 0
+    """How much longer than its least an open-ended last phase can go on."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +177,13 @@ class Plan:
         return range(len(self.phases) if self.planned < 0 else self.planned)
 
     @property
+    def open_ended(self) -> bool:
+        """Whether the last phase played in order goes on while milk flows."""
+        return bool(self.sequence) and self.phases[self.sequence[-1]].open_ended
+
+    @property
     def duration_frames(self) -> int:
-        """As planned, before any rule changes it."""
+        """As planned, before any rule changes it (an open-ended phase at its least)."""
         total = sum(self.phases[i].duration_frames for i in self.sequence)
         cap = self.rules.max_frames
         return min(total, cap) if cap is not None else total
@@ -198,6 +208,8 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
     (the adopted arm, or its first, if not given). A session of an experiment
     whose arm was adopted is no longer part of it (`experiment` is None).
     """
+
+    from calmflow.core.routine import OPEN_ENDED_MAX_S
 
     def frames(seconds: float) -> int:
         return round(seconds * rate)
@@ -240,6 +252,7 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
                 cues=cue_names(phase.cues),
                 prompts=tuple(prompts),
                 caution=breathing.caution,
+                open_ended=phase.open_ended,
             )
         )
     planned = len(phases)
@@ -300,6 +313,10 @@ def compile_plan(routine: Routine, rate: int = DEFAULT_RATE, arm: str | None = N
             restimulation_phase=restim_index,
             after_flow_stops_frames=frames(rules.after_flow_stops),
             max_frames=frames(rules.max_duration) if rules.max_duration else None,
+            letdown_extends_frames=(
+                frames(rules.letdown_extends) if rules.letdown_extends else None
+            ),
+            open_ended_frames=frames(OPEN_ENDED_MAX_S) if routine.open_ended else 0,
         ),
         planned=planned,
         experiment=experiment,

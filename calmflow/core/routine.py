@@ -337,6 +337,10 @@ class Phase(_Model):
     """A breathing pattern for this phase only (or `off`); the routine's otherwise."""
     cues: list[str] = Field(default_factory=list)
     """Names of cues (from the routine's `cues`) that are on during this phase."""
+    open_ended: bool = False
+    """The routine's last phase only: it lasts at least `duration`, then goes on
+    while milk flows, until `f` (flow stopped) or `q`, at most `OPEN_ENDED_MAX_S`
+    longer (or to `rules.max_duration`)."""
 
     @field_validator("cues")
     @classmethod
@@ -389,6 +393,11 @@ class Rules(_Model):
     (EVIDENCE.md: keep going about 2 min after the flow stops)."""
     max_duration: Annotated[Seconds, Field(ge=60, le=4 * 3600)] | None = None
     """The session never runs longer than this, whatever the rules add."""
+    letdown_extends: Annotated[Seconds, Field(ge=10, le=600)] | None = None
+    """A let-down marked with less than this left of an expression phase (the
+    expression phases in a row count as one) makes it go on until this long
+    after the let-down, so the flow is not cut off by the clock (EVIDENCE.md: a
+    let-down lasts 45 s to 3.5 min)."""
 
 
 class Experiment(_Model):
@@ -431,6 +440,11 @@ MIN_ROUTINE_S = 3.0
 3 s, so a routine any shorter ends before its first sound does, with nothing to
 breathe with or press; it can only be a slip (`duration: 0.01` meant as minutes),
 and a session of a few microseconds would be logged and counted as one."""
+OPEN_ENDED_MAX_S = 30 * 60.0
+"""How much longer than its `duration` an open-ended phase can go on [ours]: a
+typical session is 15-20 min (EVIDENCE.md), so by then the milk has long
+stopped or the person has fallen asleep with the pump on; `rules.max_duration`
+sets another end."""
 MAX_NAME = 60
 """Characters in a routine's name: it heads the player and the lines of the log."""
 
@@ -449,6 +463,32 @@ def name_problem(name: str, *, file_name: bool = False) -> str | None:
     if file_name and not name.replace("-", "").replace("_", "").isalnum():
         return "use letters, digits, - and _ only"
     return None
+
+
+class ProblemAt(ValueError):
+    """A problem a list's validator finds at a place inside it (`loc`, from the
+    list): shown at that place's line and column, not the list's."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _open_ended_last(phases: list[Phase | Block]) -> None:
+    """Only the last phase can go on while milk flows: a phase after it would
+    never come, and a block's rounds would each wait for the person."""
+    for i, item in enumerate(phases):
+        inner = item.phases if isinstance(item, Block) else [item]
+        for j, phase in enumerate(inner):
+            if phase.open_ended and (isinstance(item, Block) or i + 1 < len(phases)):
+                where = "in a repeated block" if isinstance(item, Block) else "not the last phase"
+                raise ProblemAt(
+                    f"'{phase.name}' is {where}: only the routine's last phase can go on"
+                    " while milk flows; remove `open_ended: true` or move the phase to the end",
+                    (i, "phases", j, "open_ended")
+                    if isinstance(item, Block)
+                    else (i, "open_ended"),
+                )
 
 
 def _routine_name(name: str) -> str:
@@ -503,6 +543,7 @@ class Routine(_Model):
             else:
                 count, seconds = count + 1, seconds + item.duration
         repeated = ", with blocks repeated" if blocks else ""
+        _open_ended_last(phases)
         if seconds < MIN_ROUTINE_S:
             lasting = duration_text(seconds) if seconds >= 0.01 else "under 0.01s"
             raise ValueError(
@@ -534,8 +575,15 @@ class Routine(_Model):
         return out
 
     @property
+    def open_ended(self) -> bool:
+        """Whether the last phase goes on while milk flows (its `duration` is its least)."""
+        last = self.phases[-1]
+        return isinstance(last, Phase) and last.open_ended
+
+    @property
     def duration_s(self) -> float:
-        """As planned, before any rule changes it."""
+        """As planned, before any rule changes it (an open-ended last phase at
+        its least)."""
         planned = sum(p.duration for p, _, _ in self.flat_phases)
         cap = self.rules.max_duration
         return min(planned, cap) if cap else planned

@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from calmflow.core.quantities import duration_text, parse_duration, parse_volume
-from calmflow.core.routine import TAGS, Routine
+from calmflow.core.routine import TAGS, ProblemAt, Routine
 from calmflow.core.yamlsource import Problem, Source
 
 
@@ -170,6 +170,9 @@ def problems_from(exc: ValidationError, src: Source) -> list[Problem]:
         raw = tuple(err["loc"])
         loc = _walk(raw[:-1])[0] + (raw[-1],) if err["type"] == "extra_forbidden" else _walk(raw)[0]
         message, about_key = _describe(dict(err), loc)
+        inside = err.get("ctx", {}).get("error")
+        if isinstance(inside, ProblemAt):  # a place within the field checked
+            loc, message = loc + inside.loc, str(inside)
         where = ".".join(str(p) for p in loc)
         text = f"{where}: {message}" if where else message
         problems.append(src.problem(loc, text, key=about_key))

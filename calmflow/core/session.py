@@ -86,6 +86,8 @@ class _Undo:
     switch: tuple[Timeline, int, int] | None
     """If it switched to expression: (course before, index of the segment it
     cut there, frame of the cut)."""
+    extended: Timeline | None = None
+    """If it made the expression go on longer (`letdown_extends`): the course before."""
 
 
 class Session:
@@ -138,11 +140,30 @@ class Session:
     def end_frame(self) -> int:
         return self.timeline.end_frame
 
+    @property
+    def planned_end(self) -> int:
+        """Where the session ends as planned now: its end, or where an
+        open-ended last phase has lasted its `duration` (it goes on after)."""
+        if not self.timeline.segments:
+            return 0
+        return min(self.end_frame, self.timeline.least_end(len(self.timeline.segments) - 1))
+
+    @property
+    def going_on(self) -> bool:
+        """Whether an open-ended phase is playing past its `duration`: it goes
+        on while milk flows, until `f` or `q`."""
+        return (
+            self.phase.open_ended
+            and self.now_frame >= self.timeline.least_end(max(0, self.segment_index))
+            and not self.ended
+        )
+
     def phase_frames_left(self) -> int:
-        return max(0, self.segment.end_frame - self.now_frame)
+        """Until the phase ends (an open-ended one: until it has lasted its `duration`)."""
+        return max(0, self.timeline.least_end(max(0, self.segment_index)) - self.now_frame)
 
     def session_frames_left(self) -> int:
-        return max(0, self.end_frame - self.now_frame)
+        return max(0, self.planned_end - self.now_frame)
 
     def breath(self) -> BreathPosition | None:
         """Where the breathing guide is, or None where there is none: the breath
@@ -227,8 +248,8 @@ class Session:
 
     def _happens(self, rule: RuleApplied) -> bool:
         """Whether the change of course `rule` tells is still in the timeline."""
-        if rule.rule == "flow_stopped":
-            return True
+        if rule.rule in ("flow_stopped", "letdown_extends"):
+            return True  # told when heard, as the let-down it answers is
         for seg in self.timeline.segments[max(0, self.segment_index) :]:
             if seg.start_frame > rule.frame:
                 break
@@ -355,8 +376,42 @@ class Session:
                         at, "letdown_to_expression", "let-down marked: switch to expression mode"
                     )
                 )
-        self._undo = _Undo(self._course, switch)
+        extended = self._extend_for(at)
+        self._undo = _Undo(self._course, switch, extended)
         return events + self.advance_to(self.now_frame)
+
+    def _extend_for(self, at: int) -> Timeline | None:
+        """A let-down heard at `at` with less than `letdown_extends` left of the
+        expression playing makes the expression go on that long after it (its
+        last phase grows; what follows moves later). Returns the course before."""
+        window = self.plan.rules.letdown_extends_frames
+        course = self._course
+        index = course.index_at(at)
+        seg = course.segments[index]
+        if window is None or course.phase_of(seg).kind != "expression":
+            return None
+        if at >= min(seg.end_frame, self.end_frame):
+            return None  # the expression ends before the let-down could change it
+        last = course.run_last(index)
+        if course.phase_of(course.segments[last]).open_ended:
+            return None  # it goes on anyway
+        short = at + window - course.segments[last].end_frame
+        if short <= 0:
+            return None
+        then = [(seg.phase, seg.end_frame - at, seg.offset + at - seg.start_frame)]
+        then += course.rest_after(index)
+        phase, frames, offset = then[last - index]
+        then[last - index] = (phase, frames + short, offset)
+        self._set_course(course.cut(at, then, keep=self.segment_index))
+        name = self.plan.phases[phase].name
+        self._pending.append(
+            RuleApplied(
+                at,
+                "letdown_extends",
+                f"let-down near the end: {name} goes on for {_spoken(window / self.plan.rate)}",
+            )
+        )
+        return course
 
     @property
     def can_undo_letdown(self) -> bool:
@@ -384,7 +439,13 @@ class Session:
         at = self._change_frame(at_frame)
         back_to = None
         course = self._course
-        if undo.switch is not None and course is undo.after:
+        unchanged = course is undo.after
+        if undo.extended is not None and unchanged:
+            before = undo.extended
+            if at < before.segments[before.run_last(before.index_at(at))].end_frame:
+                self._set_course(before)  # the same as now up to its old end
+                course = before
+        if undo.switch is not None and unchanged:
             before, cut_index, cut_at = undo.switch
             switched_to = course.index_at(cut_at)
             if course.index_at(at) == switched_to and at < min(
@@ -409,11 +470,12 @@ class Session:
         last = self._course.phase_last(self.segment_index)
         if at >= min(self._course.segments[last].end_frame, self.end_frame):
             return []  # it is ending on its own before the change could be heard
+        early = at < self.planned_end
         self._set_course(
             self._course.cut(at, self._course.rest_after(last), keep=self.segment_index)
         )
         self._skipped_at = at
-        if at >= self.end_frame:
+        if at >= self.end_frame and early:
             self._finish_reason = "finished_early"
         return self.advance_to(self.now_frame)
 
@@ -440,7 +502,8 @@ class Session:
         if self.ended or self.segment_index < 0:
             return []
         if self.now_frame < self.end_frame:
-            self._finish_reason = "finished_early"
+            if self.now_frame < self.planned_end:
+                self._finish_reason = "finished_early"
             self._set_course(self._course.cut(self.now_frame, [], keep=self.segment_index))
         return self.advance_to(self.now_frame)
 
@@ -452,3 +515,10 @@ class Session:
     def _set_course(self, course: Timeline) -> None:
         self._course = course
         self.timeline = course.capped(self._cap, keep=max(0, self.segment_index))
+
+
+def _spoken(seconds: float) -> str:
+    """'a minute', '2 minutes', '45 s': a length as the notices say it."""
+    if seconds == 60:
+        return "a minute"
+    return f"{seconds / 60:g} minutes" if seconds % 60 == 0 else f"{seconds:g} s"

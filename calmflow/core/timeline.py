@@ -65,8 +65,36 @@ class Timeline:
 
     @classmethod
     def planned(cls, plan: Plan) -> Timeline:
-        """The routine as planned, however long (the course a session changes)."""
-        return cls(plan, _place(plan.sequence, 0, plan))
+        """The routine as planned, however long (the course a session changes):
+        an open-ended last phase placed at its longest, since it goes on until
+        the person ends it."""
+        phases: list[int | tuple[int, int, int]] = list(plan.sequence)
+        if plan.open_ended:
+            last = phases[-1]
+            assert isinstance(last, int)
+            frames = plan.phases[last].duration_frames + plan.rules.open_ended_frames
+            phases[-1] = (last, frames, 0)
+        return cls(plan, _place(phases, 0, plan))
+
+    def least_end(self, index: int) -> int:
+        """Where segment `index` ends at the least: its end, or, for an
+        open-ended phase, where the phase has lasted its `duration`."""
+        seg = self.segments[index]
+        phase = self.phase_of(seg)
+        if not phase.open_ended:
+            return seg.end_frame
+        return min(seg.end_frame, seg.start_frame + max(0, phase.duration_frames - seg.offset))
+
+    def run_last(self, index: int) -> int:
+        """The last segment of the expression that segment `index` is in
+        (consecutive expression phases are one), or `index` itself."""
+        last = index
+        for j in range(index + 1, len(self.segments)):
+            before, seg = self.segments[j - 1], self.segments[j]
+            if seg.start_frame != before.end_frame or self.phase_of(seg).kind != "expression":
+                break
+            last = j
+        return last
 
     @property
     def end_frame(self) -> int:

@@ -15,10 +15,15 @@ A time of day written without an offset (typed, from a file, a slot of the
 schedule) is read as RFC 5545 and zoneinfo read it: in the hour the clocks
 repeat, the first of the two; in the hour they skip, with the offset from before
 the change (02:30 on the spring morning in New York is 03:30 EDT).
+
+Whether the person's clock counts 12 hours with AM/PM or 24 is decided here too,
+from their locale (`twelve_hour`; tests monkeypatch it); the milk label is shown
+in it (calmflow/text/milk_label.py).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -131,3 +136,34 @@ def iso_time(moment: datetime) -> str:
 def stamp() -> str:
     """The time now for a file's name: 20261206T194400Z."""
     return now().strftime("%Y%m%dT%H%M%SZ")
+
+
+def twelve_hour() -> bool:
+    """Whether the person's clock shows 12 hours and AM/PM (en_US) rather than 24
+    (de_DE, en_GB, C): the time format of their locale for times (LC_ALL, else
+    LC_TIME, else LANG, as POSIX reads them), from the C library's locale data.
+    No locale set, or one this system does not have, is the 24-hour clock."""
+    name = next((v for k in ("LC_ALL", "LC_TIME", "LANG") if (v := os.environ.get(k))), "")
+    return _twelve_hour_in(name, os.environ.get("LOCPATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _twelve_hour_in(name: str, locpath: str | None) -> bool:
+    """Whether locale `name`'s time format (T_FMT) has a 12-hour field. `locpath`
+    (where the C library looks for locales) is only part of the cache's key.
+
+    The C library reads a locale only into the process's own setting, so it is
+    set for a moment and put back; once per locale, as the result is kept."""
+    if name in ("", "C", "POSIX") or name.startswith("C."):
+        return False
+    import locale
+
+    before = locale.setlocale(locale.LC_TIME)
+    try:
+        locale.setlocale(locale.LC_TIME, name)
+        form = locale.nl_langinfo(locale.T_FMT)
+    except (locale.Error, ValueError):
+        return False
+    finally:
+        locale.setlocale(locale.LC_TIME, before)
+    return any(field in form for field in ("%r", "%I", "%l", "%p"))

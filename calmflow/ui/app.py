@@ -20,7 +20,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from calmflow.system.exits import EXIT_INTERNAL
-from calmflow.text.numbers import clock_text
+from calmflow.text.numbers import length_text
 from calmflow.ui import night as night_palette
 from calmflow.ui.safe import plain
 from calmflow.ui.screens.help import HelpScreen
@@ -191,7 +191,7 @@ class CalmflowApp(App[None]):
                 routine = row.loaded.routine
                 yield SystemCommand(
                     f"Start {plain(row.entry.name)}",
-                    f"{clock_text(routine.duration_s)} · {plain(_first_words(routine.description))}",
+                    f"{length_text(routine)} · {plain(_first_words(routine.description))}",
                     lambda name=row.entry.name: screen.start_by_name(name),
                 )
             yield SystemCommand(

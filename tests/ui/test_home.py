@@ -104,6 +104,8 @@ async def test_lists_bundled_and_user_routines_with_length_and_description(home,
         assert "standard" in lines and "power-pumping" in lines
         assert re.search(r"standard\s+20:00\s+Two-phase pumping", lines["standard"])
         assert re.search(r"power-pumping\s+1:00:00\s+An hour", lines["power-pumping"])
+        # its last phase goes on while milk flows: five minutes at the least
+        assert re.search(r"quick-letdown\s+5:00\+\s+Five minutes", lines["quick-letdown"])
         assert re.search(r"mine\s+yours\s+0:09\s+My own quick one", lines["mine"])
         assert "yours" not in lines["standard"]
         # The chosen routine is told in full below the list.

@@ -181,3 +181,53 @@ async def test_a_narrow_title_leaves_out_the_count_before_the_phase(home, standa
         await pilot.press("n")  # Stimulation, the second of four
         assert text(screen, "#title") == "standard · Stimulation"
         assert "standard · Stimulation" in _screen_lines(app)[0]
+
+
+OPEN = """\
+version: 1
+name: open
+breathing:
+  inhale_s: 1
+  exhale_s: 2
+phases:
+  - name: Stimulation
+    kind: stimulation
+    duration: 3s
+  - name: Flowing
+    kind: expression
+    duration: 3s
+    open_ended: true
+    prompt: Keep going while milk flows.
+"""
+
+
+async def test_an_open_ended_phase_counts_down_then_shows_how_long_it_has_gone_on(
+    home, tmp_path, clock
+):
+    path = Path(tmp_path / "open.yaml")
+    path.write_text(OPEN)
+    async with playing(path, clock, size=(80, 24)) as (app, pilot, screen):
+        await after(1, clock, pilot, screen)
+        assert "session 0:05+ left" in text(screen, "#times")
+        await after(4, clock, pilot, screen)
+        assert "phase 0:01 left" in text(screen, "#times")
+        await after(12, clock, pilot, screen)
+        assert text(screen, "#times") == "on while milk flows (+0:11) · f when it stops"
+        assert not screen.player.ended
+        await pilot.press("q", "q")
+        await tick(pilot, screen)
+        assert db_rows("SELECT status FROM sessions") == [("completed",)]
+
+
+async def test_the_phase_name_is_in_big_letters_on_a_tall_screen_only(
+    home, standard_routine, clock
+):
+    for size, shown in (((120, 40), True), ((80, 24), False)):
+        async with playing(standard_routine, clock, size=size) as (app, pilot, screen):
+            await after(1, clock, pilot, screen)
+            phase = screen.query_one("#phase")
+            assert phase.display is shown, size
+            if shown:
+                assert (phase.words, phase._drawn_big) == ("Settle", True)
+                lines = _screen_lines(app)
+                assert all(set(line) & set("▀▄█") for line in lines[2:5]), lines[:6]

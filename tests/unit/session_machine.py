@@ -137,6 +137,31 @@ phases:
   - {name: Settle, kind: prep, duration: 30s}
   - {name: Stimulation, kind: stimulation, duration: 1m}
 """,
+    "open": """\
+name: open
+rules: {restimulate_after: 1m, restimulate_for: 15s, after_flow_stops: 20s, letdown_extends: 30s, max_duration: 5m}
+phases:
+  - {name: Stimulation, kind: stimulation, duration: 30s}
+  - {name: Expression, kind: expression, duration: 1m}
+  - {name: Flowing, kind: expression, duration: 40s, open_ended: true}
+""",
+    "extends": """\
+name: extends
+rules: {letdown_extends: 40s, after_flow_stops: 10s}
+phases:
+  - {name: Stimulation, kind: stimulation, duration: 20s}
+  - {name: Expression, kind: expression, duration: 1m}
+  - {name: Rest, kind: rest, duration: 20s}
+  - {name: Again, kind: expression, duration: 30s}
+  - {name: Finish, kind: hands_on, duration: 20s}
+""",
+    "open-long": """\
+name: open-long
+rules: {after_flow_stops: 0}
+phases:
+  - {name: Stimulation, kind: stimulation, duration: 20s}
+  - {name: Flowing, kind: expression, duration: 30s, open_ended: true}
+""",
     "standard-capped": f"""\
 name: standard-capped
 extends: {ROOT / "routines" / "standard.yaml"}

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 from calmflow.core.routine import Routine
 
+OPEN_FOR_S = 30 * 60
+"""An open-ended last phase goes on at most 30 minutes past its duration (docs/routines.md)."""
+
 SWITCH = "let-down marked: switch to expression mode"
 RESTIM_NAME = "Stimulation again"
 DOUBLE_PRESS_S = 5.0
@@ -35,6 +38,8 @@ class Phase:
     name: str
     kind: str
     frames: int
+    least: int | None = None
+    """An open-ended phase: how long it lasts at the least (`frames`: at the most)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Mark:
     """If it switched to expression: (course before, index cut, frame of the cut)."""
     switched_to: int | None = None
     """Index of the expression segment it switched to."""
+    extended: list[Seg] | None = None
+    """If it made the expression go on longer: the course before."""
     version: int = -1
     """The course's version once it was heard."""
 
@@ -85,6 +92,8 @@ class SessionModel:
     countdown: int
     countdown_message: str
     cap: int | None
+    extends: int | None
+    extends_message: str
 
     course: list[Seg] = field(default_factory=list)
     t: int = 0
@@ -100,6 +109,8 @@ class SessionModel:
     muted: bool = False
     log: list[tuple[int, str, str]] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    heard: list[Mark] = field(default_factory=list)
+    """The marks heard and not taken back as heard: the quiet time counts from them."""
     last_mark_ms: int | None = None
     undoable: bool = False
     pending: list[Effect] = field(default_factory=list)
@@ -126,6 +137,9 @@ class SessionModel:
             Phase(p.name if n == 1 else f"{p.name} ({k} of {n})", p.kind, frames(p.duration))
             for p, k, n in routine.flat_phases
         ]
+        if routine.open_ended:
+            last = phases[-1]
+            phases[-1] = Phase(last.name, last.kind, last.frames + OPEN_FOR_S * rate, last.frames)
         rules = routine.rules
         restim_phase = None
         restim_message = ""
@@ -158,6 +172,8 @@ class SessionModel:
             countdown=countdown,
             countdown_message=countdown_message,
             cap=None if rules.max_duration is None else round(rules.max_duration * rate),
+            extends=None if rules.letdown_extends is None else frames(rules.letdown_extends),
+            extends_message=_extends_message(rules.letdown_extends),
         )
         start = 0
         planned = len(phases) - (restim_phase is not None)
@@ -177,6 +193,15 @@ class SessionModel:
             return self.end_frame
         end = self.course[-1].end
         return end if self.cap is None else min(end, self.cap)
+
+    @property
+    def planned_end(self) -> int:
+        """The end, or where an open-ended last phase has lasted its least."""
+        seg = self.course[-1]
+        least = self.phases[seg.phase].least
+        if least is None:
+            return self.end
+        return min(self.end, seg.end, seg.start + max(0, least - seg.offset))
 
     @property
     def phase_name(self) -> str:
@@ -250,7 +275,7 @@ class SessionModel:
         """Expression's start, the last let-down (once heard) or the last `n`."""
         if self.run_start is None:
             return None
-        heard = [m.frame for m in self.marks if m.heard]
+        heard = [m.frame for m in self.heard]
         return max(self.run_start, heard[-1] if heard else 0, self.skipped_at or 0)
 
     def _run_end(self) -> int:
@@ -397,8 +422,40 @@ class SessionModel:
                 mark.switch = (before, i, h)
                 mark.switched_to = self._segment_at(h)
                 self.announce[(h, self.course[mark.switched_to].phase)] = SWITCH
+        self._extend(mark, h)
         mark.heard = mark in self.marks
+        if mark.heard:
+            self.heard.append(mark)
         mark.version = self.version
+
+    def _run_last(self, course: list[Seg], i: int) -> int:
+        last = i
+        for j in range(i + 1, len(course)):
+            if course[j].start != course[j - 1].end or self.kind(course[j]) != "expression":
+                break
+            last = j
+        return last
+
+    def _extend(self, mark: Mark, h: int) -> None:
+        """A let-down heard with less than `letdown_extends` left of the
+        expression: its last phase goes on until that long after the let-down
+        (not an open-ended one, which goes on anyway)."""
+        i = self._segment_at(h)
+        seg = self.course[i]
+        if self.extends is None or self.kind(seg) != "expression" or h >= min(seg.end, self.end):
+            return
+        last = self._run_last(self.course, i)
+        short = h + self.extends - self.course[last].end
+        if self.phases[self.course[last].phase].least is not None or short <= 0:
+            return
+        before = list(self.course)
+        then = [(seg.phase, seg.end - h, seg.offset + h - seg.start), *self._rest(self.course, i)]
+        phase, frames, offset = then[last - i]
+        then[last - i] = (phase, frames + short, offset)
+        self._cut(h, then)
+        mark.extended = before
+        name = self.phases[phase].name
+        self.log.append((h, "rule", f"{self.extends_message.replace('NAME', name)}"))
 
     def undo(self) -> bool:
         if self.ended is not None or not self.marks or not self.undoable:
@@ -419,8 +476,17 @@ class SessionModel:
         assert mark is not None
         h = effect.at
         mark.heard = False
+        if mark in self.heard:  # the quiet time counts from the mark before, once heard
+            self.heard.remove(mark)
         back_to = None
-        if mark.switch is not None and mark.version == self.version:
+        unchanged = mark.version == self.version
+        if mark.extended is not None and unchanged:
+            before = mark.extended
+            i = self._segment_at(h)
+            if h < before[self._run_last(before, i)].end:
+                self.course = before  # the same as now up to its old end
+                self.version += 1
+        if mark.switch is not None and unchanged:
             before, cut, cut_at = mark.switch
             i = self._segment_at(h)
             if i == mark.switched_to and h < min(self.course[i].end, self.end):
@@ -446,9 +512,10 @@ class SessionModel:
         if h >= min(self.course[last].end, self.end):
             return  # the phase ends on its own before n is heard
         self.outcomes[effect.number] = True
+        early = h < self.planned_end
         self._cut(h, self._rest(self.course, last))
         self.skipped_at = h
-        if h >= self.end:  # it was the last phase
+        if h >= self.end and early:  # it was the last phase, before its least
             self.reason = "finished_early"
 
     def flow(self) -> None:
@@ -487,7 +554,7 @@ class SessionModel:
         if self.ended is not None:
             return
         if self.t < self.end:
-            self._end("finished_early", self.t)
+            self._end("finished_early" if self.t < self.planned_end else self.reason, self.t)
         else:
             self._end(self.reason, self.end)
 
@@ -498,3 +565,14 @@ def _undone(mark: Mark, rate: int, back_to: str | None) -> str:
     at = at if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
     detail = f"let-down {mark.number} at {at}"
     return detail + (f"; back to {back_to}" if back_to else "")
+
+
+def _extends_message(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    when = (
+        "a minute"
+        if seconds == 60
+        else (f"{seconds / 60:g} minutes" if seconds % 60 == 0 else f"{seconds:g} s")
+    )
+    return f"let-down near the end: NAME goes on for {when}"

@@ -197,10 +197,13 @@ def test_log_add_is_stored_and_listed(home: Path) -> None:
             "--right", "55", "--letdowns", "2", "--notes", "après le bain",
         )  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert result.stdout == (
+        logged, label, guidance = result.stdout.splitlines()  # the milk label: test_label_cli.py
+        assert logged == (
             "Logged a session pumped without calmflow: 2025-11-23 14:05, 20 min, 115 ml, "
-            "2 let-downs.\n"
+            "2 let-downs."
         )
+        assert label.startswith("Pumped Sun 23 Nov 14:05 · ")
+        assert guidance.startswith("storage guidance: CDC")
         (shown,) = json.loads(_run("log", "--json").stdout)
         text = _run("log").stdout
     assert shown["started_at"] == "2025-11-23T13:05:00+00:00"

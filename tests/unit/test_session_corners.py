@@ -163,8 +163,16 @@ def test_f_half_a_second_before_restimulation_means_no_restimulation(home, lead)
 
 
 @pytest.mark.parametrize("key", ["pause", "volume", "mute", "letdown", "undo", "next", "flow"])
-def test_a_key_as_the_session_reaches_its_end_logs_nothing_after_it(home, key):
-    played = _play(QUICK)
+def test_a_key_as_the_session_reaches_its_end_logs_nothing_after_it(home, tmp_path, key):
+    # quick-letdown's phases with an end: its own last phase goes on while milk flows
+    closed = _routine(
+        tmp_path,
+        f"name: closed\nextends: {QUICK}\nphases:\n"
+        "  - {name: Warmth, kind: prep, duration: 1m30s, cues: [picture, waves]}\n"
+        "  - {name: Stimulation, kind: stimulation, duration: 2m30s, cues: [picture]}\n"
+        "  - {name: Flowing, kind: expression, duration: 1m, cues: [picture]}\n",
+    )
+    played = _play(closed)
     played.wait(299.95)
     if key == "undo":
         played.player.letdown()

@@ -29,7 +29,7 @@ from calmflow.services import catalog
 from calmflow.services.catalog import RoutineEntry
 from calmflow.store.db import StoreError
 from calmflow.system import paths
-from calmflow.text.numbers import clock_text
+from calmflow.text.numbers import clock_text, length_text
 from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
 from calmflow.ui.keys import REVIEW, SESSIONS
 from calmflow.ui.safe import escape
@@ -170,7 +170,7 @@ class HomeScreen(Screen[None]):
         tag = "yours" if row.mine else ""
         if row.loaded is not None:
             routine = row.loaded.routine
-            rest = f"{clock_text(routine.duration_s):>7}  [dim]{escape(_one_line(routine.description))}[/dim]"
+            rest = f"{length_text(routine):>7}  [dim]{escape(_one_line(routine.description))}[/dim]"
         else:
             rest = f"{'':>7}  cannot be played: {escape(problem_text(row.problems[0]))}"
         text = f"{escape(name):<{width}}  [dim]{tag:<5}[/dim] {rest}"
@@ -241,7 +241,7 @@ class HomeScreen(Screen[None]):
         where = f"yours: {_tilde(row.entry.path)}" if row.mine else "comes with calmflow"
         if row.loaded is not None:
             routine = row.loaded.routine
-            head = f"[b]{escape(row.entry.name)}[/b] · {clock_text(routine.duration_s)} · {escape(where)}"
+            head = f"[b]{escape(row.entry.name)}[/b] · {length_text(routine)} · {escape(where)}"
             about.update(f"{head}\n{escape(_one_line(routine.description))}")
             return
         first = row.problems[0]
@@ -315,7 +315,7 @@ class HomeScreen(Screen[None]):
         """' (21:00)': how long the routine called `name` plays, if it can be played."""
         for row in self.rows:
             if row.entry.name == name and row.loaded is not None:
-                return f" ({clock_text(row.loaded.routine.duration_s)})"
+                return f" ({length_text(row.loaded.routine)})"
         return ""
 
     @staticmethod

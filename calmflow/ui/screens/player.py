@@ -29,12 +29,12 @@ from calmflow.ui.screens.player_words import (
     NightSwitched,
     Notice,
     SessionSettled,
-    saved_text,
+    saved_notice,
     silent_plan,
     times_text,
     title_markup,
 )
-from calmflow.ui.widgets.big_text import BigText
+from calmflow.ui.widgets.big_text import BigText, big
 from calmflow.ui.widgets.breath_guide import BreathGuide
 from calmflow.ui.widgets.key_bar import KeyBar
 from calmflow.ui.widgets.line import Line
@@ -48,6 +48,9 @@ CONFIRM_S = 3.0
 NOTICE_S = 4.0
 """How long a notice stays on its line, unless what it tells is undone or replaced."""
 WARNING_S = 10.0
+PHASE_BIG_ROWS = 32
+"""Rows a screen needs for the phase's name in big letters as well as the pump
+setting and the breathing word (each 3 rows) and the guide."""
 PUMP_LARGE_S = 8.0
 """How long the pump setting is marked as new after a phase begins."""
 BORDER_LEVELS = 5
@@ -145,6 +148,8 @@ class PlayerScreen(Screen[None]):
             yield Line(id="title")
             yield Line(id="times")
         yield SessionProgress(id="progress")
+        # The phase's name in big letters where there is room for it.
+        yield BigText(id="phase")
         # The pump setting at the top, where no notice goes, for the whole phase.
         yield BigText(id="pump")
         with Horizontal(id="middle"):
@@ -171,6 +176,8 @@ class PlayerScreen(Screen[None]):
         self._photo = self.query_one(Photo)
         self._lines = {f"#{line.id}": line for line in self.query(Line)}
         self._pump = self.query_one("#pump", BigText)
+        self._phase = self.query_one("#phase", BigText)
+        self._phase.display = False
         self._step = self.query_one("#step", BigText)
         self._pump_fresh = False
         if getattr(self.app, "reduced_motion", False):
@@ -283,6 +290,21 @@ class PlayerScreen(Screen[None]):
         self._pump.update(escape(words), escape(detail.strip()), allow_big=pump_big)
         self._pump.set_class(self._pump._drawn_big is True, "big")
 
+    def _show_phase(self, name: str) -> None:
+        """The phase's name in big letters, on a screen tall and wide enough for
+        it beside the pump setting and the breathing word; else the title says it."""
+        rows = big(name)
+        room = (
+            rows is not None
+            and self.size.height >= PHASE_BIG_ROWS
+            and cell_len(rows[0]) <= self.size.width - 4
+            and not self.has_class("photo-full")
+        )
+        if room != self._phase.display:
+            self._phase.display = room
+        if room and self._phase.words != escape(name):
+            self._phase.update(escape(name), allow_big=True)
+
     def _show_step(self, step: tuple[str, str]) -> None:
         words, count = step
         _, step_big = self._big_room()
@@ -295,8 +317,17 @@ class PlayerScreen(Screen[None]):
         # Countdowns show whole seconds still to go, as a kitchen timer does.
         phase_left = math.ceil(plan.seconds(session.phase_frames_left()))
         session_left = math.ceil(plan.seconds(session.session_frames_left()))
-        self._show("#times", times_text(phase_left, session_left, self.size.width))
+        on_for = -1
+        if session.going_on:
+            on_for = int(plan.seconds(session.now_frame - session.planned_end))
+        self._show(
+            "#times",
+            times_text(
+                phase_left, session_left, self.size.width, open_ended=plan.open_ended, on_for=on_for
+            ),
+        )
         self._show_title(phase.name, session.segment_index + 1, len(session.timeline.segments))
+        self._show_phase(phase.name)
         breath = session.breath()
         self._guide.set_fullness(breath.fullness if breath else 0.0)
         if self.player.paused:
@@ -345,7 +376,8 @@ class PlayerScreen(Screen[None]):
         segments = session.timeline.segments
         self._progress.show(
             Shape(
-                total=session.timeline.end_frame,
+                # an open-ended phase: full once it has lasted its least
+                total=max(session.planned_end, session.now_frame),
                 now=session.now_frame,
                 boundaries=tuple(
                     s.start_frame for s in segments[1:] if s.end_frame > s.start_frame
@@ -583,5 +615,6 @@ class PlayerScreen(Screen[None]):
         if problem:
             self.app.notify(escape(problem), severity="warning", timeout=30)
         else:
-            self.app.notify(saved_text(self.player), timeout=6.0)
+            said, seconds = saved_notice(self.player)  # with the milk label, given a volume
+            self.app.notify(said, timeout=seconds)
         self.dismiss(None)

@@ -12,6 +12,8 @@ from textual.message import Message
 
 from calmflow.core.plan import Plan
 from calmflow.services.player import Player
+from calmflow.store.db import StoreError
+from calmflow.text.milk_label import label_lines
 from calmflow.text.numbers import clock_text
 from calmflow.ui.safe import escape
 from calmflow.ui.widgets.key_bar import BarKey
@@ -66,6 +68,35 @@ def saved_text(player: Player) -> str:
     return f"Session saved ({clock_text(player.played_s)} played, {words})."
 
 
+SAVED_NOTICE_S = 6.0
+"""How long 'Session saved' stays on the screen..."""
+LABEL_NOTICE_S = 60.0
+"""...and with the milk label in it: long enough to copy it onto the container."""
+
+
+def saved_notice(player: Player) -> tuple[str, float]:
+    """What the screen says once the form is done, and for how many seconds:
+    'Session saved (...)' and, for a session with a volume, the label to write on
+    the milk's container, with the guidance it comes from."""
+    said = saved_text(player)
+    lines = _label_lines(player)
+    if not lines:
+        return said, SAVED_NOTICE_S
+    return "\n".join([said, *(escape(line) for line in lines)]), LABEL_NOTICE_S
+
+
+def _label_lines(player: Player) -> list[str]:
+    """The milk label of the session as the log now has it (the form's volume
+    included); none when it has no volume or cannot be read."""
+    if player.session_id is None:
+        return []
+    try:
+        session = player.store.session(player.session_id)
+    except (KeyError, StoreError):
+        return []
+    return label_lines(session)
+
+
 class NightSwitched(Message):
     """The night palette was switched on or off on the player (d)."""
 
@@ -99,9 +130,21 @@ def title_markup(routine: str, phase: str, number: int, count: int, room: int) -
     return f"[b]{p}[/b]"
 
 
-def times_text(phase_left: int, session_left: int, width: int) -> str:
-    """The time left, in as many words as the screen's `width` has room for."""
-    phase, session = clock_text(phase_left), clock_text(session_left)
+def times_text(
+    phase_left: int, session_left: int, width: int, *, open_ended: bool = False, on_for: int = -1
+) -> str:
+    """The time left, in as many words as the screen's `width` has room for.
+
+    `open_ended`: the routine's last phase goes on while milk flows, so the
+    session's time is its least ('5:00+'); `on_for`: seconds the phase has gone
+    on past its least (-1: it has not)."""
+    if on_for >= 0:
+        more = clock_text(on_for)
+        if width >= 70:
+            return f"on while milk flows (+{more}) · f when it stops"
+        return f"+{more} · f when it stops" if width >= 40 else f"+{more}"
+    phase = clock_text(phase_left)
+    session = clock_text(session_left) + ("+" if open_ended else "")
     if width >= 70:
         return f"phase {phase} left · session {session} left"
     if width >= 50:
