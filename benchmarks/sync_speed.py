@@ -1,13 +1,15 @@
-"""How long `calmflow sync babybuddy` takes with 3,000 sessions.
+"""How long `calmflow sync babybuddy` takes with 3,000 sessions and a year of feedings.
 
 Run:  .venv/bin/python benchmarks/sync_speed.py [SESSIONS]   (default: 3000)
 Logs SESSIONS sessions (every 8 hours, back from now, with volumes of both
 sides) in a temporary CALMFLOW_HOME through calmflow's Store, starts the
 Baby Buddy API of the tests (tests/unit/babybuddy_server.py: its validation,
-overlap check and pagination) on 127.0.0.1, and runs `calmflow sync babybuddy`
-twice as a person would (a new process each time, imports included): the
-first sync sends every session, the second has nothing new. Prints both
-times, the requests each made, and the targets: under 60 s, under 2 s.
+overlap check and pagination) on 127.0.0.1 with a year of the child's feedings
+(one every 3 hours: left, right, both breasts and a bottle in turn), and runs
+`calmflow sync babybuddy` twice as a person would (a new process each time,
+imports included): the first sync sends every session and reads every
+feeding, the second has nothing new (and reads the last week's feedings).
+Prints both times, the requests each made, and the targets: under 60 s, under 2 s.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ def sessions(count: int) -> list[SessionRecord]:
     return made
 
 
+def feedings(state: BabyBuddyState) -> None:
+    """A year of feedings, one every 3 hours, the methods in turn."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    methods = ("left breast", "right breast", "both breasts", "bottle")
+    for i in range(365 * 8):
+        start = now - timedelta(hours=3 * (i + 1), minutes=30)
+        state.feed(1, start, 15, methods[i % len(methods)])
+
+
 def sync(url: str, home: Path, token: str) -> tuple[float, str]:
     env = {**os.environ, "CALMFLOW_HOME": str(home), "CALMFLOW_BABYBUDDY_TOKEN": token}
     began = time.perf_counter()
@@ -80,6 +91,7 @@ def main() -> None:
         store.add_sessions(sessions(count))
         store.close()
         with babybuddy_server(BabyBuddyState()) as (url, state):
+            feedings(state)
             first, said = sync(url, home, state.token)
             print(f"first sync of {count} sessions: {first:.2f} s ({len(state.requests)} requests)")
             print(f"  {said}")

@@ -23,6 +23,7 @@ from calmflow.cli import (
     label,
     log,
     play,
+    record,
     review,
     routines,
     schedule,
@@ -115,6 +116,7 @@ for _group in (
     schedule,
     care,
     devices,
+    record,
     sync,
 ):
     for _command in _group.COMMANDS:

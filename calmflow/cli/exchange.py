@@ -16,6 +16,7 @@ from calmflow.cli.types import Since, Zone
 
 if TYPE_CHECKING:
     from calmflow.core.records import SessionRecord, Unit
+    from calmflow.store.store import Store
 
 
 @click.command()
@@ -81,8 +82,10 @@ def export(
 ) -> None:
     """Write your sessions out, to keep, to move, or for Baby Buddy.
 
-    json (the default) keeps every session, its let-downs and events; `calmflow
-    import` of it gives the same log. csv, calmflow's own, has a row per session:
+    json (the default) keeps every session, its let-downs and events, and every
+    breastfeed, as its own kind; `calmflow import` of it gives the same log. csv
+    and babybuddy are pumping files: they leave breastfeeds out and say how many
+    on stderr. csv, calmflow's own, has a row per session:
     start, end (local time), amount (in the unit you logged it in: see the unit
     column), notes, child_id; then routine, status, let-downs, first_letdown_s,
     volumes in ml, unit, how it felt, the experiment, output and uuid.
@@ -112,13 +115,36 @@ def export(
     if fmt == "babybuddy":
         _babybuddy(out, child_id, zone, cast("Unit | None", unit), everything, since)
         return
-    sessions = open_store(read_only=True).dump_sessions()
-    text = to_json(sessions) if fmt == "json" else to_csv(sessions, child_id=child_id)
-    _write(out, text, len(sessions))
+    from calmflow.store.feeds import feeds
+
+    store = open_store(read_only=True)
+    sessions = store.dump_sessions()
+    if fmt == "json":
+        fed = feeds(store)
+        _write(out, to_json(sessions, fed), len(sessions), len(fed))
+        return
+    _write(out, to_csv(sessions, child_id=child_id), len(sessions))
+    _feeds_left_out(store)
 
 
-def _write(out: Path | None, text: str, count: int) -> None:
-    """Print the file, or write it to `out` (0600) and say so."""
+def _feeds_left_out(store: Store) -> None:
+    """A CSV file is of pumping sessions: the breastfeeds it leaves out, said on stderr."""
+    from calmflow.store.feeds import count_feeds
+
+    left_out = count_feeds(store)
+    if left_out == 1:
+        say("left out 1 breastfeed: it is no pumping session (--format json keeps it)", err=True)
+    elif left_out:
+        say(
+            f"left out {left_out} breastfeeds: they are no pumping sessions"
+            " (--format json keeps them)",
+            err=True,
+        )
+
+
+def _write(out: Path | None, text: str, count: int, feeds: int = 0) -> None:
+    """Print the file, or write it to `out` (0600) and say so (with `feeds`
+    breastfeeds, in a JSON file)."""
     from calmflow.system.private_files import write_private
 
     if out is None:
@@ -130,7 +156,8 @@ def _write(out: Path | None, text: str, count: int) -> None:
         write_private(out, text)
     except OSError as exc:
         raise Failure(f"could not write {out}: {exc.strerror or exc}") from None
-    say(f"exported {_sessions(count)} to {out} (readable by you only)")
+    fed = f" and {feeds} breastfeed{'s' if feeds != 1 else ''}" if feeds else ""
+    say(f"exported {_sessions(count)}{fed} to {out} (readable by you only)")
 
 
 def _sessions(count: int) -> str:
@@ -166,6 +193,7 @@ def _babybuddy(
         again=before if everything else (),
     )
     _write(out, made.text, len(made.rows))
+    _feeds_left_out(store)
 
     def tell(line: str) -> None:
         say(line, err=True)
@@ -272,10 +300,11 @@ def _starts(sessions: Sequence[SessionRecord], shown: int = 10) -> str:
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 def import_(file: Path) -> None:
-    """Add the sessions in FILE, a `calmflow export` (JSON, or CSV).
+    """Add the sessions in FILE, a `calmflow export` (JSON, or CSV), and a JSON
+    export's breastfeeds.
 
-    Sessions are matched by their uuid: those already in your log are left as they
-    are, so importing a file twice adds nothing twice. A file with anything wrong
+    Sessions and feeds are matched by their uuid: those already in your log are left
+    as they are, so importing a file twice adds nothing twice. A file with anything wrong
     in it is refused whole, naming the place (JSON path, or CSV line and column):
     a time outside 2000-2100, a session that ends before it starts, a number no
     session has, a key given twice. FILE must be a plain file (not a device, a
@@ -283,11 +312,14 @@ def import_(file: Path) -> None:
     phase and cues, nor the session's events: a session imported from one keeps
     only how many let-downs it had.
     """
-    from calmflow.services.exchange.reading import ImportProblem, open_export
+    from calmflow.services.exchange.reading import ImportProblem, feeds_read, open_export
+    from calmflow.store.feeds import add_export
 
     try:
         with open_export(file) as sessions:
-            added, already = open_store().add_sessions(sessions)
+            (added, already), (fed, fed_already) = add_export(
+                open_store(), sessions, lambda: feeds_read(sessions)
+            )
     except FileNotFoundError:
         raise Failure(f"{file}: no such file") from None
     except ImportProblem as exc:
@@ -296,7 +328,10 @@ def import_(file: Path) -> None:
         raise Failure(
             f"{file}: cannot be read ({exc.strerror or exc}); nothing was imported"
         ) from None
-    say(f"added {added}, already there {already}")
+    said = f"added {added}, already there {already}"
+    if fed or fed_already:  # only a file that holds breastfeeds says so
+        said += f"; breastfeeds added {fed}, already there {fed_already}"
+    say(said)
 
 
 COMMANDS = (export, import_)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calmflow.cli.errors import Failure
+from calmflow.cli.feeds import FEED_MARK, Entry, EntryId, feed_dict, feed_line, log_feed
 from calmflow.cli.options import json_option, open_store
 from calmflow.cli.output import data, say
 from calmflow.cli.types import When
@@ -20,6 +21,7 @@ from calmflow.text.numbers import clock_text, skips_text
 from calmflow.text.safe import shown
 
 if TYPE_CHECKING:
+    from calmflow.core.feeds import FeedRecord
     from calmflow.core.records import SessionRecord
     from calmflow.store.store import Store
 
@@ -28,13 +30,27 @@ LEFT_OUT_NOTE = "left out of the review"
 
 @click.group(invoke_without_command=True)
 @json_option()
+@click.option(
+    "--feeds",
+    "feeds_only",
+    is_flag=True,
+    help="List the breastfeeds only (with --json, as a list of feeds; without --feeds"
+    " the JSON lists sessions only).",
+)
 @click.pass_context
-def log(ctx: click.Context, as_json: bool) -> None:
-    """List past sessions; `calmflow log add` logs one pumped without calmflow,
-    `calmflow log delete ID` deletes one."""
+def log(ctx: click.Context, as_json: bool, feeds_only: bool) -> None:
+    """List past sessions and breastfeeds (fN); `calmflow log add` logs a session
+    pumped without calmflow, `calmflow log feed` a breastfeed, `calmflow log
+    delete ID` deletes one."""
     if ctx.invoked_subcommand is not None:
         return
+    from calmflow.store.feeds import feeds
+
     store = open_store(read_only=True)
+    fed = feeds(store)
+    if feeds_only:
+        _list_feeds(fed, as_json)
+        return
     records = store.sessions()
     damaged = store.damaged_sessions()
     if as_json:
@@ -44,10 +60,10 @@ def log(ctx: click.Context, as_json: bool) -> None:
                 f"session {d.id} is damaged, left out: {d.damage}; {_DELETE.format(d.id)}", err=True
             )
         return
-    if not records and not damaged:
+    if not records and not damaged and not fed:
         say("No sessions yet. `calmflow play standard` starts one.")
         return
-    _list(records)
+    _list(records, fed)
     for d in damaged:  # last: there is no time to put it in order by
         say(f"{d.id:>4}  damaged: {d.damage}")
         say(f"      left out of everything (uuid {d.uuid}); {_DELETE.format(d.id)}")
@@ -56,11 +72,25 @@ def log(ctx: click.Context, as_json: bool) -> None:
 _DELETE = "`calmflow log delete {}` deletes it"
 
 
-def _list(records: list[SessionRecord]) -> None:
-    """A line per session, oldest first."""
+def _list_feeds(fed: list[FeedRecord], as_json: bool) -> None:
+    """`log --feeds`: a line per breastfeed, oldest first, or a JSON list of them."""
+    if as_json:
+        data(json.dumps([feed_dict(f) for f in fed], indent=2))
+        return
+    if not fed:
+        say("No breastfeeds yet. `calmflow log feed` logs one.")
+    for f in fed:
+        say(feed_line(f))
+
+
+def _list(records: list[SessionRecord], fed: list[FeedRecord]) -> None:
+    """A line per session and per breastfeed (fN), oldest first."""
     from calmflow.text.sessions import letdowns_text, volume_text
 
+    feeds_left = list(fed)
     for r in records:
+        while feeds_left and feeds_left[0].started_at < r.started_at:
+            say(feed_line(feeds_left.pop(0)))
         local = wallclock.local(r.started_at).strftime("%Y-%m-%d %H:%M")
         first = clock_text(r.first_letdown_s)
         volume = volume_text(r)
@@ -69,6 +99,8 @@ def _list(records: list[SessionRecord]) -> None:
             f"{letdowns_text(r)}, first {first:>5}  {r.status:<14} {volume}"
         )
         say("  ".join([line.rstrip(), *_review_notes(r), *_sound_notes(r)]))
+    for f in feeds_left:
+        say(feed_line(f))
 
 
 def _review_notes(r: SessionRecord) -> list[str]:
@@ -100,22 +132,43 @@ def _iso(value: object) -> str:
 
 
 @log.command("delete")
-@click.argument("session_id", metavar="ID", type=click.IntRange(min=1))
+@click.argument("entry", metavar="ID", type=EntryId())
 @click.option("--yes", is_flag=True, help="Delete without being asked.")
-def log_delete(session_id: int, yes: bool) -> None:
+def log_delete(entry: Entry, yes: bool) -> None:
     """Delete session ID (its number in `calmflow log`), with its let-downs and
-    events; a damaged one too. Asked once first, unless --yes."""
+    events; a damaged one too; or the breastfeed fN. Asked once first, unless --yes."""
+    from calmflow.store.feeds import delete_feed
+
+    kind, number = entry
     store = open_store()
-    what = _described(store, session_id)
+    what = _described(store, number) if kind == "session" else _feed_described(store, number)
     if not yes:
         if not sys.stdin.isatty():
             raise Failure(f"to delete {what} without being asked, add --yes")
         if not click.confirm(shown(f"Delete {what}? This cannot be undone"), default=False):
             say("Nothing was deleted.")
             return
-    if not store.delete_session(session_id):
-        raise Failure(f"there is no session {session_id}: `calmflow log` lists them by number")
+    deleted = store.delete_session(number) if kind == "session" else delete_feed(store, number)
+    if not deleted:
+        gone = f"session {number}" if kind == "session" else f"breastfeed {FEED_MARK}{number}"
+        raise Failure(f"there is no {gone}: `calmflow log` lists them by number")
     say(f"Deleted {what}.")
+
+
+def _feed_described(store: Store, feed_id: int) -> str:
+    """Feed `feed_id` in words, to say what is deleted; Failure if there is none."""
+    from calmflow.store.feeds import feed
+    from calmflow.text.sessions import feed_text
+
+    try:
+        f = feed(store, feed_id)
+    except KeyError:
+        raise Failure(
+            f"there is no breastfeed {FEED_MARK}{feed_id}: `calmflow log` lists them as"
+            f" {FEED_MARK}1, {FEED_MARK}2, ..."
+        ) from None
+    local = wallclock.local(f.started_at).strftime("%Y-%m-%d %H:%M")
+    return f"{FEED_MARK}{f.id} ({feed_text(f)}, {local})"
 
 
 def _described(store: Store, session_id: int) -> str:
@@ -207,5 +260,7 @@ def log_add(
     for line in label_lines(session):  # what to write on the milk's container
         say(line)
 
+
+log.add_command(log_feed)
 
 COMMANDS = (log,)

@@ -34,3 +34,36 @@ def table(text: str) -> None:
         click.echo(shown(text.replace("\r\n", "\n")), nl=False)
     else:
         click.echo(text, nl=False)
+
+
+_drawn = 0
+"""Characters of the line `redraw` last drew on the terminal (0: none is open)."""
+
+
+def redraws_in_place() -> bool:
+    """Whether `redraw` draws over its last line (stdout is a terminal)."""
+    return sys.stdout.isatty()
+
+
+def redraw(text: str) -> None:
+    """A line for a person that changes as it goes (a level meter), terminal-safe:
+    on a terminal drawn over the last one, cut to the terminal's width; into a
+    file or a pipe, a line of its own each time (the caller says how often)."""
+    global _drawn
+    line = shown(text)
+    if not sys.stdout.isatty():
+        click.echo(line)
+        return
+    import shutil
+
+    line = line[: max(1, shutil.get_terminal_size().columns - 1)]
+    click.echo("\r" + line.ljust(_drawn), nl=False)
+    _drawn = len(line)
+
+
+def end_redraw() -> None:
+    """Leave the line `redraw` drew as it is, and go on below it."""
+    global _drawn
+    if _drawn:
+        click.echo("")
+        _drawn = 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,9 @@ from calmflow.cli.errors import Failure, RoutineProblems
 from calmflow.cli.options import file_to_write, json_option, load_routine
 from calmflow.cli.output import data, say
 from calmflow.text.numbers import clock_text, length_text
+
+if TYPE_CHECKING:
+    from calmflow.core.routine_loading import LoadedRoutine
 
 
 @click.command()
@@ -156,8 +160,19 @@ def routines_cmd(as_json: bool) -> None:
 @click.command()
 @click.argument("name")
 @click.option("--from", "source", default="standard", show_default=True, help="Routine to copy.")
-def new(name: str, source: str) -> None:
-    """Copy a routine into your folder as NAME, to edit."""
+@click.option(
+    "--photo",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your baby's photo (JPEG, PNG, HEIC, WebP...): shown wherever the routine shows its picture.",
+)
+@click.option(
+    "--sound",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your baby's sounds (a voice memo, M4A, WAV, FLAC...): 30 s or more every 5 minutes.",
+)
+def new(name: str, source: str, photo: Path | None, sound: Path | None) -> None:
+    """Copy a routine into your folder as NAME, to edit; with --photo and --sound,
+    make your own routine from it with your baby's photo and sounds."""
     from calmflow.core.routine import MAX_NAME, name_problem
     from calmflow.core.yamlsource import SourceError
     from calmflow.services.catalog import copy_routine
@@ -168,6 +183,9 @@ def new(name: str, source: str) -> None:
     if problem:
         raise Failure(f"'{name if len(name) <= MAX_NAME else name[:20] + '…'}': {problem}")
     loaded = load_routine(source)
+    if photo is not None or sound is not None:
+        _make_own(loaded, name, photo, sound)
+        return
     try:
         target = copy_routine(loaded, name)
     except FileExistsError as exc:
@@ -185,6 +203,47 @@ def new(name: str, source: str) -> None:
             EXIT_STORE,
         ) from None
     say(f"created {target}; edit it, then `calmflow check {name}`")
+
+
+def _make_own(loaded: LoadedRoutine, name: str, photo: Path | None, sound: Path | None) -> None:
+    """`new NAME --photo --sound`: the routine made, copied in and checked, or nothing."""
+    from calmflow.services.own_routine import make_own_routine, remove
+    from calmflow.system.exits import EXIT_STORE
+
+    for option, path in (("--photo", photo), ("--sound", sound)):
+        if path is None:
+            continue
+        try:
+            regular = stat.S_ISREG(path.stat().st_mode)
+        except OSError as exc:
+            raise Failure(f"{option} {path}: {exc.strerror or exc}") from None
+        if not regular:
+            raise Failure(f"{option} {path}: not a plain file; give the photo or sound file itself")
+    try:
+        target, made = make_own_routine(loaded, name, photo, sound)
+    except FileExistsError as exc:
+        raise Failure(
+            f"{exc.filename} exists already; choose another name (or remove that file)"
+        ) from None
+    except OSError as exc:  # a full disk, a folder inside it read-only
+        raise Failure(
+            f"could not write {exc.filename or 'your routines folder'}"
+            f" ({exc.strerror or exc}); nothing was made",
+            EXIT_STORE,
+        ) from None
+    try:
+        load_routine(str(target))  # as `calmflow check` reads it, media and all
+    except RoutineProblems as exc:
+        remove(made)
+        exc.show()
+        raise Failure(
+            f"nothing was made: calmflow could not use {_what(photo, sound)} as given"
+        ) from None
+    say(f"created {target} with your baby's {_what(photo, sound)}; `calmflow play {name}` plays it")
+
+
+def _what(photo: Path | None, sound: Path | None) -> str:
+    return " and ".join(w for w in ("photo" if photo else "", "sounds" if sound else "") if w)
 
 
 COMMANDS = (check, render, routines_cmd, new)

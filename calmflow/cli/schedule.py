@@ -172,7 +172,11 @@ def _writable(text: str) -> Path:
     "--notify", is_flag=True, help="Also send a desktop notification, where there is one."
 )
 def next_cmd(as_json: bool, notify: bool) -> None:
-    """When the next session is due, the time since the last one, and anything missed."""
+    """When the next session is due, the time since the last one, and anything missed.
+
+    A breastfeed (`calmflow log feed`) keeps its slot as a session does: on time
+    within the grace, late after it; nothing is missed and no catch-up is offered.
+    """
     from calmflow.services.schedule import current_status
     from calmflow.store.planning import load_schedule
     from calmflow.text.schedule import next_lines
@@ -230,13 +234,20 @@ def _status_dict(result: Status, supply: dict[str, Any] | None) -> dict[str, Any
         "since_last_s": result.since_last.total_seconds() if result.since_last else None,
         "missed_last_24h": [iso(m) for m in result.missed],
         "slots": [
-            {"due": iso(s.due), "state": s.state, "kept_by": iso(s.kept_by)} for s in result.slots
+            {
+                "due": iso(s.due),
+                "state": s.state,
+                "kept_by": iso(s.kept_by),
+                "kept_by_kind": s.kept_by_kind,
+            }
+            for s in result.slots
         ],
         "suggest_catch_up": result.suggest_catch_up,
         "suggest_power_pumping_on": result.suggest_power_pumping_on.isoformat()
         if result.suggest_power_pumping_on
         else None,
         "supply": supply,
+        "last_feed": iso(result.last_feed),
     }
 
 

@@ -23,9 +23,12 @@ from calmflow.cli.output import data, say
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from calmflow.core.feeds import FeedRecord
     from calmflow.core.records import SessionRecord, Unit
     from calmflow.services.sync.babybuddy import Outcome, Plan
     from calmflow.services.sync.client import Address, Answered, Api
+    from calmflow.services.sync.feedings import FeedsRead
+    from calmflow.store.store import Store
 
 TOKEN_VARIABLE = "CALMFLOW_BABYBUDDY_TOKEN"
 PROGRESS_FROM = 20
@@ -97,6 +100,10 @@ def babybuddy(
     Sessions Baby Buddy cannot take (no volume, still running, over 24 hours)
     are skipped, saying why. A session you delete in calmflow stays in Baby
     Buddy unless you give --delete.
+
+    Then the child's feedings at the breast (left, right or both breasts) are
+    read and added as breastfeeds, each once: they keep their schedule slots and
+    are never sent back. Bottle feedings are no milk removal and are not added.
 
     The API key (your Baby Buddy user's Settings page) is taken from
     CALMFLOW_BABYBUDDY_TOKEN, or asked for once and kept in calmflow's folder,
@@ -179,9 +186,26 @@ def _sync(
         except (Unreachable, Answered) as exc:
             why = refused_key(exc) if isinstance(exc, Answered) else str(exc)
             raise Failure(f"{why}; {_so_far(run.outcome)}") from None
+        fed = _read_feeds(api, store, where, child_id, refused_key)
     if note:
         say(note, err=True)
-    _tell(outcome, plan, delete, where, child_id, as_json)
+    _tell(outcome, plan, delete, where, child_id, as_json, fed)
+
+
+def _read_feeds(
+    api: Api, store: Store, where: Address, child_id: int, refused: Callable[[Answered], str]
+) -> FeedsRead | str:
+    """The child's feedings at the breast, added as breastfeeds; or, when Baby Buddy
+    does not give them, the one line that says why (the sessions are sent all the same)."""
+    from calmflow.services.sync.client import Answered, Unreachable
+    from calmflow.services.sync.feedings import read_feeds
+    from calmflow.system import wallclock
+
+    try:
+        return read_feeds(api, store, where.key, child_id, wallclock.now())
+    except (Answered, Unreachable) as exc:
+        why = refused(exc) if isinstance(exc, Answered) else str(exc)
+        return f"could not read the child's feedings ({why}); run it again to read them"
 
 
 @contextlib.contextmanager
@@ -304,7 +328,13 @@ def _counts(outcome: Outcome) -> str:
 
 
 def _tell(
-    outcome: Outcome, plan: Plan, delete: bool, where: Address, child_id: int, as_json: bool
+    outcome: Outcome,
+    plan: Plan,
+    delete: bool,
+    where: Address,
+    child_id: int,
+    as_json: bool,
+    fed: FeedsRead | str,
 ) -> None:
     skipped = _merged(plan.skipped, outcome.skipped)
     for reason, sessions in skipped.items():
@@ -333,12 +363,52 @@ def _tell(
         "url": where.key,
         "child": child_id,
         "dry_run": False,
+        **_feeds_summary(fed),
     }
+    if isinstance(fed, str):
+        say(fed, err=True)
+    elif fed.added:
+        say(
+            f"added {_feeds(len(fed.added))} from the child's feedings at the breast:"
+            f" {_starts(fed.added)}",
+            err=True,
+        )
+    if not isinstance(fed, str) and fed.unreadable:
+        say(
+            f"left out {fed.unreadable} feeding{'s' if fed.unreadable != 1 else ''} whose"
+            " times calmflow cannot read (no start and end within 24 hours of each other)",
+            err=True,
+        )
     if as_json:
         data(json.dumps(summary, indent=2))
         return
     line = f"{_counts(outcome)}, skipped {count}"
     say(f"{line} (child {child_id} at {where.key}; {plan.unchanged} already up to date)")
+    if not isinstance(fed, str):
+        others = (
+            f"; {fed.not_removals} by bottle or fed otherwise left out (no milk removal)"
+            if fed.not_removals
+            else ""
+        )
+        say(
+            f"breastfeeds from Baby Buddy: added {len(fed.added)}, already here {fed.already}"
+            + others
+        )
+
+
+def _feeds_summary(fed: FeedsRead | str | None) -> dict[str, Any]:
+    """The summary's fields for the feedings read (None where none were read)."""
+    read = fed if fed is not None and not isinstance(fed, str) else None
+    return {
+        "feeds_added": None if read is None else len(read.added),
+        "feeds_already": None if read is None else read.already,
+        "feeds_left_out": None if read is None else read.not_removals,
+        "feeds_error": fed if isinstance(fed, str) else None,
+    }
+
+
+def _feeds(count: int) -> str:
+    return f"{count} breastfeed{'s' if count != 1 else ''}"
 
 
 def _tell_plan(
@@ -360,6 +430,7 @@ def _tell_plan(
             "url": where.key,
             "child": child_id,
             "dry_run": True,
+            **_feeds_summary(None),  # read on a real run only: a dry run asks nothing
             "entries": [{"session": e.session.uuid, **e.body(child_id)} for e in plan.new],
             "changes": [
                 {"session": c.entry.session.uuid, "entry": c.link.entry_id, **c.fields}
@@ -389,7 +460,8 @@ def _tell_plan(
         f"dry run: would send {len(plan.new)}, update {len(plan.changed)}, skip {count}"
         + (f", delete {len(deleting)}" if deleting else "")
         + f" (child {child_id} at {where.key}); nothing was sent. Entries already in Baby"
-        " Buddy at a session's time would be linked instead of sent."
+        " Buddy at a session's time would be linked instead of sent; the child's feedings"
+        " at the breast are read on a real run."
     )
 
 
@@ -407,7 +479,7 @@ def _sessions(count: int) -> str:
     return f"{count} session{'s' if count != 1 else ''}"
 
 
-def _starts(sessions: Sequence[SessionRecord], shown: int = 5) -> str:
+def _starts(sessions: Sequence[SessionRecord | FeedRecord], shown: int = 5) -> str:
     from calmflow.system import wallclock
 
     starts = [wallclock.local(s.started_at).strftime("%Y-%m-%d %H:%M") for s in sessions[:shown]]

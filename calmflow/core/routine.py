@@ -208,9 +208,10 @@ class Cue(_Model):
     """One named cue: exactly one of a sound file, a photo, a text or a tone."""
 
     sound: str | None = None
-    """An audio file (WAV, FLAC, OGG, MP3), relative to the routine's folder."""
+    """An audio file (WAV, FLAC, OGG, MP3, M4A, or an MP4 or MOV video's sound),
+    relative to the routine's folder."""
     photo: str | None = None
-    """An image shown while the cue is on."""
+    """An image shown while the cue is on (PNG, JPEG, HEIC, WebP, GIF, BMP)."""
     text: str | None = None
     """Words shown while the cue is on."""
     tone: Annotated[float, Field(ge=60, le=2000)] | None = None

@@ -10,16 +10,18 @@ calendar file with the same times expands to. Everything that says when a
 session is due (`calmflow next`, the home screen, missed sessions, the calendar)
 takes its slots from `slots`, so they cannot disagree.
 
-Given the sessions logged (their start times) and the time now, `status` says:
+Given the milk removals logged (when each pumping session and each breastfeed
+began: `Removal`) and the time now, `status` says:
 
-- which slots of the last 24 hours were kept and which were missed. A session
+- which slots of the last 24 hours were kept and which were missed. A removal
   keeps the slot whose window it starts in (from halfway after the slot before to
   halfway before the slot after): on time up to the grace after it, late after
-  that. A slot is missed once its grace has passed with no session in its window.
-  A late session keeps its slot and moves no other: the slots stay where the
-  calendar has them (EVIDENCE.md: keep intervals roughly even);
+  that. A slot is missed once its grace has passed with no removal in its window.
+  A breastfeed keeps its slot exactly as a pumping session does (EVIDENCE.md:
+  Milk removal). A late one keeps its slot and moves no other: the slots stay
+  where the calendar has them (EVIDENCE.md: keep intervals roughly even);
 - when the next session is due;
-- what to suggest: after a miss with no session since, a catch-up session now
+- what to suggest: after a miss with no removal since, a catch-up session now
   (even 10–15 minutes helps); after two or more misses in 24 hours, one
   power-pumping session the next day, never more than one a day
   (EVIDENCE.md: Sessions and schedule).
@@ -31,6 +33,7 @@ read here, so tests can say exactly when "now" is.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
@@ -129,12 +132,27 @@ def slots(schedule: Schedule, start: datetime, end: datetime, tz: tzinfo) -> lis
     return sorted(found)
 
 
+RemovalKind = Literal["pumping", "breastfeed"]
+
+
+@dataclass(frozen=True, order=True)
+class Removal:
+    """Milk removed: a pumping session or a breastfeed, by when it began (UTC).
+    Which records are removals is decided in one place,
+    `services.schedule.milk_removals`."""
+
+    at: datetime
+    kind: RemovalKind = "pumping"
+
+
 @dataclass(frozen=True)
 class Slot:
     due: datetime
     kept_by: datetime | None
-    """The start of the session that kept it, if one did."""
+    """The start of the removal that kept it, if one did."""
     state: Literal["on time", "late", "missed", "open", "to come"]
+    kept_by_kind: RemovalKind | None = None
+    """What kept it: a pumping session or a breastfeed."""
 
 
 @dataclass(frozen=True)
@@ -142,13 +160,17 @@ class Status:
     now: datetime
     next_due: datetime | None
     last_session: datetime | None
+    """When the last pumping session began."""
     since_last: timedelta | None
+    """The time since then."""
     slots: list[Slot] = field(default_factory=list)
     """The slots of the last 24 hours and the next 24, oldest first."""
     missed: list[datetime] = field(default_factory=list)
     suggest_catch_up: bool = False
     suggest_power_pumping_on: date | None = None
     """The day one power-pumping session is suggested for, if any."""
+    last_feed: datetime | None = None
+    """When the last breastfeed began."""
 
     @property
     def overdue(self) -> bool:
@@ -157,33 +179,38 @@ class Status:
 
 def status(
     schedule: Schedule,
-    sessions: list[datetime],
+    removals: Sequence[Removal],
     now: datetime,
     tz: tzinfo,
     *,
     since: datetime | None = None,
     power_pumping: list[datetime] | None = None,
 ) -> Status:
-    """Where things stand at `now`, from the start times of the sessions logged
-    (any routine, manual ones included) and of the power-pumping sessions;
-    `since` is when the schedule was set up. Every instant in it is in UTC."""
+    """Where things stand at `now`, from the milk removals logged (pumping sessions
+    of any routine, manual ones included, and breastfeeds) and the start times of
+    the power-pumping sessions; `since` is when the schedule was set up. Every
+    instant in it is in UTC."""
     now = now.astimezone(UTC)
-    sessions = sorted(s.astimezone(UTC) for s in sessions if s <= now)
+    taken = sorted(Removal(r.at.astimezone(UTC), r.kind) for r in removals if r.at <= now)
+    starts = [r.at for r in taken]
     # Slots count from a day ago, and not before the schedule was set up or
-    # before the first session logged: nobody missed what came before.
+    # before the first removal logged: nobody missed what came before.
     start = max(now - LOOK_BACK, since or now - LOOK_BACK)
-    if sessions:
-        start = max(start, sessions[0] - schedule.grace)
+    if taken:
+        start = max(start, starts[0] - schedule.grace)
     elif since is None:
         start = now
     # A slot's window reaches halfway to its neighbours: judge with one more
     # slot on each side than is shown.
     around = slots(schedule, start - 2 * DAY, now + 2 * DAY, tz)
-    judged = [s for s in _judge(schedule, around, sessions, now) if s.due >= start]
+    judged = [s for s in _judge(schedule, around, taken, now) if s.due >= start]
     missed = [s.due for s in judged if s.state == "missed"]
     upcoming = [s.due for s in judged if s.state in ("open", "to come")]
-    last = sessions[-1] if sessions else None
-    catch_up = bool(missed) and (last is None or last < missed[-1])
+    latest = starts[-1] if starts else None
+    catch_up = bool(missed) and (latest is None or latest < missed[-1])
+    pumped = [r.at for r in taken if r.kind == "pumping"]
+    fed = [r.at for r in taken if r.kind == "breastfeed"]
+    last = pumped[-1] if pumped else None
     power_day = None
     if len(missed) >= POWER_AFTER_MISSES:
         # One session, the day after the misses (today, once that day has come),
@@ -201,26 +228,31 @@ def status(
         missed=missed,
         suggest_catch_up=catch_up,
         suggest_power_pumping_on=power_day,
+        last_feed=fed[-1] if fed else None,
     )
 
 
 def _judge(
-    schedule: Schedule, slots: list[datetime], sessions: list[datetime], now: datetime
+    schedule: Schedule, slots: list[datetime], removals: list[Removal], now: datetime
 ) -> list[Slot]:
     """Each slot kept (on time or late), missed, open (due, grace not yet passed)
-    or to come; a session keeps at most one slot, the one whose window it is in."""
+    or to come; a removal keeps at most one slot, the one whose window it is in
+    (the first removal in the window keeps it, whatever its kind)."""
     out = []
-    used: set[datetime] = set()
+    used: set[int] = set()
     for i, due in enumerate(slots):
         before = slots[i - 1] if i else due - (slots[1] - due if len(slots) > 1 else DAY)
         after = slots[i + 1] if i + 1 < len(slots) else due + (due - before)
         low, high = due - (due - before) / 2, due + (after - due) / 2
-        kept = next((s for s in sessions if low <= s < high and s not in used), None)
+        kept = next(
+            (j for j, r in enumerate(removals) if low <= r.at < high and j not in used), None
+        )
         if kept is not None:
             used.add(kept)
+            by = removals[kept]
             state: Literal["on time", "late", "missed", "open", "to come"]
-            state = "on time" if kept <= due + schedule.grace else "late"
-            out.append(Slot(due, kept, state))
+            state = "on time" if by.at <= due + schedule.grace else "late"
+            out.append(Slot(due, by.at, state, by.kind))
         elif due > now:
             out.append(Slot(due, None, "to come"))
         elif now <= due + schedule.grace:

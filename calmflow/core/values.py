@@ -51,6 +51,10 @@ MANUAL = "manual"
 pumped without calmflow, so it has no let-down times and no sound."""
 
 
+FEED_SIDES = ("left", "right", "both")
+"""The breast a breastfeed was at (`core.feeds.Side`), or both."""
+
+
 SHORT_SESSION_S = 60.0
 """[ours] A session the person ends within this many seconds is left out of the
 review and of the schedule unless they keep it: a false start, a test, a wrong key."""

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from calmflow.engine import loudness
+from calmflow.engine.readers import open_reader
 from calmflow.system.native_stderr import silenced
 
 BREATH_LUFS = -22.0
@@ -109,11 +109,11 @@ def breath_level_db(kind: str, ambience_lufs: float | None) -> float:
 
 def measure_file(path: Path) -> FileLevel:
     """Decode `path` and measure it (a long one on windows spread over it, one at
-    a time, so memory stays small). Raises soundfile's errors or OSError if it
-    cannot be read."""
+    a time, so memory stays small). Raises soundfile's errors, OSError or
+    MediaError if it cannot be read."""
     powers: list[np.ndarray] = []
     peak = loudness.SILENT
-    with silenced(), sf.SoundFile(str(path)) as f:
+    with silenced(), open_reader(path) as f:
         rate = f.samplerate
         if f.frames <= STREAMED_ABOVE_S * rate:
             starts, window = [0], f.frames

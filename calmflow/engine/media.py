@@ -1,8 +1,10 @@
 """Sound files: checked, decoded and resampled to the output rate.
 
 soundfile's wheels bundle libsndfile, so WAV, FLAC, OGG and MP3 decode with no
-system package; soxr resamples with high quality. `open_sound` keeps a short
-file in memory and streams a long one from disk (engine/stream.py).
+system package, and PyAV's bundle FFmpeg for a phone's M4A, MP4 and MOV
+(engine/readers.py opens either); soxr resamples with high quality.
+`open_sound` keeps a short file in memory and streams a long one from disk
+(engine/stream.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from calmflow.engine.readers import container_format, open_reader, sound_info
 from calmflow.system.native_stderr import silenced
 
 MAX_SECONDS = 4 * 3600
@@ -49,12 +52,17 @@ class MediaError(Exception):
         """What is wrong, in a person's words, without the file's name."""
 
 
-NOT_SOUND = "not a sound file calmflow can read (WAV, FLAC, OGG or MP3)"
+NOT_SOUND = (
+    "not a sound file calmflow can read (WAV, FLAC, OGG, MP3, M4A, or an MP4 or MOV video's sound)"
+)
 
 
 def probe(path: Path) -> float:
     """Seconds of sound in `path`, from its header; raise MediaError if it is
-    not a usable sound file. Quick: nothing is decoded (see `verify`)."""
+    not a usable sound file. Quick: nothing is decoded (see `verify`), except
+    a phone's file (M4A, MP4, MOV), whose exact length only its decoded sound
+    says (engine/containers.py: once per version of the file, at about a
+    thousand times the speed it plays)."""
     try:
         entry = path.stat()
     except FileNotFoundError:
@@ -69,12 +77,12 @@ def probe(path: Path) -> float:
         raise MediaError(path, "empty (0 bytes), not a sound file; replace this file")
     try:
         with silenced():
-            info = sf.info(str(path))
+            frames, rate, channels = sound_info(path)
     except FileNotFoundError:
         raise MediaError(path, "sound file not found") from None
     except (sf.LibsndfileError, RuntimeError, OSError):
         raise MediaError(path, NOT_SOUND) from None
-    return _sane(path, info.frames, info.samplerate, info.channels)
+    return _sane(path, frames, rate, channels)
 
 
 def _sane(path: Path, frames: int, rate: int, channels: int) -> float:
@@ -116,10 +124,13 @@ def verify(path: Path) -> float:
     from memory (up to STREAM_ABOVE_S) from end to end, a longer one at its
     start and its last second. A file cut short or damaged inside passes the
     header check and would fail only when played; this says so beforehand.
-    Decoded in blocks, so memory stays small whatever the file's length."""
+    Decoded in blocks, so memory stays small whatever the file's length. A
+    phone's file (M4A, MP4, MOV) was decoded through by `probe` already."""
     seconds = probe(path)
+    if container_format(path) is not None:
+        return seconds
     try:
-        with silenced(), sf.SoundFile(str(path)) as f:
+        with silenced(), open_reader(path) as f:
             if seconds <= STREAM_ABOVE_S:
                 while f.read(VERIFY_BLOCK, dtype="float32", always_2d=True).shape[0]:
                     pass
@@ -164,8 +175,8 @@ def load_sound(path: Path, rate: int, channels: int = 2, *, loop: bool = False) 
     as in the file; anything else with soxr, as one stretch of sound."""
     probe(path)
     try:
-        with silenced():
-            data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with silenced(), open_reader(path) as f:
+            data, source_rate = f.read(dtype="float32", always_2d=True), f.samplerate
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError(path, damaged(exc)) from None
     if data.shape[0] == 0:

@@ -40,10 +40,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from calmflow.engine.media import damaged
+from calmflow.engine.readers import open_reader
 from calmflow.system.native_stderr import silenced
 
 HEAD_S = 8.0
@@ -80,7 +80,7 @@ class StreamedSound:
         file's end before its start, its start after its end), so the seam
         between them is as smooth as in the file."""
         with silenced():
-            self._file = sf.SoundFile(str(path))
+            self._file = open_reader(path)
         self.source_rate: int = self._file.samplerate
         self.frames = resampled_length(self._file.frames, self.source_rate, rate)
         """Length of one play at the output rate."""

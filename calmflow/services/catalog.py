@@ -9,12 +9,12 @@ import dataclasses
 import difflib
 import errno
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from calmflow.core.routine_loading import LoadedRoutine, load_routine
 from calmflow.core.yamlsource import Problem, SourceError
+from calmflow.engine.pictures import picture_problem
 from calmflow.system import paths
 from calmflow.system.private_files import copy_private, write_private
 
@@ -87,13 +87,6 @@ GOOD_SOUNDS_FILE = "sounds-checked.json"
 """Media files found good, each with the size and time of change it had then
 (sounds by their path, pictures as 'photo:' and their path)."""
 
-PICTURE_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
-MAX_PICTURE_PIXELS = 50_000_000
-"""A phone's photo is 12 to 48 megapixels. A picture is decoded whole before it is
-scaled down (JPEG at an eighth of its size), so one of a gigapixel, which a
-file of a few hundred bytes can claim to be, would take gigabytes."""
-NOT_PICTURE = "not an image calmflow can show (PNG, JPEG, GIF, WebP or BMP)"
-
 _good_sounds: dict[str, list[int]] | None = None
 
 CHECKS = 2
@@ -153,65 +146,6 @@ def _sound_problem(path: Path) -> str | None:
     except MediaError as exc:
         return f"{exc.reason}: {path}"
     return None
-
-
-def picture_problem(path: Path) -> str | None:
-    """What stops the picture in `path` from being shown, in a person's words, or None.
-
-    Reads its header, then reads it through (a PNG's chunks and checksums, other
-    formats decoded, JPEG at an eighth of its size), so a file cut short is
-    caught here, not on screen.
-    """
-    try:
-        if path.stat().st_size == 0:
-            return f"empty (0 bytes), not an image; replace this file: {path}"
-        with path.open("rb") as f:
-            f.read(1)
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror}): {path}"
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                if image.format not in PICTURE_FORMATS:
-                    return f"{NOT_PICTURE}: {path}"
-                width, height = image.size
-                if width * height > MAX_PICTURE_PIXELS:
-                    return too_many_pixels(width, height) + f": {path}"
-                if image.format == "PNG":
-                    image.verify()  # every chunk there, checksums right; nothing inflated
-                else:
-                    image.draft("RGB", (64, 64))
-                    image.load()
-    except Image.DecompressionBombError as exc:  # refused by Pillow before its size is known
-        claimed = re.search(r"\((\d+) pixels\)", str(exc))
-        pixels = f"{int(claimed.group(1)):,} pixels" if claimed else "billions of pixels"
-        return (
-            f"claims to be {pixels}, too large to show (at most"
-            f" {MAX_PICTURE_PIXELS // 1_000_000} megapixels); save a smaller copy: {path}"
-        )
-    except UnidentifiedImageError:
-        return f"{NOT_PICTURE}: {path}"
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
-        # Pillow says "image file is truncated", "Truncated File Read", "broken
-        # PNG file" and the like for a file that ends early or is damaged inside.
-        return f"damaged or cut short: it cannot be shown ({_pillow_words(exc)}); replace this file: {path}"
-    return None
-
-
-def too_many_pixels(width: int, height: int) -> str:
-    return (
-        f"{width:,} × {height:,} pixels, too large to show (at most"
-        f" {MAX_PICTURE_PIXELS // 1_000_000} megapixels); save a smaller copy"
-    )
-
-
-def _pillow_words(exc: BaseException) -> str:
-    return str(exc).strip().rstrip(".") or type(exc).__name__
 
 
 def copy_routine(loaded: LoadedRoutine, name: str) -> Path:

@@ -18,6 +18,7 @@ from calmflow.core.schedule import (
     GRACE,
     MAX_GRACE,
     POWER_ROUTINE,
+    Removal,
     Schedule,
     Status,
     parse_clock,
@@ -56,6 +57,25 @@ BOXES = {
 """The same, on the schedule screen: the boxes' names."""
 
 
+def milk_removals(store: Store, since: datetime) -> list[Removal]:
+    """Every milk removal from `since`, oldest first: the one place that says what
+    keeps a schedule's slot, for `calmflow next` (and its JSON), the home screen
+    and the missed slots kept. A pumping session counts once it is no longer
+    running (ended, or cut off) unless the review leaves it out (ended by the
+    person within its first minute: `store.reads.in_review`); every breastfeed
+    counts, whether logged in calmflow or read from Baby Buddy. A bottle feed is
+    no removal and never reaches the log."""
+    from calmflow.store.feeds import feeds_since
+
+    pumped = [
+        Removal(r.started_at, "pumping")
+        for r in store.started_since(since)
+        if r.status != "running"
+    ]
+    fed = [Removal(at, "breastfeed") for at in feeds_since(store, since)]
+    return sorted(pumped + fed)
+
+
 def current_status(store: Store) -> tuple[Status, Schedule] | None:
     """Where things stand now (slots kept and missed, what is due, what to suggest),
     and the schedule; None without a schedule. Nothing is written."""
@@ -63,14 +83,16 @@ def current_status(store: Store) -> tuple[Status, Schedule] | None:
     if kept is None:
         return None
     now = store.now()
-    records = store.started_since(now - timedelta(days=3))
+    since = now - timedelta(days=3)
     result = status(
         kept.schedule,
-        [r.started_at for r in records if r.status != "running"],
+        milk_removals(store, since),
         now,
         wallclock.zone(),
         since=kept.set_at,
-        power_pumping=[r.started_at for r in records if r.routine == POWER_ROUTINE],
+        power_pumping=[
+            r.started_at for r in store.started_since(since) if r.routine == POWER_ROUTINE
+        ],
     )
     return result, kept.schedule
 

@@ -250,6 +250,46 @@ def _v10_babybuddy_sync(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v11_feeds(conn: sqlite3.Connection) -> None:
+    # Breastfeeds: milk removals that keep a schedule slot, but never pumping
+    # sessions, so a table of their own that no read of sessions meets (`source`:
+    # logged in calmflow, or read from Baby Buddy). Then the Baby Buddy feedings
+    # each became (by its id there, so one is never added twice), and when a
+    # child's feedings were last read there (the next run reads from then).
+    conn.execute(
+        """
+        CREATE TABLE feeds (
+            id         INTEGER PRIMARY KEY,
+            uuid       TEXT NOT NULL UNIQUE,
+            started_at TEXT NOT NULL,
+            ended_at   TEXT,
+            side       TEXT CHECK (side IN ('left', 'right', 'both')),
+            source     TEXT NOT NULL CHECK (source IN ('calmflow', 'babybuddy'))
+        )"""
+    )
+    conn.execute("CREATE INDEX feeds_started ON feeds (started_at)")
+    conn.execute(
+        """
+        CREATE TABLE babybuddy_feedings (
+            url        TEXT NOT NULL,
+            feeding_id INTEGER NOT NULL,
+            child_id   INTEGER NOT NULL,
+            feed_uuid  TEXT NOT NULL,
+            synced_at  TEXT NOT NULL,
+            PRIMARY KEY (url, feeding_id)
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE babybuddy_feedings_read (
+            url      TEXT NOT NULL,
+            child_id INTEGER NOT NULL,
+            read_at  TEXT NOT NULL,
+            PRIMARY KEY (url, child_id)
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("sessions, let-downs and session events", _v1_sessions),
     ("the experiment arm of each session", _v2_experiments),
@@ -264,4 +304,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
         _v9_schedule_from_and_exports,
     ),
     ("sessions sent to Baby Buddy's API, each linked to its entry", _v10_babybuddy_sync),
+    ("breastfeeds, and the Baby Buddy feedings they were read from", _v11_feeds),
 ]

@@ -4,6 +4,9 @@ Per Baby Buddy (by its URL, `babybuddy_instances`): the unit its amounts are in.
 Per session sent, for a child there (`babybuddy_entries`, schema v10): the entry
 it became, and the amount, the times and the notes that entry was given, so the
 next run PATCHes only a field whose value calmflow would now send differently.
+Per feeding at the breast read from there (`babybuddy_feedings`, schema v11): the
+feed it became, so it is added once; and per child, when its feedings were last
+read (`babybuddy_feedings_read`), so the next run asks only for the recent ones.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from calmflow.core.feeds import FeedRecord
 from calmflow.store.db import translated
 from calmflow.store.store import Store
+from calmflow.system.wallclock import iso_time
 
 
 @dataclass(frozen=True)
@@ -115,3 +120,59 @@ def forget_links(store: Store, url: str, child_id: int, uuids: Iterable[str]) ->
             "DELETE FROM babybuddy_entries WHERE url = ? AND child_id = ? AND session_uuid = ?",
             [(url, child_id, uuid) for uuid in uuids],
         )
+
+
+# --- breastfeeds read from Baby Buddy's feedings (schema v11) ----------------------------
+
+
+def feedings_read_at(store: Store, url: str, child_id: int) -> datetime | None:
+    """When the child's feedings at the Baby Buddy at `url` were last read, or None."""
+    with translated(store.path):
+        found = store._conn.execute(
+            "SELECT read_at FROM babybuddy_feedings_read WHERE url = ? AND child_id = ?",
+            (url, child_id),
+        ).fetchone()
+    return None if found is None else datetime.fromisoformat(found[0])
+
+
+def linked_feedings(store: Store, url: str) -> frozenset[int]:
+    """The feedings of the Baby Buddy at `url` that a feed was made from (or linked
+    to): each is added once, whatever became of its feed since."""
+    with translated(store.path):
+        found = store._conn.execute(
+            "SELECT feeding_id FROM babybuddy_feedings WHERE url = ?", (url,)
+        ).fetchall()
+    return frozenset(int(feeding_id) for (feeding_id,) in found)
+
+
+def remember_feedings(
+    store: Store,
+    url: str,
+    child_id: int,
+    feeds: Iterable[tuple[int, FeedRecord]],
+    read_at: datetime,
+) -> list[FeedRecord]:
+    """Add the feeds made of the feedings (id, feed) of the child at `url`, link each
+    feeding to its feed, and remember `read_at`, in one transaction; the feeds
+    added. A feed whose uuid the log has (imported from another calmflow's export)
+    is linked, not added again. StoreError if the log cannot be written."""
+    from calmflow.store.feeds import insert_feeds
+
+    made = list(feeds)
+    added = []
+    now = store.now_iso()
+    with store._write() as db:
+        for _, feed in made:
+            if insert_feeds(db, [feed])[0]:
+                added.append(feed)
+        db.executemany(
+            "INSERT INTO babybuddy_feedings (url, feeding_id, child_id, feed_uuid, synced_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url, feeding_id) DO NOTHING",
+            [(url, feeding_id, child_id, feed.uuid, now) for feeding_id, feed in made],
+        )
+        db.execute(
+            "INSERT INTO babybuddy_feedings_read (url, child_id, read_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (url, child_id) DO UPDATE SET read_at = excluded.read_at",
+            (url, child_id, iso_time(read_at)),
+        )
+    return added

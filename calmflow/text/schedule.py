@@ -64,6 +64,12 @@ def next_lines(result: Status) -> list[str]:
             f"The last one began {span_words(result.since_last)} ago, at"
             f" {clock_time(result.last_session)}."
         )
+    last_feed = result.last_feed
+    if last_feed is not None and (result.last_session is None or last_feed > result.last_session):
+        lines.append(
+            f"The last breastfeed began {span_words(result.now - last_feed)} ago, at"
+            f" {clock_time(last_feed)}."
+        )
     if result.missed:
         missed = ", ".join(clock_time(m) for m in result.missed)
         lines.append(f"Missed in the last 24 hours: {missed}.")

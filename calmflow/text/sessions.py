@@ -1,10 +1,12 @@
 """Sessions in words, as the home screen and the sessions list show them: when,
-the let-downs, the volume in the unit it was typed in, and how it ended."""
+the let-downs, the volume in the unit it was typed in, and how it ended; and
+breastfeeds, which are listed beside them but are no sessions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from calmflow.core.feeds import FEED_WORD, FeedRecord
 from calmflow.core.records import SessionRecord
 from calmflow.core.values import ML_PER_OZ
 from calmflow.system import wallclock
@@ -53,3 +55,18 @@ def letdowns_text(record: SessionRecord) -> str:
     if count == 0:
         return "no let-down"
     return f"{count} let-down{'s' if count != 1 else ''}"
+
+
+def feed_text(feed: FeedRecord) -> str:
+    """'breastfeed, left, 15 min': a feed as the log and the home screen show it
+    (the side and the length where they were said; 'from Baby Buddy' for one read
+    from there)."""
+    words = [FEED_WORD]
+    if feed.side is not None:
+        words.append("both sides" if feed.side == "both" else feed.side)
+    minutes = feed.minutes
+    if minutes is not None:
+        words.append(f"{round(minutes):d} min" if minutes >= 1 else "under a minute")
+    if feed.source == "babybuddy":
+        words.append("from Baby Buddy")
+    return ", ".join(words)

@@ -95,8 +95,10 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-NOT_SOUND = "not a sound file calmflow can read (WAV, FLAC, OGG or MP3)"
-NOT_PICTURE = "not an image calmflow can show (PNG, JPEG, GIF, WebP or BMP)"
+NOT_SOUND = (
+    "not a sound file calmflow can read (WAV, FLAC, OGG, MP3, M4A, or an MP4 or MOV video's sound)"
+)
+NOT_PICTURE = "not an image calmflow can show (PNG, JPEG, HEIC, WebP, GIF or BMP)"
 SOUND = {
     # kind: (file name, how it is made, what is said before ": PATH")
     "media: sound missing": ("moved-away.ogg", None, None),
@@ -314,7 +316,7 @@ IN_SESSION = {
     # kind: (the file, what the photo's place says)
     "media: photo not a picture, in a session": (
         b"a photo of the baby\n",
-        "it is not a picture (PNG, JPEG, GIF, WebP or BMP)",
+        "it is not a picture (PNG, JPEG, HEIC, WebP, GIF or BMP)",
     ),
     "media: png cut in half, in a session": (
         CALM.read_bytes()[:1800],

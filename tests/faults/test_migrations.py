@@ -7,7 +7,7 @@ sessions completed, ended early, interrupted and left running by a process
 that died, let-downs with their cues, events (cues shown, phases, pauses, the
 sound volume), volumes in ml and oz, notes, experiment arms, sessions logged
 by hand, the schedule and its missed slots, flange measurements and pump parts,
-each where the version had them.
+breastfeeds, each where the version had them.
 
 The current calmflow then opens it, through the commands (`log`, `review
 --json`, `export --format json`) and the Store, and every value written must
@@ -92,6 +92,8 @@ class OldLog:
     missed: list[str] = field(default_factory=list)
     measurements: list[tuple[str, float, str]] = field(default_factory=list)
     parts: list[tuple[str, str | None, int | None, list[str]]] = field(default_factory=list)
+    feeds: list[dict[str, Any]] = field(default_factory=list)
+    """Breastfeeds (schema 11 on), as the JSON export gives them, oldest first."""
 
     def expected(self) -> list[dict[str, Any]]:
         """The sessions as the current calmflow must give them back, oldest first."""
@@ -390,6 +392,40 @@ def make_old_log(path: Path, version: int, dead_pid: int) -> OldLog:
                     "INSERT INTO part_fittings (part_id, fitted_at) VALUES (?, ?)",
                     [(pid, at) for at in fittings],
                 )
+        if "feeds" in tables:  # `calmflow log feed`, and one read from Baby Buddy
+            log.feeds = [
+                {
+                    "uuid": str(uuid.UUID(int=11)),
+                    "started_at": _iso(T0 + timedelta(hours=1, minutes=30)),
+                    "ended_at": _iso(T0 + timedelta(hours=1, minutes=45)),
+                    "side": "left",
+                    "source": "calmflow",
+                },
+                {
+                    "uuid": str(uuid.UUID(int=12)),
+                    "started_at": _iso(T0 + timedelta(days=1, hours=4)),
+                    "ended_at": None,
+                    "side": None,
+                    "source": "calmflow",
+                },
+                {
+                    "uuid": str(uuid.UUID(int=13)),
+                    "started_at": _iso(T0 + timedelta(days=2, hours=4)),
+                    "ended_at": _iso(T0 + timedelta(days=2, hours=4, minutes=20)),
+                    "side": "both",
+                    "source": "babybuddy",
+                },
+            ]
+            conn.executemany(
+                "INSERT INTO feeds (uuid, started_at, ended_at, side, source)"
+                " VALUES (:uuid, :started_at, :ended_at, :side, :source)",
+                log.feeds,
+            )
+            conn.execute(
+                "INSERT INTO babybuddy_feedings (url, feeding_id, child_id, feed_uuid, synced_at)"
+                " VALUES ('https://baby.example', 7, 1, ?, ?)",
+                (log.feeds[2]["uuid"], _iso(T0 + timedelta(days=3))),
+            )
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -505,10 +541,12 @@ def check_opened(path: Path, log: OldLog, before: checks.Rows, old_columns: list
 
     printed = json.loads(_cli("log", "--json"))
     _check_log_json(printed, expected)
-    listing = _cli("log").splitlines()
-    assert [int(line.split()[0]) for line in listing] == [e["id"] for e in expected]
+    listing = [line.split()[0] for line in _cli("log").splitlines()]
+    assert [int(n) for n in listing if not n.startswith("f")] == [e["id"] for e in expected]
+    assert len([n for n in listing if n.startswith("f")]) == len(log.feeds)
     exported = json.loads(_cli("export", "--format", "json"))
     assert exported["sessions"] == [{k: v for k, v in e.items() if k != "id"} for e in expected]
+    assert exported["feeds"] == log.feeds
     records = [_record(e) for e in expected]
     reviewed = json.loads(_cli("review", "--json"))
     want = {"filters": {"since_days": None, "routine": None, "cue": None}}

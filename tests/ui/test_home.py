@@ -515,3 +515,120 @@ async def test_routines_are_ordered_by_what_a_person_reaches_for(home, clock):
         order = _order(screen)
         assert order[:2] == ["catch-up", "quick-letdown"]  # the last played first
         assert screen.chosen is not None and screen.chosen.entry.name == "catch-up"
+
+
+# --- a breastfeed from home ----------------------------------------------------------------
+
+
+def _an_hourly_schedule(monkeypatch: pytest.MonkeyPatch, now: datetime) -> Store:
+    """A session every hour, on a set clock in UTC; the log, at `now`."""
+    from calmflow.core.schedule import Schedule
+    from calmflow.store.planning import save_schedule
+    from calmflow.system import wallclock
+    from tests.store.log import WallClock
+
+    monkeypatch.setattr(wallclock, "now", lambda: now)
+    monkeypatch.setattr(wallclock, "zone", lambda: UTC)
+    store = Store(paths.database_path(), clock=WallClock(now - timedelta(hours=5)))
+    save_schedule(store, Schedule(every=timedelta(hours=1), start=time(0)))
+    return store
+
+
+async def test_b_logs_a_breastfeed_that_keeps_the_slot_and_u_takes_exactly_it_back(
+    home, clock, monkeypatch
+):
+    from calmflow.core.feeds import FeedRecord
+    from calmflow.store.feeds import add_feed, feeds
+
+    now = datetime(2026, 12, 7, 10, 20, tzinfo=UTC)  # 10:00 is due, and not yet missed
+    store = _an_hourly_schedule(monkeypatch, now)
+    earlier = FeedRecord(started_at=now - timedelta(hours=1, minutes=5), side="left")
+    add_feed(store, earlier)  # kept 09:00
+    store.close()
+    async with at_home(clock) as (app, pilot, screen):
+        assert shown(screen, "#next-due").startswith("A session is due now (it was due at 10:00)")
+        assert "b Fed" in screen.query_one("#keys").render().plain
+        await pilot.press("b")
+        await pilot.pause()
+        _, logged = feeds(app.store)
+        assert (logged.started_at, logged.side, logged.source) == (now, None, "calmflow")
+        told = [str(n.message) for n in app._notifications]
+        assert told[-1] == (
+            "Breastfeed logged at 10:20: it keeps this slot of your schedule. u undoes it (30 s)."
+        )
+        assert shown(screen, "#next-due").startswith("Next session due at 11:00, in 40 min.")
+        assert re.search(r"today 10:20\s+breastfeed", shown(screen, "#recent"))
+        assert "u Undo" in screen.query_one("#keys").render().plain
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert [f.uuid for f in feeds(app.store)] == [earlier.uuid]  # that one feed, no other
+        assert str(list(app._notifications)[-1].message) == "Breastfeed taken back."
+        assert shown(screen, "#next-due").startswith("A session is due now")
+        assert "10:20" not in shown(screen, "#recent")
+        assert "u Undo" not in screen.query_one("#keys").render().plain
+
+
+async def test_u_takes_nothing_back_once_its_time_is_past(home, clock, monkeypatch):
+    from calmflow.store.feeds import feeds
+    from calmflow.ui.screens.home_feed import FEED_UNDO_S
+
+    now = datetime(2026, 12, 7, 10, 20, tzinfo=UTC)
+    store = _an_hourly_schedule(monkeypatch, now)
+    sid = store.start_session(
+        routine="standard", routine_path=None, routine_digest=None, planned_s=1200, output="null"
+    )
+    store.end_session(sid, status="completed", played_s=1200)
+    store.close()
+    async with at_home(clock) as (app, pilot, screen):
+        await pilot.press("b")
+        await pilot.pause()
+        clock.advance(FEED_UNDO_S + 1)
+        await pilot.press("u")
+        await pilot.pause()
+        assert len(feeds(app.store)) == 1  # kept: `calmflow log delete f1` would delete it
+        assert [s.id for s in app.store.sessions()] == [sid]  # and the session untouched
+        assert not any("taken back" in str(n.message) for n in app._notifications)
+
+
+async def test_a_day_of_three_sessions_and_two_feeds_offers_no_catch_up(home, clock, monkeypatch):
+    from calmflow.core.feeds import FeedRecord
+    from calmflow.core.schedule import Schedule
+    from calmflow.store.feeds import add_feeds
+    from calmflow.store.planning import save_schedule
+    from calmflow.system import wallclock
+    from tests.store.log import WallClock
+
+    day = datetime(2026, 12, 7, tzinfo=UTC)
+    monkeypatch.setattr(wallclock, "now", lambda: day + timedelta(hours=19))
+    monkeypatch.setattr(wallclock, "zone", lambda: UTC)
+    wall = WallClock(day + timedelta(hours=5))
+    store = Store(paths.database_path(), clock=wall)
+    save_schedule(store, Schedule(times=(time(6), time(9), time(12), time(15), time(18))))
+    for hour in (6, 12, 18):
+        wall.now = day + timedelta(hours=hour)
+        sid = store.start_session(
+            routine="standard",
+            routine_path=None,
+            routine_digest=None,
+            planned_s=1200,
+            output="null",
+        )
+        wall.now += timedelta(minutes=20)
+        store.end_session(sid, status="completed", played_s=1200)
+    add_feeds(
+        store,
+        [
+            FeedRecord(started_at=day + timedelta(hours=9, minutes=20), side="left"),
+            FeedRecord(started_at=day + timedelta(hours=15, minutes=50), side="right"),
+        ],
+    )
+    store.close()
+    async with at_home(clock, (80, 30)) as (app, pilot, screen):
+        said = " ".join(shown(screen, "#next-due").split())
+        assert said.startswith("Next session due at 06:00")  # tomorrow's first
+        assert "Missed" not in said and "catch-up" not in said
+        assert screen.chosen is not None and screen.chosen.entry.name != "catch-up"
+        recent = shown(screen, "#recent")
+        assert re.search(r"today 15:50\s+breastfeed\s+right", recent), recent
+        assert re.search(r"today 12:00\s+standard", recent), recent

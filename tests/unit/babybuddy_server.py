@@ -32,11 +32,25 @@ from memory:
   (IsoDateTimeFilter, gte/lte; an unreadable one 400 "Enter a valid
   date/time."); ordering "-end". ChildViewSet filters by id among others.
 
+- Feedings (read by calmflow, never written): core/models.py Feeding (start,
+  end, type: "breast milk", "formula", "fortified breast milk", "solid food";
+  method: "bottle", "left breast", "right breast", "both breasts", "parent fed",
+  "self fed"; amount and notes may be null); api/serializers.py
+  FeedingSerializer's fields (id, child, start, end, duration, type, method,
+  amount, notes, tags); api/filters.py FeedingFilter (StartEndFieldFilter:
+  child, start, start_min, start_max, end, end_min, end_max, each exact, gte or
+  lte; type and method, ChoiceFilters: an unknown choice is 400 "Select a valid
+  choice. X is not one of the available choices."; tags, a comma-separated
+  list, any of them); api/views.py FeedingViewSet ordering "-end". A write to
+  /api/feedings/ is answered 405 here (Baby Buddy takes it): calmflow never
+  writes a feeding, and a test that made it would see it fail.
+
 Faults for tests: `stop_after` (the server stops listening after that many
 requests: the next connection is refused), `lose_answer_after` (takes the
 request, then closes the connection without answering), `fail_after` (answers
 `fail_status` from then on), `delay_s` (waits before answering), `before_post`
-(called with the server before a POST is taken).
+(called with the server before a POST is taken), `feedings_status` (every
+request to /api/feedings/ is answered so, with a detail).
 """
 
 from __future__ import annotations
@@ -79,6 +93,45 @@ class Pumping:
             "start": _iso(self.start),
             "end": _iso(self.end),
             "duration": f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}",
+            "notes": self.notes,
+            "tags": list(self.tags),
+        }
+
+
+FEEDING_TYPES = ("breast milk", "formula", "fortified breast milk", "solid food")
+FEEDING_METHODS = (
+    "bottle",
+    "left breast",
+    "right breast",
+    "both breasts",
+    "parent fed",
+    "self fed",
+)
+
+
+@dataclass
+class Feeding:
+    id: int
+    child: int
+    start: datetime
+    end: datetime
+    type: str = "breast milk"
+    method: str = "left breast"
+    amount: float | None = None
+    notes: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    def shown(self) -> dict[str, Any]:
+        seconds = int((self.end - self.start).total_seconds())
+        return {
+            "id": self.id,
+            "child": self.child,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "duration": f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}",
+            "type": self.type,
+            "method": self.method,
+            "amount": self.amount,
             "notes": self.notes,
             "tags": list(self.tags),
         }
@@ -129,6 +182,9 @@ class BabyBuddyState:
     )
     entries: dict[int, Pumping] = field(default_factory=dict)
     next_id: int = 1
+    feedings: dict[int, Feeding] = field(default_factory=dict)
+    next_feeding_id: int = 1
+    feedings_status: int | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     requests: list[tuple[str, str]] = field(default_factory=list)
     """(method, path with query) of every request that reached the API."""
@@ -154,6 +210,24 @@ class BabyBuddyState:
         self.entries[entry.id] = entry
         self.next_id += 1
         return entry
+
+    def feed(
+        self,
+        child: int,
+        start: datetime,
+        minutes: float = 15,
+        method: str = "left breast",
+        type: str = "breast milk",
+        amount: float | None = None,
+    ) -> Feeding:
+        """A feeding, as one made in Baby Buddy (its model's choices only)."""
+        assert method in FEEDING_METHODS and type in FEEDING_TYPES
+        end = start + timedelta(minutes=minutes)
+        assert end - start <= LONGEST and start <= self.now()
+        made = Feeding(self.next_feeding_id, child, start, end, type, method, amount)
+        self.feedings[made.id] = made
+        self.next_feeding_id += 1
+        return made
 
     def of_child(self, child: int) -> list[Pumping]:
         return sorted((e for e in self.entries.values() if e.child == child), key=lambda e: e.start)
@@ -252,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
                     state.before_post(state)
                 return self._create(raw)
             return 405, {"detail": f'Method "{method}" not allowed.'}
+        if path.startswith("/api/feedings/"):
+            return self._feedings(method, path, query)
         if path.startswith("/api/pumping/") and path.endswith("/"):
             try:
                 entry_id = int(path.removeprefix("/api/pumping/").rstrip("/"))
@@ -322,6 +398,62 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, errors
         found.sort(key=lambda e: e.end, reverse=True)
         return 200, self._page([e.shown() for e in found], query)
+
+    def _feedings(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        state = self.server.state
+        if state.feedings_status is not None:
+            detail = {
+                403: "You do not have permission to perform this action.",
+                404: "Not found.",
+            }.get(state.feedings_status, "A server error occurred.")
+            return state.feedings_status, {"detail": detail}
+        if method != "GET":
+            return 405, {"detail": f'Method "{method}" not allowed.'}
+        if path != "/api/feedings/":
+            try:
+                feeding = state.feedings[int(path.removeprefix("/api/feedings/").rstrip("/"))]
+            except (KeyError, ValueError):
+                return 404, {"detail": "No Feeding matches the given query."}
+            return 200, feeding.shown()
+        found = list(state.feedings.values())
+        errors: dict[str, list[str]] = {}
+        if query.get("child"):
+            if not query["child"].isdigit() or int(query["child"]) not in state.children:
+                errors["child"] = [
+                    "Select a valid choice. That choice is not one of the available choices."
+                ]
+            else:
+                found = [f for f in found if f.child == int(query["child"])]
+        bounds = {
+            "start": ("start", lambda a, b: a == b),
+            "start_min": ("start", lambda a, b: a >= b),
+            "start_max": ("start", lambda a, b: a <= b),
+            "end": ("end", lambda a, b: a == b),
+            "end_min": ("end", lambda a, b: a >= b),
+            "end_max": ("end", lambda a, b: a <= b),
+        }
+        for name, (attr, keep) in bounds.items():
+            if query.get(name):
+                when = _read_time(query[name])
+                if when is None:
+                    errors[name] = ["Enter a valid date/time."]
+                    continue
+                found = [f for f in found if keep(getattr(f, attr), when)]
+        for name, choices in (("type", FEEDING_TYPES), ("method", FEEDING_METHODS)):
+            if query.get(name):
+                if query[name] not in choices:
+                    errors[name] = [
+                        f"Select a valid choice. {query[name]} is not one of the available choices."
+                    ]
+                    continue
+                found = [f for f in found if getattr(f, name) == query[name]]
+        if query.get("tags"):
+            wanted = {t for t in query["tags"].split(",") if t}
+            found = [f for f in found if wanted & set(f.tags)]
+        if errors:
+            return 400, errors
+        found.sort(key=lambda f: f.end, reverse=True)
+        return 200, self._page([f.shown() for f in found], query)
 
     def _fields(self, body: Any, partial: bool) -> tuple[dict[str, Any], dict[str, list[str]]]:
         state = self.server.state

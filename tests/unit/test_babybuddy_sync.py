@@ -169,7 +169,11 @@ def test_a_second_sync_sends_nothing(bb: BB) -> None:
     assert "6 already up to date" in result.stdout
     assert bb.state.writes()[-1][0] == "POST"  # no write since the first run's
     assert len([r for r in bb.state.writes()]) == len(DAYS)
-    assert len(bb.state.requests) - before == 1  # the child looked up, nothing more
+    # The child looked up and its feedings read (from the last run), nothing more.
+    assert [r[1].split("?")[0] for r in bb.state.requests[before:]] == [
+        "/api/children/",
+        "/api/feedings/",
+    ]
     assert len(bb.state.of_child(1)) == len(DAYS)
 
 
@@ -645,3 +649,203 @@ def test_a_key_that_cannot_be_one_is_one_line_and_never_sent(
     assert result.exit_code == 1
     assert "CALMFLOW_BABYBUDDY_TOKEN is not an API key" in one_line(result)
     assert bb.state.requests == []
+
+
+# --- feedings at the breast, read back as breastfeeds -------------------------------------
+
+
+def logged_feeds(bb: BB) -> list[dict[str, object]]:
+    import json
+
+    result = CliRunner().invoke(main, ["log", "--feeds", "--json"], catch_exceptions=False)
+    found: list[dict[str, object]] = json.loads(result.stdout)
+    return found
+
+
+def a_week_of_feedings(state: BabyBuddyState) -> None:
+    """Feedings of every method Baby Buddy has, and one of another child."""
+    state.children[2] = {**state.children[1], "id": 2, "first_name": "Bo", "slug": "bo"}
+    state.feed(1, NOW - timedelta(hours=5), 15, "left breast")
+    state.feed(1, NOW - timedelta(hours=4), 10, "bottle", amount=90)
+    state.feed(1, NOW - timedelta(hours=3), 20, "right breast")
+    state.feed(1, NOW - timedelta(hours=2), 10, "bottle", "formula", amount=60)
+    state.feed(1, NOW - timedelta(hours=1, minutes=30), 5, "parent fed", "solid food")
+    state.feed(1, NOW - timedelta(hours=1, minutes=10), 5, "self fed", "solid food")
+    state.feed(1, NOW - timedelta(minutes=40), 25, "both breasts")
+    state.feed(2, NOW - timedelta(minutes=30), 10, "left breast")
+
+
+def test_feedings_at_the_breast_arrive_once_however_often_the_sync_runs(
+    bb: BB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calmflow.services.sync import babybuddy
+
+    monkeypatch.setattr(babybuddy, "PAGE", 3)  # seven feedings of the child: three pages
+    a_week_of_feedings(bb.state)
+    bb.log(pumped(DAYS[0]))
+
+    for run in range(3):
+        result = bb.sync("--child", "1")
+        assert result.exit_code == 0, result.output
+        added = 3 if run == 0 else 0
+        assert result.stdout.splitlines()[-1] == (
+            f"breastfeeds from Baby Buddy: added {added}, already here {3 - added};"
+            " 4 by bottle or fed otherwise left out (no milk removal)"
+        )
+
+    feeds = logged_feeds(bb)
+    assert [(f["side"], f["source"], f["started_at"], f["ended_at"]) for f in feeds] == [
+        ("left", "babybuddy", "2026-11-10T07:00:00.000Z", "2026-11-10T07:15:00.000Z"),
+        ("right", "babybuddy", "2026-11-10T09:00:00.000Z", "2026-11-10T09:20:00.000Z"),
+        ("both", "babybuddy", "2026-11-10T11:20:00.000Z", "2026-11-10T11:45:00.000Z"),
+    ]
+    # Read, never written: no feeding sent, and the feeds never went back as pumping.
+    assert [w for w in bb.state.writes() if not w[1].startswith("/api/pumping/")] == []
+    assert len(bb.state.of_child(1)) == 1
+    # Three pages a run (the feedings of the last week, from the last run's reading).
+    assert len([r for r in bb.state.requests if r[1].startswith("/api/feedings/?")]) == 3 * 3
+
+
+def test_a_later_run_asks_for_the_feedings_of_the_last_week_and_gets_the_new_ones(
+    bb: BB,
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    bb.state.feed(1, NOW - timedelta(days=20), 15, "left breast")
+    assert bb.sync("--child", "1").exit_code == 0
+    first = [r[1] for r in bb.state.requests if r[1].startswith("/api/feedings/")]
+    assert "start_min" not in parse_qs(urlsplit(first[0]).query)  # the first time: all
+
+    bb.clock.now = NOW + timedelta(hours=6)
+    bb.state.feed(1, NOW + timedelta(hours=5), 15, "right breast")
+    bb.state.feed(1, NOW - timedelta(days=3), 15, "both breasts")  # typed in days late
+    result = bb.sync("--child", "1")
+
+    asked = [r[1] for r in bb.state.requests if r[1].startswith("/api/feedings/")][-1]
+    (since,) = parse_qs(urlsplit(asked).query)["start_min"]
+    assert datetime.fromisoformat(since) == NOW - timedelta(days=7)  # the last read, less a week
+    assert result.stdout.splitlines()[-1] == "breastfeeds from Baby Buddy: added 2, already here 0"
+    assert [f["side"] for f in logged_feeds(bb)] == ["left", "both", "right"]
+
+
+@pytest.mark.parametrize("status", [500, 403, 404])
+def test_a_baby_buddy_that_gives_no_feedings_still_gets_the_sessions(bb: BB, status: int) -> None:
+    bb.state.feedings_status = status
+    bb.log(*(pumped(s) for s in DAYS))
+
+    result = bb.sync("--child", "1")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"sent {len(DAYS)}, updated 0, linked 0, skipped 0")
+    assert "breastfeeds" not in result.stdout
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith(f"could not read the child's feedings ({bb.url}")
+    assert f"HTTP {status}" in line and line.endswith("; run it again to read them")
+    assert len(bb.state.of_child(1)) == len(DAYS)
+    assert logged_feeds(bb) == []
+
+    bb.state.feedings_status = None  # mended: the next run reads them, and sends nothing twice
+    bb.state.feed(1, NOW - timedelta(hours=1), 15, "left breast")
+    result = bb.sync("--child", "1")
+    assert result.stdout.startswith("sent 0, updated 0, linked 0, skipped 0")
+    assert len(logged_feeds(bb)) == 1
+
+
+def test_a_feed_from_baby_buddy_keeps_its_slot(bb: BB) -> None:
+    import json
+
+    bb.clock.now = NOW - timedelta(hours=8)  # set in the morning, at 05:00 on the clock
+    assert CliRunner().invoke(main, ["schedule", "--times", "08:00,11:00"]).exit_code == 0
+    bb.clock.now = NOW
+    bb.log(pumped(datetime(2026, 11, 10, 7, 0, tzinfo=UTC)))  # 08:00 on the clock, kept
+    bb.state.feed(1, datetime(2026, 11, 10, 10, 5, tzinfo=UTC), 15, "right breast")  # 11:05
+    before = json.loads(CliRunner().invoke(main, ["next", "--json"]).stdout)
+    assert before["suggest_catch_up"] is True
+
+    assert bb.sync("--child", "1", "--json").exit_code == 0
+
+    after = json.loads(CliRunner().invoke(main, ["next", "--json"]).stdout)
+    assert (after["missed_last_24h"], after["suggest_catch_up"]) == ([], False)
+    assert [s["kept_by_kind"] for s in after["slots"][:2]] == ["pumping", "breastfeed"]
+
+
+def test_feeds_exported_and_imported_elsewhere_are_linked_not_added_again(
+    bb: BB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    bb.state.feed(1, NOW - timedelta(hours=3), 15, "left breast")
+    summary = json.loads(bb.sync("--child", "1", "--json").stdout)
+    assert (summary["feeds_added"], summary["feeds_already"], summary["feeds_error"]) == (
+        1,
+        0,
+        None,
+    )
+    exported = tmp_path / "all.json"
+    assert CliRunner().invoke(main, ["export", "-o", str(exported)]).exit_code == 0
+    elsewhere = tmp_path / "other-home"
+    elsewhere.mkdir(mode=0o700)
+    monkeypatch.setenv("CALMFLOW_HOME", str(elsewhere))
+    assert CliRunner().invoke(main, ["import", str(exported)]).exit_code == 0
+
+    summary = json.loads(bb.sync("--child", "1", "--json").stdout)
+
+    assert (summary["feeds_added"], summary["feeds_already"]) == (0, 1)
+    assert len(logged_feeds(bb)) == 1
+
+
+def test_the_server_answers_feedings_as_baby_buddy_does(bb: BB) -> None:
+    made = bb.state.feed(1, NOW - timedelta(hours=2), 12.5, "right breast", amount=None)
+    bb.state.feed(1, NOW - timedelta(hours=1), 10, "bottle", amount=80)
+    api = Api(Address("http", "127.0.0.1", int(bb.url.rsplit(":", 1)[1]), ""), bb.state.token)
+    page = api.get("/api/feedings/", {"child": 1})
+    assert set(page) == {"count", "next", "previous", "results"}
+    newest, oldest = page["results"]  # ordered by "-end"
+    assert oldest == {
+        "id": made.id,
+        "child": 1,
+        "start": "2026-11-10T10:00:00Z",
+        "end": "2026-11-10T10:12:30Z",
+        "duration": "00:12:30",
+        "type": "breast milk",
+        "method": "right breast",
+        "amount": None,
+        "notes": None,
+        "tags": [],
+    }
+    assert newest["method"] == "bottle" and newest["amount"] == 80
+    assert api.get("/api/feedings/", {"method": "right breast"})["count"] == 1
+    assert api.get("/api/feedings/", {"start_min": "2026-11-10T10:30:00+00:00"})["count"] == 1
+    for query, said in (
+        ({"method": "breast"}, "method: Select a valid choice. breast is not one of"),
+        ({"start_min": "yesterday"}, "start_min: Enter a valid date/time."),
+        ({"child": 9}, "child: Select a valid choice."),
+    ):
+        with pytest.raises(Answered) as refused:
+            api.get("/api/feedings/", query)
+        assert refused.value.status == 400 and refused.value.detail.startswith(said)
+    assert api.get(f"/api/feedings/{made.id}/")["method"] == "right breast"
+    api.close()
+
+
+def test_a_feeding_is_a_feed_only_at_the_breast_and_with_times_that_can_be() -> None:
+    from pydantic import ValidationError
+
+    from calmflow.services.sync.feedings import feed_of, feed_uuid
+
+    where = "https://baby.example"
+    item = {"id": 7, "start": "2026-11-10T10:00:00Z", "end": "2026-11-10T10:20:00Z"}
+    for method, side in (
+        ("left breast", "left"),
+        ("right breast", "right"),
+        ("both breasts", "both"),
+    ):
+        found = feed_of(where, {**item, "method": method})
+        assert found is not None
+        feeding_id, feed = found
+        assert (feeding_id, feed.side, feed.minutes, feed.source) == (7, side, 20, "babybuddy")
+        assert feed.uuid == feed_uuid(where, 7) != feed_uuid("https://other.example", 7)
+    for method in ("bottle", "parent fed", "self fed"):
+        assert feed_of(where, {**item, "method": method}) is None
+    with pytest.raises(ValidationError):  # Baby Buddy keeps none such: refused, not guessed
+        feed_of(where, {**item, "method": "left breast", "end": "2026-11-09T10:00:00Z"})

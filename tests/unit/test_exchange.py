@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BeforeValidator, PlainValidator
 
+from calmflow.core.feeds import FEED_FIELDS
 from calmflow.core.records import (
     EVENT_FIELDS,
     LETDOWN_FIELDS,
@@ -108,10 +109,12 @@ def test_json_holds_every_column_of_the_log(tmp_path: Path, filled: list[Session
     )
     assert columns("session_events") - {"id", "session_id"} == set(EVENT_FIELDS)
     assert set(EVENT_FIELDS) == _checked(EventRecord, EVENT_FIELDS)
+    assert columns("feeds") - {"id"} == set(FEED_FIELDS)  # breastfeeds: their own kind
     conn.close()
 
     document = json.loads(to_json(filled))
-    assert (document["format"], document["version"]) == ("calmflow-export", 1)
+    assert (document["format"], document["version"]) == ("calmflow-export", 2)
+    assert document["feeds"] == []
     played, arm, interrupted, manual, older = document["sessions"]
     assert played["notes"] == NOTES
     assert played["letdowns"][0] == {
@@ -275,7 +278,7 @@ def _delete(path: str, key: str) -> Any:
 
 BAD_JSON = [
     (_set("format", "someone-else"), 'not a calmflow export: no "format": "calmflow-export"'),
-    (_set("version", 2), "version 2: made by a newer calmflow"),
+    (_set("version", 3), "version 3: made by a newer calmflow"),
     (_set("version", "1"), 'version: expected a whole number, got "1"'),
     (_set("sessions", {}), "sessions: expected a list"),
     (_delete("sessions[1]", "played_s"), "sessions[1]: missing field played_s"),

@@ -236,7 +236,7 @@ def _text_with(export: Document, old: str, new: str) -> str:
         ('"played_s": 1200.0', '"played_s": 1200.0, "played_s": 5', "sessions[0].played_s"),
         ('"number": 1,', '"number": 1, "number": 2,', "sessions[0].letdowns[0].number"),
         ('"kind": "owner",', '"kind": "owner", "kind": "cue",', "sessions[0].events[0].kind"),
-        ('"version": 1,', '"version": 1, "version": 1,', "version"),
+        ('"version": 2,', '"version": 2, "version": 2,', "version"),
     ],
 )
 def test_a_key_given_twice_is_refused_with_its_path(
@@ -256,7 +256,7 @@ def test_numbers_of_thousands_of_digits_are_refused_by_name(
         "sessions[0].played_s: expected a number of seconds from 0 to 604800 (a week),"
         " got a number of 5000 characters"
     )
-    path.write_text(_text_with(export, '"version": 1', '"version": ' + "1" * 5000))
+    path.write_text(_text_with(export, '"version": 2', '"version": ' + "1" * 5000))
     assert _refused(path, home).startswith("version: expected a whole number")
 
 

@@ -54,7 +54,8 @@ def test_a_sound_changed_after_it_was_found_good_is_looked_at_again(home, tmp_pa
 
     (tmp_path / "song.ogg").write_bytes(b"not a sound at all")
     assert _problems(path) == [
-        "cues.song.sound: not a sound file calmflow can read (WAV, FLAC, OGG or MP3): "
+        "cues.song.sound: not a sound file calmflow can read (WAV, FLAC, OGG, MP3, M4A, "
+        "or an MP4 or MOV video's sound): "
         f"{tmp_path / 'song.ogg'}"
     ]
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from calmflow.core.schedule import Schedule, status
+from calmflow.core import schedule as planned
+from calmflow.core.schedule import Removal, Schedule
 
 TZ = timezone(timedelta(hours=1))  # a fixed local zone: no daylight-saving surprises
 EVERY_3H = Schedule(times=(time(6), time(9), time(12), time(15), time(18), time(21)))
@@ -14,6 +15,11 @@ EVERY_3H = Schedule(times=(time(6), time(9), time(12), time(15), time(18), time(
 
 def at(day: int, hh: int, mm: int = 0) -> datetime:
     return datetime(2026, 11, day, hh, mm, tzinfo=TZ)
+
+
+def status(schedule: Schedule, sessions: list[datetime], now: datetime, tz, **kw):
+    """Where things stand, with pumping sessions begun at `sessions`."""
+    return planned.status(schedule, [Removal(s) for s in sessions], now, tz, **kw)
 
 
 def states(result, since: datetime) -> list[tuple[str, str]]:
@@ -139,3 +145,24 @@ def test_bad_schedules_are_refused():
         Schedule(times=(time(6),), grace=timedelta(hours=99))
     with pytest.raises(ValueError, match="counts from"):
         Schedule(every=timedelta(hours=3))
+
+
+def test_a_breastfeed_keeps_its_slot_exactly_as_a_session_does():
+    starts = [at(10, 6, 5), at(10, 9, 30), at(10, 12, 50), at(10, 18, 40)]
+    fed = [Removal(s, "pumping" if i == 0 else "breastfeed") for i, s in enumerate(starts)]
+    with_feeds = planned.status(EVERY_3H, fed, at(10, 19), TZ)
+    pumped = status(EVERY_3H, starts, at(10, 19), TZ)
+    assert states(with_feeds, at(10, 6)) == states(pumped, at(10, 6))
+    assert states(with_feeds, at(10, 6))[:5] == [
+        ("10 06:00", "on time"),
+        ("10 09:00", "on time"),
+        ("10 12:00", "late"),  # 50 min after it: past the 45 min grace
+        ("10 15:00", "missed"),
+        ("10 18:00", "on time"),
+    ]
+    kinds = [s.kept_by_kind for s in with_feeds.slots if at(10, 6) <= s.due <= at(10, 18)]
+    assert kinds == ["pumping", "breastfeed", "breastfeed", None, "breastfeed"]
+    # The feed at 18:40 came after the miss: milk was removed, no catch-up.
+    assert with_feeds.missed == [at(10, 15)] and not with_feeds.suggest_catch_up
+    assert (with_feeds.last_session, with_feeds.last_feed) == (at(10, 6, 5), at(10, 18, 40))
+    assert with_feeds.since_last == timedelta(hours=12, minutes=55)  # since the last session

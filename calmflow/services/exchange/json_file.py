@@ -1,7 +1,8 @@
 """calmflow's own export format, JSON: every session with every field the log
-holds, its let-downs and its events, under
-{"format": "calmflow-export", "version": 1, "sessions": [...]}. Exported,
-imported into an empty log and exported again, it comes out the same.
+holds, its let-downs and its events, and every breastfeed, under
+{"format": "calmflow-export", "version": 2, "sessions": [...], "feeds": [...]}.
+Exported, imported into an empty log and exported again, it comes out the same.
+Version 1 (before breastfeeds were kept) had no "feeds"; it is read as ever.
 
 A file is read as it is taken in (`JsonExport`): a piece at a time, a session
 at a time, so memory stays flat whatever its size. What JSON leaves open is
@@ -22,6 +23,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from calmflow.core.feeds import FEED_FIELDS, FeedRecord
 from calmflow.core.records import ADDED_LATER, EVENT_FIELDS, EXPORTED, LETDOWN_FIELDS, SessionRecord
 from calmflow.services.exchange.problems import (
     ImportProblem,
@@ -35,19 +37,22 @@ from calmflow.services.exchange.problems import (
 )
 
 FORMAT = "calmflow-export"
-VERSION = 1
+VERSION = 2
+"""2: with breastfeeds ("feeds"), which a calmflow reading version 1 would refuse."""
 PIECE = 1 << 20
 """Bytes read at a time (more while a session is longer than what is at hand)."""
 DIGITS_MAX = 30
 """A whole number with more digits than this is no session's: refused by name."""
 
 
-def to_json(sessions: Sequence[SessionRecord]) -> str:
-    """The lossless export of `sessions` (as `Store.dump_sessions` gives them)."""
+def to_json(sessions: Sequence[SessionRecord], feeds: Sequence[FeedRecord] = ()) -> str:
+    """The lossless export of `sessions` (as `Store.dump_sessions` gives them) and
+    of the breastfeeds `feeds`, each its own kind."""
     document = {
         "format": FORMAT,
         "version": VERSION,
         "sessions": [s.model_dump(mode="json") for s in sessions],
+        "feeds": [f.model_dump(mode="json") for f in feeds],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -56,11 +61,15 @@ class JsonExport:
     """The sessions of a JSON export, read from `raw` (bytes, UTF-8) as they are
     taken: made, the file is known to be a calmflow export (its "format" read);
     iterated, each session is checked and given, and the rest of the file after
-    the last. ImportProblem for the first thing wrong, with its JSON path."""
+    the last. ImportProblem for the first thing wrong, with its JSON path. The
+    breastfeeds (`feeds`) are all read once the sessions have been."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._text = _Text(raw)
         self._seen: set[str] = set()
+        self.feeds: list[FeedRecord] = []
+        """The file's breastfeeds, checked; whole once its sessions are read."""
+        self._feeds: Any = None
         if self._text.skip() != "{":
             self._text.value()  # what is not JSON is said to be so first
             raise ImportProblem(f'not a calmflow export: no "format": "{FORMAT}" at the top')
@@ -73,9 +82,13 @@ class JsonExport:
             self._fields(after_value=True)
         if self._text.skip():
             raise ImportProblem(f"not JSON ({self._text.where()}: more after the end)")
+        if "format" not in self._seen:  # only "feeds" was there
+            raise ImportProblem(f'not a calmflow export: no "format": "{FORMAT}" at the top')
         missing = [name for name in ("version", "sessions") if name not in self._seen]
         if missing:
             raise ImportProblem(f"the top: missing field {', '.join(missing)}")
+        if "feeds" in self._seen:
+            self.feeds = _feeds(self._feeds)
 
     def _fields(self, *, after_value: bool) -> bool:
         """Read the top object's fields up to the sessions' list (True) or to the
@@ -120,6 +133,8 @@ class JsonExport:
                 )
             if value < 1:
                 raise ImportProblem(f"version {value}: there is no such version")
+        elif key == "feeds":  # checked once the file is known to be an export (jq -S
+            self._feeds = value  # puts "feeds" before "format")
         elif "format" not in self._seen:
             raise ImportProblem(f'not a calmflow export: no "format": "{FORMAT}" at the top')
         else:
@@ -143,6 +158,26 @@ class JsonExport:
             yield session
             if text.expect(",]") == "]":
                 return
+
+
+def _feeds(raw: Any) -> list[FeedRecord]:
+    """The breastfeeds of a file's "feeds", each checked; ImportProblem naming the
+    first at fault (feeds[2].side)."""
+    found: list[FeedRecord] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(expect_list(raw, "feeds")):
+        path = f"feeds[{i}]"
+        expect_object(item, path)
+        same_keys(item, FEED_FIELDS, path, may_lack=("ended_at", "side", "source"))
+        try:
+            feed = FeedRecord.model_validate(item)
+        except ValidationError as exc:
+            raise refused(exc, path) from None
+        first = seen.setdefault(feed.uuid, i)
+        if first != i:
+            raise ImportProblem(f"{path}.uuid: the same as feeds[{first}].uuid")
+        found.append(feed)
+    return found
 
 
 def read_json(text: str) -> list[SessionRecord]:

@@ -22,13 +22,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from calmflow.core.feeds import FeedRecord
 from calmflow.core.records import SessionRecord
 from calmflow.services.exchange.csv_file import CsvExport
 from calmflow.services.exchange.json_file import PIECE, JsonExport
 from calmflow.services.exchange.problems import ImportProblem
 from calmflow.system.private_files import KINDS
 
-__all__ = ["MAX_IMPORT_MB", "ImportProblem", "open_export", "read_export", "sessions_in"]
+__all__ = [
+    "MAX_IMPORT_MB",
+    "ImportProblem",
+    "feeds_read",
+    "open_export",
+    "read_export",
+    "sessions_in",
+]
 
 MAX_IMPORT_MB = 64
 """The largest file `import` reads, in MiB: about 20,000 sessions played with
@@ -78,6 +86,12 @@ def sessions_in(raw: io.BufferedReader[Any], *, name: str) -> Iterable[SessionRe
     if lowered.endswith(".csv") or b"," in start.partition(b"\n")[0]:
         return CsvExport(raw)
     raise ImportProblem("not a calmflow export: neither JSON nor CSV")
+
+
+def feeds_read(export: Iterable[SessionRecord]) -> list[FeedRecord]:
+    """The breastfeeds of an export given by `open_export` or `sessions_in`, once
+    its sessions have been read: a JSON export's; a CSV holds none."""
+    return export.feeds if isinstance(export, JsonExport) else []
 
 
 def read_export(text: str, *, name: str) -> list[SessionRecord]:

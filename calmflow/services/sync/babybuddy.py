@@ -220,10 +220,11 @@ def check_child(api: Api, child_id: int) -> dict[str, Any]:
 
 def children(api: Api) -> list[dict[str, Any]]:
     """Every child the key can see."""
-    return list(_pages(api, CHILDREN, {}))
+    return list(pages(api, CHILDREN, {}))
 
 
-def _pages(api: Api, path: str, query: dict[str, Any]) -> Iterable[dict[str, Any]]:
+def pages(api: Api, path: str, query: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """The items of a list of Baby Buddy's, `query` filtering it, a page at a time."""
     # By offset, not by the `next` link: behind a proxy that link may name
     # another scheme or host than the one the person gave.
     offset = 0
@@ -238,7 +239,7 @@ def _pages(api: Api, path: str, query: dict[str, Any]) -> Iterable[dict[str, Any
 
 def _existing(api: Api, child_id: int, query: dict[str, Any]) -> list[Existing]:
     found = []
-    for item in _pages(api, PUMPING, {"child": child_id, **query}):
+    for item in pages(api, PUMPING, {"child": child_id, **query}):
         found.append(
             Existing(
                 int(item["id"]),

@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, ListItem, ListView, Static
+from textual.widgets import Label, ListItem, ListView, Static
 
 from calmflow.core.records import SessionRecord
 from calmflow.core.routine_loading import LoadedRoutine, load_routine
@@ -28,17 +27,27 @@ from calmflow.core.yamlsource import Problem, SourceError
 from calmflow.services import catalog
 from calmflow.services.catalog import RoutineEntry
 from calmflow.store.db import StoreError
+from calmflow.store.feeds import last_feeds
 from calmflow.system import paths
-from calmflow.text.numbers import clock_text, length_text
-from calmflow.text.sessions import STATUS_WORDS, letdowns_text, volume_text, when_text
+from calmflow.text.numbers import length_text
 from calmflow.ui.keys import REVIEW, SESSIONS
 from calmflow.ui.safe import escape
+from calmflow.ui.screens.home_feed import (
+    FEED_KEY,
+    FEED_UNDO_S,
+    UNDO_FEED_KEY,
+    LoggedFeed,
+    log_feed_now,
+    take_back,
+)
+from calmflow.ui.screens.home_recent import recent_table
 from calmflow.ui.screens.welcome import (
     QUICK_ROUTINE,
     WelcomeScreen,
     remember_welcome,
     welcome_seen,
 )
+from calmflow.ui.widgets.key_bar import BarKey, KeyBar
 
 if TYPE_CHECKING:
     from calmflow.core.schedule import Status
@@ -47,6 +56,17 @@ if TYPE_CHECKING:
 
 RECENT = 12
 """The last sessions read; as many as fit are shown, newest first."""
+HOME_KEYS = (
+    BarKey("⏎", "Start", "Start", 0),
+    BarKey("r", "Review", "Review", 3),
+    BarKey("s", "Sessions", "Sessions", 4),
+    BarKey("t", "Times", "Times", 5),
+    BarKey("c", "Care", "Care", 6),
+    FEED_KEY,
+    BarKey("q", "Quit", "Quit", 1),
+)
+"""The key bar (fitted to the width, ending with ?), in order; those with the highest
+`keep` go first as it narrows."""
 NAME_WIDTH = (8, 22)
 """The routine name column: at least, at most (longer names end in an ellipsis)."""
 
@@ -132,6 +152,21 @@ class HomeScreen(Screen[None]):
             id="care",
             tooltip="Pump care: flange sizes to try, and how long each part has been in use",
         ),
+        Binding(
+            "b",
+            "log_feed",
+            "Fed",
+            id="log_feed",
+            tooltip="Fed at the breast just now: logged as a breastfeed, which keeps the"
+            f" schedule's slot as a session does (u undoes it for {FEED_UNDO_S:.0f} seconds)",
+        ),
+        Binding(
+            "u",
+            "undo_feed",
+            "Undo feed",
+            id="undo_feed",
+            tooltip=f"Take back the breastfeed just logged with b (within {FEED_UNDO_S:.0f} seconds)",
+        ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit calmflow"),
     ]
     HELP = "Choose a routine with ↑ and ↓, and press Enter to start it."
@@ -141,6 +176,8 @@ class HomeScreen(Screen[None]):
         self.rows: list[RoutineRow] = []
         self._suggested: str | None = None
         """The routine the schedule suggests now (catch-up, power pumping), if any."""
+        self._logged_feed: LoggedFeed | None = None
+        """The breastfeed `b` logged last, while `u` may take it back."""
 
     @property
     def calm_app(self) -> CalmflowApp:
@@ -161,7 +198,7 @@ class HomeScreen(Screen[None]):
         yield Static(id="routine-about")
         yield Static(id="next-due")
         yield Static(id="recent")
-        yield Footer()
+        yield KeyBar(HOME_KEYS, id="keys")
 
     def _item(self, row: RoutineRow, width: int) -> ListItem:
         name = row.entry.name
@@ -267,7 +304,8 @@ class HomeScreen(Screen[None]):
         from calmflow.core.schedule import CATCH_UP_ROUTINE, POWER_ROUTINE
         from calmflow.services.care import care_summary_line
         from calmflow.services.schedule import current_supply_flag
-        from calmflow.text.schedule import CATCH_UP_WORDS, next_lines
+        from calmflow.system import wallclock
+        from calmflow.text.schedule import CATCH_UP_WORDS, clock_time, next_lines
 
         store = self.calm_app.store
         lines: list[str] = []
@@ -281,11 +319,11 @@ class HomeScreen(Screen[None]):
         if found is not None:
             said = next_lines(found)
             lines += said[:1]
-            today = found.now.date()
+            today = wallclock.local(found.now).date()
             if found.suggest_catch_up:
                 self._suggested = CATCH_UP_ROUTINE
                 lines.append(
-                    f"Missed at {', '.join(m.strftime('%H:%M') for m in found.missed[-2:])}:"
+                    f"Missed at {', '.join(clock_time(m) for m in found.missed[-2:])}:"
                     f" pump as soon as you can. {CATCH_UP_ROUTINE}{self._length(CATCH_UP_ROUTINE)}"
                     f" is chosen: {CATCH_UP_WORDS}. Enter starts it."
                 )
@@ -344,28 +382,16 @@ class HomeScreen(Screen[None]):
         if isinstance(records, StoreError):
             recent.update(f"[b]The log cannot be read[/b]: {escape(str(records))}")
             return
-        records = records[-RECENT:]
-        if not records:
-            recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
+        try:
+            fed = last_feeds(self.calm_app.store, RECENT)
+        except StoreError as exc:
+            recent.update(f"[b]The log cannot be read[/b]: {escape(str(exc))}")
             return
         now = self.calm_app.store.now()  # the store's clock: fixed in tests
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim")
-        table.add_column("Last sessions", no_wrap=True)
-        table.add_column("routine", no_wrap=True, overflow="ellipsis", max_width=NAME_WIDTH[1])
-        table.add_column("let-downs", no_wrap=True)
-        table.add_column("first at", justify="right", no_wrap=True)
-        table.add_column("volume", justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True, style="dim")
-        for r in reversed(records):
-            first = r.first_letdown_s
-            table.add_row(
-                when_text(r.started_at, now),
-                escape(r.routine),
-                letdowns_text(r),
-                clock_text(first) if first is not None else "",
-                volume_text(r),
-                STATUS_WORDS.get(r.status, ""),
-            )
+        table = recent_table(records, fed, now, count=RECENT, name_width=NAME_WIDTH[1])
+        if table is None:
+            recent.update("[dim]No sessions yet. Your sessions will be listed here.[/dim]")
+            return
         recent.update(table)
 
     # --- keys -------------------------------------------------------------------------
@@ -417,6 +443,49 @@ class HomeScreen(Screen[None]):
         from calmflow.ui.screens.care import CareScreen
 
         self.app.push_screen(CareScreen())
+
+    def action_log_feed(self) -> None:
+        """`b`: a breastfeed now (home_feed), with `u` to take it back for a while."""
+        try:
+            self._logged_feed, said = log_feed_now(self.calm_app.store, self.calm_app.clock())
+        except (StoreError, ValueError) as exc:  # a log that cannot be written; a clock off
+            self.notify(escape(f"The feed was not logged: {exc}"), severity="error", timeout=10)
+            return
+        self.notify(said, timeout=FEED_UNDO_S)
+        self.set_timer(FEED_UNDO_S, self._show_keys)
+        self._show_keys()
+        self.show_next_due()
+        self.show_recent()
+
+    def action_undo_feed(self) -> None:
+        """`u`: the breastfeed `b` logged, exactly that one, taken back."""
+        logged, self._logged_feed = self._logged_feed, None
+        self._show_keys()
+        if logged is None:
+            return
+        try:
+            self.notify(take_back(self.calm_app.store, logged))
+        except StoreError as exc:
+            self.notify(escape(f"The feed was not taken back: {exc}"), severity="error", timeout=10)
+            return
+        self.show_next_due()
+        self.show_recent()
+
+    def _can_undo_feed(self) -> bool:
+        logged = self._logged_feed
+        return logged is not None and logged.can_undo(self.calm_app.clock())
+
+    def _show_keys(self) -> None:
+        """The key bar, with `u` while the feed just logged can be taken back."""
+        undo = (UNDO_FEED_KEY,) if self._can_undo_feed() else ()
+        bar = self.query_one("#keys", KeyBar)
+        bar.keys = (*HOME_KEYS[:-1], *undo, HOME_KEYS[-1])
+        bar.refresh()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`u` works only while the feed just logged can be taken back."""
+        return self._can_undo_feed() if action == "undo_feed" else True
 
     def action_schedule(self) -> None:
         from calmflow.ui.screens.schedule import ScheduleScreen

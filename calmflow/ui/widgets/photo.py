@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from calmflow.services.catalog import MAX_PICTURE_PIXELS, too_many_pixels
+from calmflow.engine.pictures import PictureError, load_upright
 from calmflow.ui.night import dim_pixel, grey_pixel
 from calmflow.ui.safe import plain
 
@@ -43,26 +43,13 @@ def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(width * scale)), max(2, round(height * scale) // 2 * 2)
 
 
-class PictureError(Exception):
-    """A picture that cannot be shown; the message says why in a person's words."""
-
-
 def decode(path: Path, box: tuple[int, int]) -> Pixels:
-    """The picture in `path` scaled to fit `box` pixels; raises PictureError
-    (or Pillow's own errors, see `why_not`) if it cannot be shown."""
-    import warnings
+    """The picture in `path`, upright (engine/pictures.py: HEIC too, turned as
+    its EXIF says), scaled to fit `box` pixels; raises PictureError (or
+    Pillow's own errors, see `why_not`) if it cannot be shown."""
+    from PIL import Image
 
-    from PIL import Image, ImageOps
-
-    # Pillow warns (on stderr, where Textual draws) of pictures over 89
-    # megapixels; they are refused below with a sentence instead.
-    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-    with Image.open(path) as image:
-        width, height = image.size
-        if width * height > MAX_PICTURE_PIXELS:
-            raise PictureError(too_many_pixels(width, height))
-        image.draft("RGB", box)  # JPEG decodes at a fraction of its size: much faster
-        picture = ImageOps.exif_transpose(image).convert("RGB")
+    picture = load_upright(path, box)
     picture = picture.resize(fit(picture.size, box), Image.Resampling.LANCZOS)
     width, height = picture.size
     raw = picture.tobytes()  # RGB, row after row
@@ -86,7 +73,7 @@ def why_not(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return "the file is gone"
     if isinstance(exc, UnidentifiedImageError):
-        return "it is not a picture (PNG, JPEG, GIF, WebP or BMP)"
+        return "it is not a picture (PNG, JPEG, HEIC, WebP, GIF or BMP)"
     if isinstance(exc, PermissionError):
         return "the file cannot be read (no permission)"
     return "the file is damaged or cut short; replace it"
