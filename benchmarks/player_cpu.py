@@ -45,9 +45,12 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-def start(tmux: list[str], name: str, command: str) -> list[int]:
-    """Start `command` in its own 80×24 tmux session; its pid and its children's."""
-    tmux_cmd = [*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", name, f"exec {command}"]
+def start(tmux: list[str], name: str, command: str, size: tuple[int, int] = (80, 24)) -> list[int]:
+    """Start `command` in its own tmux session of `size` (80×24 by default); its
+    pid and its children's."""
+    width, height = (str(n) for n in size)
+    tmux_cmd = [*tmux, "new-session", "-d", "-x", width, "-y", height, "-s", name]
+    tmux_cmd.append(f"exec {command}")
     subprocess.run(tmux_cmd, check=True)
     time.sleep(4)  # let it start (and open the sound card)
     pid = int(

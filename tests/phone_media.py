@@ -134,3 +134,27 @@ def write_webp(path: Path, picture: Image.Image | None = None) -> None:
 def near(colour: tuple[int, ...], expected: tuple[int, int, int], within: int = 60) -> bool:
     """Whether `colour` is `expected` to within lossy coding."""
     return all(abs(int(a) - b) <= within for a, b in zip(colour[:3], expected, strict=True))
+
+
+def write_turned_video(path: Path, rotation: int, seconds: float = 1.0) -> None:
+    """A clip of `marked()` (a portrait) filmed on its side: its pixels stored
+    turned, with the display rotation (degrees anticlockwise, as FFmpeg gives
+    it) that shows it upright, as a phone saves a video held upright."""
+    upright = np.asarray(marked(48, 64))
+    stored = np.ascontiguousarray(np.rot90(upright, -rotation // 90))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=VIDEO_RATE)
+        stream.height, stream.width = stored.shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.set_display_rotation(rotation)
+        for _ in range(max(1, round(seconds * VIDEO_RATE))):
+            frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def clip_red(index: int) -> int:
+    """The red of picture `index` of a clip made by `write_aac(video=True)`."""
+    return (index * 25) % 256

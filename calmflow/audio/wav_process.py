@@ -14,59 +14,30 @@ session would have played it, and said in the problems.
 
 from __future__ import annotations
 
-import os
-import pickle
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from calmflow.core.timeline import Timeline
 from calmflow.engine.problems import SoundProblem
-from calmflow.system.native_stderr import keep_in_log
+from calmflow.system.apart import EndedEarly, answer_with, run_apart, serve_apart
 
 
 def render_apart(timeline: Timeline, path: Path, log_path: Path | None) -> list[SoundProblem]:
     """Write `timeline`'s sound to `path` in a child process; return the sound
     files that failed. Raises RuntimeError, in a person's words, if the WAV
     could not be written."""
-    with _log(log_path) as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "calmflow.audio.wav_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            start_new_session=True,  # a ctrl-c in the terminal is the player's to handle
-        )
-    answer, _ = proc.communicate(pickle.dumps((timeline, str(path))))
     try:
-        kind, detail = pickle.loads(answer)
-    except Exception:
-        how = f"with {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else "early"
-        where = f"; see {log_path}" if log_path is not None else ""
-        raise RuntimeError(f"{path} was not written: its process ended {how}{where}") from None
+        kind, detail = run_apart("calmflow.audio.wav_process", (timeline, str(path)), log_path)
+    except EndedEarly as exc:
+        raise RuntimeError(f"{path} was not written: its process ended {exc}") from None
     if kind == "error":
         raise RuntimeError(detail)
     problems: list[SoundProblem] = detail
     return problems
 
 
-def _log(log_path: Path | None) -> Any:
-    if log_path is not None:
-        try:
-            return open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
-        except OSError:
-            pass
-    return open(os.devnull, "ab")
-
-
 def main() -> None:
-    # The answer goes where stdout was; anything a library prints goes to the log.
-    answer = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    keep_in_log()
-    timeline, path = pickle.load(sys.stdin.buffer)
+    (timeline, path), answer = serve_apart()
     from calmflow.engine.levels import default_cache
     from calmflow.engine.mixer import Engine
     from calmflow.engine.render import BLOCK_FRAMES, render_wav
@@ -85,8 +56,7 @@ def main() -> None:
         reply = ("done", engine.problems())
     finally:
         engine.close()
-    answer.write(pickle.dumps(reply))
-    answer.close()
+    answer_with(answer, *reply)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,13 @@ def tell_notices() -> None:
             say(f"calmflow: {line}", err=True)
 
 
+def tell_on_stderr(line: str) -> None:
+    """Say `line` on stderr: what a command is doing, away from what it prints."""
+    from calmflow.cli.output import say
+
+    say(line, err=True)
+
+
 def file_to_write(path: Path, given: str) -> Path:
     """`path`, `given` as an option (`-o out.wav`, `--output wav:out.wav`) for a
     file to write: a plain file, or a name not taken yet. A folder, a device or a
@@ -61,13 +68,15 @@ def file_to_write(path: Path, given: str) -> Path:
     return path
 
 
-def load_routine(name: str) -> LoadedRoutine:
+def load_routine(name: str, *, prepare_videos: bool = False) -> LoadedRoutine:
     """The routine `name` (a name or a path), validated with its media; its problems
-    stop the command, each as file:line:col."""
+    stop the command, each as file:line:col. `prepare_videos`: each video it shows
+    is prepared for the player now if it is not yet (said on stderr), and so
+    decoded through and checked whole."""
     from calmflow.core.yamlsource import SourceError
     from calmflow.services import catalog
 
     try:
-        return catalog.load(name)
+        return catalog.load(name, prepare_videos=tell_on_stderr if prepare_videos else None)
     except SourceError as exc:
         raise RoutineProblems(exc.problems) from None

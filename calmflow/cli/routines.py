@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("routines", nargs=-1, required=True)
 def check(routines: tuple[str, ...]) -> None:
-    """Validate routines: exit 0 if all are valid, else list every problem as file:line:col."""
+    """Validate routines: exit 0 if all are valid, else list every problem as file:line:col.
+
+    A video is prepared for the player here, once (said on stderr)."""
     problems: list[object] = []
     for name in routines:
         try:
-            loaded = load_routine(name)
+            loaded = load_routine(name, prepare_videos=True)
         except RoutineProblems as exc:
             exc.show()
             problems.append(exc)
@@ -170,9 +172,14 @@ def routines_cmd(as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Your baby's sounds (a voice memo, M4A, WAV, FLAC...): 30 s or more every 5 minutes.",
 )
-def new(name: str, source: str, photo: Path | None, sound: Path | None) -> None:
-    """Copy a routine into your folder as NAME, to edit; with --photo and --sound,
-    make your own routine from it with your baby's photo and sounds."""
+@click.option(
+    "--video",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your baby's video (MP4 or MOV, as a phone films it): seen and heard every 5 minutes.",
+)
+def new(name: str, source: str, photo: Path | None, sound: Path | None, video: Path | None) -> None:
+    """Copy a routine into your folder as NAME, to edit; with --photo, --sound or
+    --video, make your own routine from it with your baby's photo, sounds, video."""
     from calmflow.core.routine import MAX_NAME, name_problem
     from calmflow.core.yamlsource import SourceError
     from calmflow.services.catalog import copy_routine
@@ -183,8 +190,8 @@ def new(name: str, source: str, photo: Path | None, sound: Path | None) -> None:
     if problem:
         raise Failure(f"'{name if len(name) <= MAX_NAME else name[:20] + '…'}': {problem}")
     loaded = load_routine(source)
-    if photo is not None or sound is not None:
-        _make_own(loaded, name, photo, sound)
+    if photo is not None or sound is not None or video is not None:
+        _make_own(loaded, name, photo, sound, video)
         return
     try:
         target = copy_routine(loaded, name)
@@ -205,12 +212,21 @@ def new(name: str, source: str, photo: Path | None, sound: Path | None) -> None:
     say(f"created {target}; edit it, then `calmflow check {name}`")
 
 
-def _make_own(loaded: LoadedRoutine, name: str, photo: Path | None, sound: Path | None) -> None:
-    """`new NAME --photo --sound`: the routine made, copied in and checked, or nothing."""
+def _make_own(
+    loaded: LoadedRoutine,
+    name: str,
+    photo: Path | None,
+    sound: Path | None,
+    video: Path | None,
+) -> None:
+    """`new NAME --photo --sound --video`: the routine made, copied in and
+    checked, or nothing."""
+    from calmflow.cli.options import tell_on_stderr
     from calmflow.services.own_routine import make_own_routine, remove
+    from calmflow.services.videos import NotPrepared
     from calmflow.system.exits import EXIT_STORE
 
-    for option, path in (("--photo", photo), ("--sound", sound)):
+    for option, path in (("--photo", photo), ("--sound", sound), ("--video", video)):
         if path is None:
             continue
         try:
@@ -218,9 +234,11 @@ def _make_own(loaded: LoadedRoutine, name: str, photo: Path | None, sound: Path 
         except OSError as exc:
             raise Failure(f"{option} {path}: {exc.strerror or exc}") from None
         if not regular:
-            raise Failure(f"{option} {path}: not a plain file; give the photo or sound file itself")
+            raise Failure(f"{option} {path}: not a plain file; give the file itself")
     try:
-        target, made = make_own_routine(loaded, name, photo, sound)
+        target, made = make_own_routine(loaded, name, photo, sound, video, tell=tell_on_stderr)
+    except NotPrepared as exc:
+        raise Failure(f"--video {video}: {exc}; nothing was made") from None
     except FileExistsError as exc:
         raise Failure(
             f"{exc.filename} exists already; choose another name (or remove that file)"
@@ -237,13 +255,17 @@ def _make_own(loaded: LoadedRoutine, name: str, photo: Path | None, sound: Path 
         remove(made)
         exc.show()
         raise Failure(
-            f"nothing was made: calmflow could not use {_what(photo, sound)} as given"
+            f"nothing was made: calmflow could not use {_what(photo, sound, video)} as given"
         ) from None
-    say(f"created {target} with your baby's {_what(photo, sound)}; `calmflow play {name}` plays it")
+    say(
+        f"created {target} with your baby's {_what(photo, sound, video)};"
+        f" `calmflow play {name}` plays it"
+    )
 
 
-def _what(photo: Path | None, sound: Path | None) -> str:
-    return " and ".join(w for w in ("photo" if photo else "", "sounds" if sound else "") if w)
+def _what(photo: Path | None, sound: Path | None, video: Path | None = None) -> str:
+    named = [w for w, given in (("photo", photo), ("sounds", sound), ("video", video)) if given]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 COMMANDS = (check, render, routines_cmd, new)

@@ -82,7 +82,7 @@ class CueSpec:
 
     name: str
     kind: str
-    """'sound', 'photo', 'text' or 'tone'."""
+    """'sound', 'photo', 'video', 'text' or 'tone'."""
     file: str | None
     text: str | None
     tone_hz: float | None
@@ -102,7 +102,8 @@ class CueSpec:
     background: bool = False
     """Ducks under voice prompts."""
     role: str = "ambience"
-    """What a sound is ('ambience', 'music' or 'baby'): the loudness it is matched to."""
+    """What a sound (or a video's sound) is ('ambience', 'music' or 'baby'): the
+    loudness it is matched to."""
 
 
 @dataclass(frozen=True)

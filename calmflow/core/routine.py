@@ -201,17 +201,23 @@ DEFAULT_PUMP: dict[str, PumpHint] = {
 }
 
 PhaseKind = Literal["prep", "stimulation", "expression", "hands_on", "rest", "pump"]
-CUE_KINDS = ("sound", "photo", "text", "tone")
+CUE_KINDS = ("sound", "photo", "video", "text", "tone")
+SOUNDING_KINDS = ("sound", "video")
+"""Cues whose file has a sound the engine plays, matched to a role."""
 
 
 class Cue(_Model):
-    """One named cue: exactly one of a sound file, a photo, a text or a tone."""
+    """One named cue: exactly one of a sound file, a photo, a video, a text or a tone."""
 
     sound: str | None = None
     """An audio file (WAV, FLAC, OGG, MP3, M4A, or an MP4 or MOV video's sound),
     relative to the routine's folder."""
     photo: str | None = None
     """An image shown while the cue is on (PNG, JPEG, HEIC, WebP, GIF, BMP)."""
+    video: str | None = None
+    """A video (MP4 or MOV, as a phone films it) shown where a photo shows, with
+    its sound played as a sound cue's; prepared once into a small copy the
+    player reads (engine/video_proxy.py)."""
     text: str | None = None
     """Words shown while the cue is on."""
     tone: Annotated[float, Field(ge=60, le=2000)] | None = None
@@ -237,14 +243,17 @@ class Cue(_Model):
     lasted this long (a baby's cry: at least 30 s, EVIDENCE.md)."""
     role: Literal["ambience", "music", "baby"] | None = None
     """What a sound is, which sets the loudness it is matched to (docs/sound.md):
-    by default `ambience` if it loops, `baby` if it has `min_length`, else `music`."""
+    by default `ambience` if it loops, `baby` if it has `min_length` or is a
+    video's, else `music`."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cue:
         given = [k for k in CUE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             found = ", ".join(given) if given else "none of them"
-            raise ValueError(f"a cue has exactly one of sound, photo, text or tone; found {found}")
+            raise ValueError(
+                f"a cue has exactly one of sound, photo, video, text or tone; found {found}"
+            )
         if self.every is not None and self.duration is not None and self.duration > self.every:
             raise ValueError(
                 f"duration ({self.duration:g} s) is longer than every ({self.every:g} s);"
@@ -254,8 +263,8 @@ class Cue(_Model):
             raise ValueError("min_length is for sound cues")
         if self.loop and self.min_length is not None:
             raise ValueError("a looping sound plays on anyway; use min_length with loop: false")
-        if self.role is not None and self.sound is None:
-            raise ValueError("role is for sound cues")
+        if self.role is not None and self.sound is None and self.video is None:
+            raise ValueError("role is for sound and video cues")
         return self
 
     @property
@@ -267,7 +276,7 @@ class Cue(_Model):
 
     @property
     def file(self) -> str | None:
-        return self.sound or self.photo
+        return self.sound or self.photo or self.video
 
     @property
     def loops(self) -> bool:
@@ -277,9 +286,12 @@ class Cue(_Model):
 
     @property
     def sound_role(self) -> str:
-        """The role of a sound: as given, or as its use says."""
+        """The role of a sound: as given, or as its use says (a video's sound
+        is the baby's, as a video in a routine is of the baby)."""
         if self.role is not None:
             return self.role
+        if self.video is not None:
+            return "baby"
         if self.loops:
             return "ambience"
         return "baby" if self.min_length is not None else "music"

@@ -62,7 +62,8 @@ def resolve_media(name: str, base: Path, bundled_media: Path) -> Path:
 
 
 MediaCheck = Callable[[str, Path], str | None]
-"""Given a cue kind ('sound', 'photo') and a file, a complaint, or None if it is usable."""
+"""Given a cue kind ('sound', 'photo', 'video') and a file, a complaint, or None
+if it is usable."""
 
 
 REPLACED_WHOLE = {"breathing", "experiment"}
@@ -280,7 +281,7 @@ def _media_places(data: Any, at: tuple[str, ...]) -> list[_Place]:
     if isinstance(cues, dict):
         for name, cue in cues.items():
             if isinstance(cue, dict):
-                places += [(cue, (*at, name), kind) for kind in ("sound", "photo")]
+                places += [(cue, (*at, name), kind) for kind in ("sound", "photo", "video")]
     if at:
         for phase, loc in _raw_phases(data):
             prompt = phase.get("prompt")

@@ -12,7 +12,7 @@ What sounds, each at the loudness docs/sound.md sets (engine/levels.py):
 - a chime for every phase change, unless the routine says `chime: false`, at
   the first quiet point of the breath (core/breathing.py), with sound cues
   ducked under it;
-- each sound or tone cue at each of its occurrences (`at`, `every`,
+- each sound, video or tone cue at each of its occurrences (`at`, `every`,
   `duration`), faded in over its `fade_in` at every start. A tone, and a sound
   that loops, sounds for the whole occurrence; a sound that does not loop plays
   once from its start, or back to back until `min_length` has passed and then
@@ -51,7 +51,7 @@ from calmflow.core.breathing import (
 )
 from calmflow.core.plan import BreathPlan, CueSpec, Plan, PlannedPhase
 from calmflow.core.timeline import Timeline
-from calmflow.engine import levels, loudness, synth
+from calmflow.engine import levels, loudness, synth, video_proxy
 from calmflow.engine.media import (
     InMemorySound,
     MediaError,
@@ -275,12 +275,15 @@ class Engine:
             self._ramps[frames] = (synth.fade_in(frames), synth.fade_out(frames))
         return self._ramps[frames]
 
-    def _open(self, file: str, *, loop: bool = False) -> SoundSource | None:
-        """The sound in `file`, or None if it is left out (`leave_out`, `skip_bad`)."""
+    def _open(
+        self, file: str, *, loop: bool = False, read: Path | None = None
+    ) -> SoundSource | None:
+        """The sound in `file` (read from `read` if given: a video's decoded
+        sound), or None if it is left out (`leave_out`, `skip_bad`)."""
         if file in self._leave_out or file in self._left_out:
             return None
         try:
-            source = open_sound(Path(file), self.rate, self.channels, loop=loop)
+            source = open_sound(read or Path(file), self.rate, self.channels, loop=loop)
         except Exception as exc:
             if not self._skip_bad:
                 raise
@@ -299,6 +302,17 @@ class Engine:
             if source is None:
                 return None
             gain, lufs = self._matched(cue.file, cue.role, cue.volume)
+            loop = cue.loop
+        elif cue.kind == "video" and cue.file:
+            # Its sound decoded once with its pictures (engine/video_proxy.py),
+            # or, until they are, read from the video itself.
+            read = video_proxy.sound_of(Path(cue.file))
+            if read is None:  # a video with no sound: only seen
+                return None
+            source = self._open(cue.file, loop=cue.loop, read=read)
+            if source is None:
+                return None
+            gain, lufs = self._matched(str(read), cue.role, cue.volume)
             loop = cue.loop
         elif cue.kind == "tone" and cue.tone_hz:
             period = synth.at_loudness(
@@ -345,7 +359,7 @@ class Engine:
             self._loudness[name]
             for name in phase.cues
             if name in self._loudness
-            and self.plan.cue(name).kind == "sound"
+            and self.plan.cue(name).kind in ("sound", "video")
             and self.plan.cue(name).role == "ambience"
             and self.plan.cue(name).loop
         ]

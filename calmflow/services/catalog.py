@@ -10,11 +10,14 @@ import difflib
 import errno
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from calmflow.core.routine_loading import LoadedRoutine, load_routine
 from calmflow.core.yamlsource import Problem, SourceError
 from calmflow.engine.pictures import picture_problem
+from calmflow.services import videos
+from calmflow.services.videos import Tell
 from calmflow.system import paths
 from calmflow.system.private_files import copy_private, write_private
 
@@ -121,11 +124,18 @@ def _remember_good(key: str, stamp: list[int]) -> None:
         write_private(paths.cache_dir() / GOOD_SOUNDS_FILE, json.dumps(good), sync=False)
 
 
-def check_media(kind: str, path: Path) -> str | None:
+def check_media(kind: str, path: Path, *, prepare: Tell | None = None) -> str | None:
     """Look inside a media file: is it a sound (or picture) calmflow can use, all
     the way through? A file found good before, and unchanged since (same size
     and time of change), is not opened again: decoding needs numpy, libsndfile
-    or Pillow, a fifth of a second before the first screen."""
+    or Pillow, a fifth of a second before the first screen.
+
+    A video is decoded through as it is prepared for the player, once
+    (services/videos.py): with `prepare` (which is told it is being prepared),
+    now; without it, it is only looked at, and the player prepares it."""
+    if kind == "video":
+        problem = videos.first_look(path) if prepare is None else videos.problem(path, prepare)
+        return f"{problem}: {path}" if problem else None
     if kind not in ("sound", "photo"):
         return None
     key = str(path) if kind == "sound" else f"photo:{path}"
@@ -226,6 +236,9 @@ def _media_to_copy(loaded: LoadedRoutine, folder: Path) -> list[tuple[Path, Path
     return plan
 
 
-def load(name_or_path: str) -> LoadedRoutine:
-    """Find and validate a routine, looking inside its media; raise SourceError."""
-    return load_routine(find(name_or_path), check_media=check_media)
+def load(name_or_path: str, *, prepare_videos: Tell | None = None) -> LoadedRoutine:
+    """Find and validate a routine, looking inside its media; raise SourceError.
+    `prepare_videos`: its videos are prepared for the player now, if they are
+    not yet, each said through it (`check_media`)."""
+    check = check_media if prepare_videos is None else partial(check_media, prepare=prepare_videos)
+    return load_routine(find(name_or_path), check_media=check)

@@ -22,13 +22,20 @@ def quiet_sounds(routine: Routine) -> list[str]:
     """A note for each sound file of `routine` too quiet to be matched (each
     once), in the routine's order: what it would need, and that it plays as it
     is. A file that cannot be read is `check`'s business already: left out."""
-    from calmflow.engine import levels
+    from calmflow.engine import levels, video_proxy
 
     plan = compile_plan(routine)
     roles: dict[str, str] = {}
+    heard_in: dict[str, str] = {}
+    """A video's decoded sound, measured for the video that is named."""
     for cue in plan.cues:
         if cue.kind == "sound" and cue.file:
             roles.setdefault(cue.file, cue.role)
+        elif cue.kind == "video" and cue.file:
+            sound = video_proxy.sound_of(Path(cue.file))
+            if sound is not None:
+                roles.setdefault(str(sound), cue.role)
+                heard_in[str(sound)] = cue.file
     for phase in plan.phases:
         for prompt in phase.prompts:
             if prompt.voice:
@@ -52,5 +59,5 @@ def quiet_sounds(routine: Routine) -> list[str]:
             )
         else:
             why = "silent: nothing in it can be heard; replace this file"
-        notes.append(f"{file}: note: {why}")
+        notes.append(f"{heard_in.get(file, file)}: note: {why}")
     return notes

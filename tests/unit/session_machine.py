@@ -52,7 +52,7 @@ FRAMES_PER_MS = RATE // 1000
 
 settings.register_profile(
     "session-ci",
-    max_examples=400,
+    max_examples=300,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -110,3 +110,28 @@ def test_names_taken_and_files_that_are_not_files_are_refused_in_one_line(home, 
     missing = _run("new", "other", "--sound", str(tmp_path / "nowhere.m4a"))
     assert missing.exit_code == 1 and "No such file" in missing.output
     assert _made() == [Path("media/mine-photo.png"), Path("mine.yaml")]
+
+
+def test_a_video_calmflow_cannot_use_is_said_in_one_line_and_nothing_is_made(home, tmp_path):
+    video = tmp_path / "clip.mov"
+    write_aac(video, tone(3.0, 48_000), 48_000, video=True, faststart=True)
+    video.write_bytes(video.read_bytes()[: video.stat().st_size * 6 // 10])  # a copy cut short
+    made = _run("new", "mine", "--video", str(video))
+    assert made.exit_code == 1
+    assert made.stderr.splitlines()[-1] == (
+        f"calmflow: --video {video}: damaged or cut short: its pictures stop at 1.8 s of the"
+        " 3.0 s it says it has; replace this file; nothing was made"
+    )
+    assert _made() == []
+    alone = tmp_path / "alone.mov"
+    write_aac(alone, tone(40.0, 8_000), 8_000, video=True)
+    made = _run("new", "mine", "--from", "quick-letdown", "--video", str(alone))
+    assert made.exit_code == 0, made.output
+    text = (paths.user_routines_dir() / "mine.yaml").read_text()
+    # with no baby's sounds, from the start; once through, its own 40 s, each time
+    assert (
+        'baby_video: {video: "media/mine-video.mov", role: baby, volume: 1, every: 5m,'
+        " loop: false}" in text
+    )
+    assert 'background: ["baby_video"]' in text
+    assert _run("check", "mine").exit_code == 0

@@ -242,7 +242,11 @@ def test_a_cue_with_no_kind_is_refused(tmp_path):
         "name: mine\ncues:\n  hum:\n    volume: 0.3\nphases:\n  - {name: a, kind: prep, duration: 1m}\n",
     )
     assert _problems(path) == [
-        (4, 5, "cues.hum: a cue has exactly one of sound, photo, text or tone; found none of them")
+        (
+            4,
+            5,
+            "cues.hum: a cue has exactly one of sound, photo, video, text or tone; found none of them",
+        )
     ]
 
 

@@ -3,7 +3,7 @@ driven by hypothesis with random waits and keys at awkward moments, agrees after
 every step with a reference model written from the documentation, and its log
 with `log --json`, `export` and `review --json` (tests/unit/session_machine.py).
 
-The `session-ci` profile keeps this to about a minute; `python
+The `session-ci` profile (300 sessions) keeps this to about 20 s; `python
 benchmarks/session_fuzz.py 5000` runs the same machine for longer.
 """
 

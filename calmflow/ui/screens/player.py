@@ -18,12 +18,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from calmflow.core.plan import CueSpec
+from calmflow.engine.video_proxy import Proxy
 from calmflow.services.player import Player
 from calmflow.store.db import StoreError
 from calmflow.system.exits import EXIT_STORE
 from calmflow.text.numbers import clock_text, skips_text
 from calmflow.ui.safe import escape
 from calmflow.ui.screens.after_session import AfterSessionScreen
+from calmflow.ui.screens.player_videos import SessionVideos, VideoNow
 from calmflow.ui.screens.player_words import (
     KEYS,
     NightSwitched,
@@ -139,7 +141,9 @@ class PlayerScreen(Screen[None]):
         self._volume_touched = False
         """Once a volume key is pressed, the level stays on the status line."""
         self.photo_on = True
-        """Photo cues are shown; h hides them (and shows them again)."""
+        """Photo and video cues are shown; h hides them (and shows them again)."""
+        self.videos = SessionVideos(player)
+        """The routine's videos, shown where the photo is (player_videos.py)."""
         self._border_theme: str | None = None
         self._colours: list[RichColor] = []
 
@@ -197,6 +201,8 @@ class PlayerScreen(Screen[None]):
         # The sound opens once this is on the screen: started at once, its thread
         # and process slowed the first frame by a tenth of a second.
         self.call_after_refresh(self.start_player)
+        # A video at the start is on the first screen too, as the sound opens.
+        self.call_after_refresh(self._find_videos)
 
     def on_resize(self) -> None:
         small = self.size.height < 20 or self.size.width < 60
@@ -232,6 +238,41 @@ class PlayerScreen(Screen[None]):
         self._ticking = True
         self.set_interval(TICK_S, self.tick)
         self.tick()
+        if self.videos.waiting:
+            names = ", ".join(Path(file).name for file in self.videos.waiting)
+            self.say(
+                f"Preparing {names} for the player (once): it shows when ready;"
+                " its sound plays as planned"
+            )
+            self.videos.prepare(self.app, self._video_ready, self._video_failed)
+
+    # --- videos -----------------------------------------------------------------------
+
+    def _find_videos(self) -> None:
+        """The routine's videos that are ready, a first picture drawn now if one
+        is on at the start; the others are prepared once the session has
+        started (`_started`; player_videos.py says why it does not wait)."""
+        self.videos.find()
+        if self.videos.clips and not self._ticking:
+            plan = self.player.plan
+            self._show_photo([(name, plan.cue(name)) for name in self.player.session.cues_now()])
+
+    def _video_ready(self, file: str, proxy: Proxy) -> None:
+        if self._ticking and self.is_attached:
+            self.refresh_view()
+
+    def _video_failed(self, file: str, why: str) -> None:
+        if not self.is_attached:
+            return
+        self.notify(
+            escape(f"Could not show {Path(file).name}: {why}. The rest of the routine plays on."),
+            severity="warning",
+            timeout=WARNING_S,
+        )
+
+    def _video_now(self, cues: list[tuple[str, CueSpec]]) -> VideoNow | None:
+        # With reduced motion, a still picture (its first) instead.
+        return self.videos.now(cues, still=bool(getattr(self.app, "reduced_motion", False)))
 
     def _status_line(self) -> str:
         if self.player.paused:
@@ -367,6 +408,8 @@ class PlayerScreen(Screen[None]):
                 parts.append(escape(cue.text))
             elif cue.kind == "photo" and self.photo_on:
                 continue  # it is on the screen
+            elif cue.kind == "video" and self.photo_on and (cue.file or "") in self.videos.clips:
+                continue  # so is it
             else:
                 parts.append(f"{cue.kind}: {escape(name)}")
         return "  ·  ".join(parts)
@@ -387,27 +430,37 @@ class PlayerScreen(Screen[None]):
         )
 
     def _photo_now(self) -> tuple[Path, str] | None:
-        for name in self.player.session.cues_now():
-            cue = self.player.plan.cue(name)
+        plan = self.player.plan
+        cues = [(name, plan.cue(name)) for name in self.player.session.cues_now()]
+        video = self._video_now(cues)
+        if video is not None:
+            return video.proxy.folder, video.name
+        for name, cue in cues:
             if cue.kind == "photo" and cue.file:
                 return Path(cue.file), name
         return None
 
     def _show_photo(self, cues: list[tuple[str, CueSpec]]) -> None:
-        """The first photo cue showing now, unless photos are hidden (h)."""
+        """The first photo cue showing now, unless photos are hidden (h); a
+        video in its place while it plays (and after it, with no photo on)."""
         photo = self._photo
         shown = None
         for name, cue in cues:
             if cue.kind == "photo" and cue.file:
                 shown = (Path(cue.file), name)
                 break
-        visible = shown is not None and self.photo_on
+        video = self._video_now(cues)
+        if video is not None and not video.playing and shown is not None:
+            video = None  # played through: the photo again
+        visible = (shown is not None or video is not None) and self.photo_on
         if photo.display != visible:
             photo.display = visible
         full = visible and self.photo_full
         if full != self.has_class("photo-full"):
             self.set_class(full, "photo-full")
-        if visible and shown is not None:
+        if visible and video is not None:
+            photo.show_frame(video.proxy, video.picture, video.name)
+        elif visible and shown is not None:
             photo.show(*shown)
         if full:
             self._breathe_on_the_border()

@@ -49,7 +49,7 @@ class Notice:
 
 def silent_plan(plan: Plan) -> bool:
     """Whether the routine makes no sound at all (no chime, voice or sound cue)."""
-    if plan.chime or any(cue.kind in ("sound", "tone") for cue in plan.cues):
+    if plan.chime or any(cue.kind in ("sound", "video", "tone") for cue in plan.cues):
         return False
     for phase in plan.phases:
         if phase.breath is not None and phase.breath.voice != "none":

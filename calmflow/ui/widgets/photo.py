@@ -1,4 +1,5 @@
-"""A photo cue (the baby's picture) drawn in the terminal with half blocks.
+"""A photo cue (the baby's picture), or a video cue's pictures, drawn in the
+terminal with half blocks.
 
 Each cell shows two pixels, the upper as the colour of "▀" and the lower as
 its background, so pictures keep their shape in any terminal with colour,
@@ -6,6 +7,11 @@ inside tmux, and in tests. The picture is decoded and scaled in a thread
 (a phone's photo takes a tenth of a second or more; PITFALLS.md: no image
 decoding on the UI thread), fitted to the widget with its proportions, and
 drawn again only when the photo or the widget's size changes.
+
+A video's pictures come from its proxy (engine/video_proxy.py), small and
+ready to draw: `show_frame` reads one with a single read, fits it and draws it
+on the UI thread at once (a few milliseconds: ui/widgets/video_frames.py),
+only when the picture to show or the widget's size changes.
 
 Kitty and Sixel graphics (textual-image) are not used: finding out whether a
 terminal has them means querying it before Textual starts, which took 0.43 s
@@ -17,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.color import Color
 from rich.segment import Segment
@@ -31,6 +38,9 @@ from textual.widget import Widget
 from calmflow.engine.pictures import PictureError, load_upright
 from calmflow.ui.night import dim_pixel, grey_pixel
 from calmflow.ui.safe import plain
+
+if TYPE_CHECKING:
+    from calmflow.engine.video_proxy import Proxy
 
 Pixels = tuple[tuple[tuple[int, int, int], ...], ...]
 """Rows of RGB pixels, an even number of rows."""
@@ -124,7 +134,8 @@ def picture_strips(pixels: Pixels, width: int, tone: str) -> list[Strip]:
 
 
 class Photo(Widget):
-    """Shows one picture file, or nothing; `show(path, name)` each tick.
+    """Shows one picture file, a video's picture, or nothing; `show(path, name)`
+    or `show_frame(proxy, index, name)` each tick.
 
     Drawn line by line from strips made once for each picture, size and tone, so
     that a repaint (the frame's colour changing with the breath, with the photo
@@ -153,18 +164,59 @@ class Photo(Widget):
         """The picture, size and tone `_rows` were made for."""
         self.frame: tuple[Color, str] | None = None
         """A thin frame around the picture, its colour and title (set_frame)."""
+        self.clip_at: tuple[Proxy, int] | None = None
+        """The video and the picture of it shown (`show_frame`), or None for a photo."""
+        self._array: Any = None
+        """The video's picture as drawn (a numpy array, fitted to the widget)."""
 
     @property
     def tone(self) -> str:
         return "grey" if self.greys else "night" if self.night else "colour"
 
     def show(self, path: Path | None, name: str = "") -> None:
-        if path != self.path:
+        if path != self.path or self.clip_at is not None:
             self.path, self.name_shown = path, name
+            self.clip_at, self._array = None, None
             self._pixels, self._message, self._rows, self._drawn = (), None, [], None
             self._key = None
             self.refresh()
             self._want()
+
+    def show_frame(self, proxy: Proxy, index: int, name: str = "") -> None:
+        """Show picture `index` of a video's proxy; drawn again only when it, or
+        the widget's size, changes."""
+        if (proxy, index) == self.clip_at:
+            return
+        if self.clip_at is None or self.clip_at[0] != proxy:
+            self._pixels, self._message, self._rows, self._drawn = (), None, [], None
+        self.path, self.name_shown = proxy.folder, name
+        self.clip_at = (proxy, index)
+        self._draw_frame()
+
+    def _draw_frame(self) -> None:
+        from calmflow.ui.widgets.video_frames import fit_frame, frame_strips
+
+        assert self.clip_at is not None
+        proxy, index = self.clip_at
+        width, height = self._box()
+        if width <= 0 or height <= 0:
+            return
+        try:
+            picture = proxy.frame(index)
+        except OSError:  # its cache emptied under it: the session goes on
+            self._array, self._key = None, None
+            self._message = Text(
+                f"video: {plain(self.name_shown)} cannot be shown (its prepared copy is gone)",
+                style="dim",
+            )
+            self.refresh()
+            return
+        size = fit((proxy.width, proxy.height), (width, height * 2))
+        self._array = fit_frame(picture, size)
+        self._key = (proxy.folder, width, height)
+        self._rows = frame_strips(self._array, width, self.tone)
+        self._drawn = (self._key, self.tone)
+        self.refresh()
 
     def set_frame(self, frame: tuple[Color, str] | None) -> None:
         """Draw the picture inside a thin frame of this colour and title, or none.
@@ -189,6 +241,10 @@ class Photo(Widget):
     def _want(self) -> None:
         width, height = self._box()
         if self.path is None or width <= 0 or height <= 0:
+            return
+        if self.clip_at is not None:
+            if self._key != (self.path, width, height):
+                self._draw_frame()
             return
         key = (self.path, width, height)
         if key != self._key:
@@ -235,13 +291,23 @@ class Photo(Widget):
         """What is drawn, as rich text (the lines themselves come from render_line)."""
         if self._message is not None:
             return self._message
+        if self._array is not None and self._key is not None:
+            from calmflow.ui.widgets.video_frames import frame_pixels
+
+            return draw(frame_pixels(self._array), self._key[1], self.tone)
         if not self._pixels or self._key is None:
             return Text()
         return draw(self._pixels, self._key[1], self.tone)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Once a repaint: lines made again only for another picture, size or tone.
-        if self._pixels and self._key is not None and self._drawn != (self._key, self.tone):
+        if self._array is not None and self._key is not None:
+            if self._drawn != (self._key, self.tone):
+                from calmflow.ui.widgets.video_frames import frame_strips
+
+                self._rows = frame_strips(self._array, self._key[1], self.tone)
+                self._drawn = (self._key, self.tone)
+        elif self._pixels and self._key is not None and self._drawn != (self._key, self.tone):
             self._rows = picture_strips(self._pixels, self._key[1], self.tone)
             self._drawn = (self._key, self.tone)
         elif self._message is not None:
