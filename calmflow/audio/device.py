@@ -31,7 +31,9 @@ from calmflow.audio.shared import (
     FRAMES,
     LATE_READS,
     UNDERRUNS,
+    Answer,
     counters_view,
+    first_answer,
 )
 from calmflow.core.plan import Plan
 from calmflow.core.timeline import Timeline
@@ -152,30 +154,29 @@ class DeviceOutput:
                 self._leave_out,
             )
         )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._conn.poll(0.05):
-                try:
-                    kind, detail, *more = self._conn.recv()
-                except (EOFError, OSError):
-                    break
-                if kind == "media":
-                    self._bad_file(detail)
-                    continue
-                if kind == "ready":
-                    self.device_name = detail["device"]
-                    self._last_change = time.monotonic()
-                    if timeline.segments != Timeline.initial(self.plan).segments:
-                        self.update(timeline)
-                    return
-                self._stop_process(wait_s=0.0)
-                # ("error", why, "sounds"): the routine's sounds, not the sound card
-                raise OutputUnavailable(detail, device=more != ["sounds"])
-            if self._proc.poll() is not None:
-                break
+        answer = first_answer(self._conn, self._proc, START_TIMEOUT_S, aside=self._said_aside)
+        if answer is not None:
+            kind, detail, more = answer
+            if kind == "ready":
+                self.device_name = detail["device"]
+                self._last_change = time.monotonic()
+                if timeline.segments != Timeline.initial(self.plan).segments:
+                    self.update(timeline)
+                return
+            self._stop_process(wait_s=0.0)
+            # ("error", why, "sounds"): the routine's sounds, not the sound card
+            raise OutputUnavailable(detail, device=more != ["sounds"])
         why = self._why_it_ended("did not start", "opening the sound output")
         self._stop_process(wait_s=0.0)  # a process that hung is killed after it is described
         raise OutputUnavailable(why)
+
+    def _said_aside(self, answer: Answer) -> bool:
+        """A bad sound file said while the sounds are prepared: noted, not the answer."""
+        kind, detail, _ = answer
+        if kind == "media":
+            self._bad_file(detail)
+            return True
+        return False
 
     def _why_it_ended(self, what: str, when: str = "while playing") -> str:
         code = None

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from calmflow.audio.devices import PULSE_DEVICE, Input
+from calmflow.audio.shared import first_answer
 
 RATE = 48_000
 """Asked of the input; a device that cannot records at its own rate."""
@@ -79,21 +80,15 @@ class Microphone:
         theirs.close()
         self._conn = Connection(ours.detach())
         self._conn.send((device, self.rate))
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._conn.poll(0.05):
-                try:
-                    kind, detail, *more = self._conn.recv()
-                except (EOFError, OSError):
-                    break
-                if kind == "ready":
-                    self.device_name = str(detail["device"])
-                    self.rate = int(detail["rate"])
-                    return
-                self.close()
-                raise InputUnavailable(str(detail), portaudio=more == ["portaudio"])
-            if self._proc.poll() is not None:
-                break
+        answer = first_answer(self._conn, self._proc, START_TIMEOUT_S)
+        if answer is not None:
+            kind, detail, more = answer
+            if kind == "ready":
+                self.device_name = str(detail["device"])
+                self.rate = int(detail["rate"])
+                return
+            self.close()
+            raise InputUnavailable(str(detail), portaudio=more == ["portaudio"])
         self.close()
         raise InputUnavailable(
             f"the input did not open (the recording process's log: {self.log_path})"

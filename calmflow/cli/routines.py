@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,8 +185,6 @@ def new(name: str, source: str, photo: Path | None, sound: Path | None, video: P
     from calmflow.core.routine import MAX_NAME, name_problem
     from calmflow.core.yamlsource import SourceError
     from calmflow.services.catalog import copy_routine
-    from calmflow.system.exits import EXIT_STORE
-    from calmflow.system.paths import DataFolderError
 
     problem = name_problem(name, file_name=True)  # the rule `check` reads `name:` by
     if problem:
@@ -194,22 +194,32 @@ def new(name: str, source: str, photo: Path | None, sound: Path | None, video: P
         _make_own(loaded, name, photo, sound, video)
         return
     try:
-        target = copy_routine(loaded, name)
-    except FileExistsError as exc:
-        raise Failure(
-            f"{exc.filename} exists already; choose another name or edit that file"
-        ) from None
+        with _writing("copied", taken="choose another name or edit that file", verb="copy to"):
+            target = copy_routine(loaded, name)
     except SourceError as exc:  # a media path that would lead out of the folder
         raise RoutineProblems(exc.problems) from None
+    say(f"created {target}; edit it, then `calmflow check {name}`")
+
+
+@contextlib.contextmanager
+def _writing(done: str, *, taken: str, verb: str = "write") -> Iterator[None]:
+    """A routine written into the person's folder: a name taken, a full disk or
+    a folder that cannot be written, each in one line (nothing was `done`)."""
+    from calmflow.system.exits import EXIT_STORE
+    from calmflow.system.paths import DataFolderError
+
+    try:
+        yield
+    except FileExistsError as exc:
+        raise Failure(f"{exc.filename} exists already; {taken}") from None
     except DataFolderError:
         raise  # names the folder and what to do (exit 3)
     except OSError as exc:  # a full disk, a folder inside it read-only
         raise Failure(
-            f"could not copy to {exc.filename or 'your routines folder'}"
-            f" ({exc.strerror or exc}); nothing was copied",
+            f"could not {verb} {exc.filename or 'your routines folder'}"
+            f" ({exc.strerror or exc}); nothing was {done}",
             EXIT_STORE,
         ) from None
-    say(f"created {target}; edit it, then `calmflow check {name}`")
 
 
 def _make_own(
@@ -224,7 +234,6 @@ def _make_own(
     from calmflow.cli.options import tell_on_stderr
     from calmflow.services.own_routine import make_own_routine, remove
     from calmflow.services.videos import NotPrepared
-    from calmflow.system.exits import EXIT_STORE
 
     for option, path in (("--photo", photo), ("--sound", sound), ("--video", video)):
         if path is None:
@@ -236,19 +245,10 @@ def _make_own(
         if not regular:
             raise Failure(f"{option} {path}: not a plain file; give the file itself")
     try:
-        target, made = make_own_routine(loaded, name, photo, sound, video, tell=tell_on_stderr)
+        with _writing("made", taken="choose another name (or remove that file)"):
+            target, made = make_own_routine(loaded, name, photo, sound, video, tell=tell_on_stderr)
     except NotPrepared as exc:
         raise Failure(f"--video {video}: {exc}; nothing was made") from None
-    except FileExistsError as exc:
-        raise Failure(
-            f"{exc.filename} exists already; choose another name (or remove that file)"
-        ) from None
-    except OSError as exc:  # a full disk, a folder inside it read-only
-        raise Failure(
-            f"could not write {exc.filename or 'your routines folder'}"
-            f" ({exc.strerror or exc}); nothing was made",
-            EXIT_STORE,
-        ) from None
     try:
         load_routine(str(target))  # as `calmflow check` reads it, media and all
     except RoutineProblems as exc:
