@@ -18,6 +18,7 @@ shrunk to the fewest steps hypothesis finds; exits 1 if there is one.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import seed, settings  # noqa: E402
 from hypothesis.stateful import run_state_machine_as_test  # noqa: E402
 
+os.environ.setdefault("CALMFLOW_FUZZ_ALL", "1")  # the unsettled routines too
 from tests.unit.session_machine import ROUTINES, TALLY, SessionMachine  # noqa: E402
 
 

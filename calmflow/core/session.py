@@ -86,8 +86,9 @@ class _Undo:
     switch: tuple[Timeline, int, int] | None
     """If it switched to expression: (course before, index of the segment it
     cut there, frame of the cut)."""
-    extended: Timeline | None = None
-    """If it made the expression go on longer (`letdown_extends`): the course before."""
+    extended: tuple[Timeline, int] | None = None
+    """If it made the expression go on longer (`letdown_extends`): the course
+    before, and where that expression ended then."""
 
 
 class Session:
@@ -125,6 +126,8 @@ class Session:
         """Rules placed ahead of the frames played, told when their frame is."""
         self._undo: _Undo | None = None
         """How to take back the last let-down, until it is taken back."""
+        self._switched_to: dict[int, int] = {}
+        """The expression phase a let-down switched to, by the frame of the switch."""
 
     # --- what is playing ------------------------------------------------------
 
@@ -146,7 +149,10 @@ class Session:
         open-ended last phase has lasted its `duration` (it goes on after)."""
         if not self.timeline.segments:
             return 0
-        return min(self.end_frame, self.timeline.least_end(len(self.timeline.segments) - 1))
+        # The course, not the timeline: a cap can end the timeline in a
+        # restimulation placed ahead, after which the open phase would go on.
+        course = self._course
+        return min(self.end_frame, course.least_end(len(course.segments) - 1))
 
     @property
     def going_on(self) -> bool:
@@ -256,7 +262,8 @@ class Session:
             if seg.start_frame == rule.frame and seg.end_frame > seg.start_frame:
                 if rule.rule == "restimulate":
                     return seg.phase == self.plan.rules.restimulation_phase and seg.offset == 0
-                return self.timeline.phase_of(seg).kind == "expression"
+                # the expression phase it switched to (not one `n` moved on to there)
+                return seg.phase == self._switched_to.get(rule.frame)
         return False
 
     def _entered(self, before: PlannedPhase | None) -> None:
@@ -368,6 +375,7 @@ class Session:
             kinds = [self.plan.phases[p].kind for p, _, _ in rest]
             if "expression" in kinds:
                 switch = (course, index, at)
+                self._switched_to[at] = rest[kinds.index("expression")][0]
                 self._set_course(
                     course.cut(at, rest[kinds.index("expression") :], keep=self.segment_index)
                 )
@@ -380,10 +388,11 @@ class Session:
         self._undo = _Undo(self._course, switch, extended)
         return events + self.advance_to(self.now_frame)
 
-    def _extend_for(self, at: int) -> Timeline | None:
+    def _extend_for(self, at: int) -> tuple[Timeline, int] | None:
         """A let-down heard at `at` with less than `letdown_extends` left of the
         expression playing makes the expression go on that long after it (its
-        last phase grows; what follows moves later). Returns the course before."""
+        last phase grows; what follows moves later). Returns the course before
+        and where its expression ended."""
         window = self.plan.rules.letdown_extends_frames
         course = self._course
         index = course.index_at(at)
@@ -395,7 +404,8 @@ class Session:
         last = course.run_last(index)
         if course.phase_of(course.segments[last]).open_ended:
             return None  # it goes on anyway
-        short = at + window - course.segments[last].end_frame
+        old_end = course.segments[last].end_frame
+        short = at + window - old_end
         if short <= 0:
             return None
         then = [(seg.phase, seg.end_frame - at, seg.offset + at - seg.start_frame)]
@@ -411,7 +421,7 @@ class Session:
                 f"let-down near the end: {name} goes on for {_spoken(window / self.plan.rate)}",
             )
         )
-        return course
+        return course, old_end
 
     @property
     def can_undo_letdown(self) -> bool:
@@ -441,8 +451,8 @@ class Session:
         course = self._course
         unchanged = course is undo.after
         if undo.extended is not None and unchanged:
-            before = undo.extended
-            if at < before.segments[before.run_last(before.index_at(at))].end_frame:
+            before, old_end = undo.extended
+            if at < old_end:  # not yet past where it would have ended
                 self._set_course(before)  # the same as now up to its old end
                 course = before
         if undo.switch is not None and unchanged:

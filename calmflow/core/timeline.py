@@ -83,7 +83,13 @@ class Timeline:
         phase = self.phase_of(seg)
         if not phase.open_ended:
             return seg.end_frame
-        return min(seg.end_frame, seg.start_frame + max(0, phase.duration_frames - seg.offset))
+        # The piece of the phase in which its own frames reach `duration` (a
+        # restimulation cuts it in pieces; an earlier one once they have).
+        need = phase.duration_frames
+        for piece in reversed(self.segments[: index + 1]):
+            if piece.phase == seg.phase and piece.offset <= need:
+                return min(seg.end_frame, piece.start_frame + need - piece.offset)
+        return seg.start_frame
 
     def run_last(self, index: int) -> int:
         """The last segment of the expression that segment `index` is in

@@ -61,8 +61,9 @@ class Mark:
     """If it switched to expression: (course before, index cut, frame of the cut)."""
     switched_to: int | None = None
     """Index of the expression segment it switched to."""
-    extended: list[Seg] | None = None
-    """If it made the expression go on longer: the course before."""
+    extended: tuple[list[Seg], int] | None = None
+    """If it made the expression go on longer: the course before, and where
+    that expression ended then."""
     version: int = -1
     """The course's version once it was heard."""
 
@@ -201,7 +202,11 @@ class SessionModel:
         least = self.phases[seg.phase].least
         if least is None:
             return self.end
-        return min(self.end, seg.end, seg.start + max(0, least - seg.offset))
+        # where the phase's own frames reach its least, in whichever piece of it
+        for piece in reversed(self.course):
+            if piece.phase == seg.phase and piece.offset <= least:
+                return min(self.end, seg.end, piece.start + least - piece.offset)
+        return min(self.end, seg.start)
 
     @property
     def phase_name(self) -> str:
@@ -448,14 +453,15 @@ class SessionModel:
         short = h + self.extends - self.course[last].end
         if self.phases[self.course[last].phase].least is not None or short <= 0:
             return
-        before = list(self.course)
+        before, old_end = list(self.course), self.course[last].end
         then = [(seg.phase, seg.end - h, seg.offset + h - seg.start), *self._rest(self.course, i)]
         phase, frames, offset = then[last - i]
         then[last - i] = (phase, frames + short, offset)
         self._cut(h, then)
-        mark.extended = before
-        name = self.phases[phase].name
-        self.log.append((h, "rule", f"{self.extends_message.replace('NAME', name)}"))
+        mark.extended = (before, old_end)
+        told = (h, "rule", self.extends_message.replace("NAME", self.phases[phase].name))
+        if told not in self.log:  # taken back and made again at once: told once
+            self.log.append(told)
 
     def undo(self) -> bool:
         if self.ended is not None or not self.marks or not self.undoable:
@@ -481,9 +487,8 @@ class SessionModel:
         back_to = None
         unchanged = mark.version == self.version
         if mark.extended is not None and unchanged:
-            before = mark.extended
-            i = self._segment_at(h)
-            if h < before[self._run_last(before, i)].end:
+            before, old_end = mark.extended
+            if h < old_end:  # not yet past where it would have ended
                 self.course = before  # the same as now up to its old end
                 self.version += 1
         if mark.switch is not None and unchanged:
