@@ -381,19 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
                 ]
             else:
                 found = [e for e in found if e.child == int(query["child"])]
-        bounds = {
-            "start_min": ("start", lambda a, b: a >= b),
-            "start_max": ("start", lambda a, b: a <= b),
-            "end_min": ("end", lambda a, b: a >= b),
-            "end_max": ("end", lambda a, b: a <= b),
-        }
-        for name, (attr, keep) in bounds.items():
-            if query.get(name):
-                when = _read_time(query[name])
-                if when is None:
-                    errors[name] = ["Enter a valid date/time."]
-                    continue
-                found = [e for e in found if keep(getattr(e, attr), when)]
+        found = _within_times(
+            found, query, errors, ("start_min", "start_max", "end_min", "end_max")
+        )
         if errors:
             return 400, errors
         found.sort(key=lambda e: e.end, reverse=True)
@@ -424,21 +414,9 @@ class _Handler(BaseHTTPRequestHandler):
                 ]
             else:
                 found = [f for f in found if f.child == int(query["child"])]
-        bounds = {
-            "start": ("start", lambda a, b: a == b),
-            "start_min": ("start", lambda a, b: a >= b),
-            "start_max": ("start", lambda a, b: a <= b),
-            "end": ("end", lambda a, b: a == b),
-            "end_min": ("end", lambda a, b: a >= b),
-            "end_max": ("end", lambda a, b: a <= b),
-        }
-        for name, (attr, keep) in bounds.items():
-            if query.get(name):
-                when = _read_time(query[name])
-                if when is None:
-                    errors[name] = ["Enter a valid date/time."]
-                    continue
-                found = [f for f in found if keep(getattr(f, attr), when)]
+        found = _within_times(
+            found, query, errors, ("start", "start_min", "start_max", "end", "end_min", "end_max")
+        )
         for name, choices in (("type", FEEDING_TYPES), ("method", FEEDING_METHODS)):
             if query.get(name):
                 if query[name] not in choices:
@@ -594,3 +572,30 @@ def babybuddy_server(
     finally:
         server.shutdown()
         server.server_close()
+
+
+_TIME_FILTERS = {
+    "start": ("start", lambda a, b: a == b),
+    "start_min": ("start", lambda a, b: a >= b),
+    "start_max": ("start", lambda a, b: a <= b),
+    "end": ("end", lambda a, b: a == b),
+    "end_min": ("end", lambda a, b: a >= b),
+    "end_max": ("end", lambda a, b: a <= b),
+}
+"""The time filters Baby Buddy's filter sets take (api/filters.py), by name."""
+
+
+def _within_times(
+    found: list[Any], query: dict[str, str], errors: dict[str, Any], names: tuple[str, ...]
+) -> list[Any]:
+    """`found` kept to the time filters `names` in `query`, as Baby Buddy's
+    filter sets answer them; a time it cannot read is an error of that name."""
+    for name in names:
+        if query.get(name):
+            attr, keep = _TIME_FILTERS[name]
+            when = _read_time(query[name])
+            if when is None:
+                errors[name] = ["Enter a valid date/time."]
+                continue
+            found = [e for e in found if keep(getattr(e, attr), when)]
+    return found
